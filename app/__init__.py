@@ -1,0 +1,27 @@
+"""peta112: GIS situational awareness for Indonesian Call Center 112."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from app.config import Settings, from_env
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """The only way an app is built: settings in, blueprints and database wired."""
+    from app import db
+    from app.web import health, problems
+
+    settings = settings or from_env()
+    if overrides:
+        settings = settings.with_overrides(**overrides)
+    app = Flask(__name__, static_folder=None)
+    app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
+                      JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=1 * 1024 * 1024)
+    app.extensions["peta112.settings"] = settings
+    db.init_app(app, settings)
+    problems.init_app(app)
+    app.register_blueprint(health.bp)
+    return app

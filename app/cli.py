@@ -1,0 +1,212 @@
+"""The ``peta112`` command: database, demo data, imports, serving, reports.
+
+Every command prints one readable line and exits non-zero on a problem the
+user can fix; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from sqlalchemy.engine import make_url
+
+from app.config import Settings, from_env
+from app.db import (
+    ClusterError,
+    cluster_for,
+    current_revision,
+    database_url,
+    ensure_database,
+    head_revision,
+    migrate,
+)
+
+
+class UserError(click.ClickException):
+    """A failure explained in one line."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn known failures (no PostgreSQL, bad input, unreachable server) into one line."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return fn(*args, **kwargs)
+        except ClusterError as exc:
+            raise UserError(str(exc)) from None
+        except OperationalError as exc:
+            first = str(exc.orig or exc).strip().splitlines()[0]
+            raise UserError(f"database unreachable: {first}") from None
+
+    return wrapper
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.find_root().obj
+
+
+def _redacted(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group()
+@click.version_option(package_name="peta112")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """peta112: GIS situational awareness for Call Center 112."""
+    ctx.obj = from_env()
+
+
+# -- db -------------------------------------------------------------------------------
+@cli.group()
+def db() -> None:
+    """Embedded PostgreSQL/PostGIS cluster and migrations."""
+
+
+@db.command("up")
+@click.pass_context
+@friendly
+def db_up(ctx: click.Context) -> None:
+    """Start the embedded cluster (idempotent) and create the database."""
+    s = _settings(ctx)
+    if not s.embedded:
+        _check_reachable(database_url(s))
+        click.echo(f"using DATABASE_URL ({_redacted(database_url(s))}); nothing to start")
+        return
+    cluster = cluster_for(s)
+    started = cluster.up()
+    created = cluster.ensure_database(s.db_name)
+    state = "started" if started else "already running"
+    click.echo(f"PostgreSQL {state}: socket {cluster.paths.sockets}, database {s.db_name}"
+               + (" (created)" if created else ""))
+
+
+@db.command("down")
+@click.pass_context
+@friendly
+def db_down(ctx: click.Context) -> None:
+    """Stop the embedded cluster."""
+    s = _settings(ctx)
+    if not s.embedded:
+        raise UserError("DATABASE_URL is set: peta112 does not manage that server")
+    stopped = cluster_for(s).down()
+    click.echo("PostgreSQL stopped" if stopped else "PostgreSQL was not running")
+
+
+@db.command("status")
+@click.pass_context
+@friendly
+def db_status(ctx: click.Context) -> None:
+    """Server, PostGIS and pgRouting versions, socket, schema revision and row counts."""
+    from app.db.engine import make_engine
+    from app.services.status import database_status
+
+    s = _settings(ctx)
+    if s.embedded:
+        cluster = cluster_for(s)
+        if not cluster.is_running():
+            raise UserError("embedded PostgreSQL is not running; start it with: peta112 db up")
+        click.echo(f"cluster:    {cluster.paths.data}")
+        click.echo(f"socket:     {cluster.paths.sockets}/.s.PGSQL.{cluster.port}")
+    url = database_url(s)
+    click.echo(f"database:   {_redacted(url)}")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            info = database_status(conn)
+    finally:
+        engine.dispose()
+    if not info["reachable"]:
+        raise UserError(f"database unreachable: {info['error']}")
+    click.echo(f"postgresql: {info['postgresql']}")
+    click.echo(f"postgis:    {info['postgis'] or 'not installed (run: peta112 db migrate)'}")
+    click.echo(f"pgrouting:  {info['pgrouting'] or 'not installed (run: peta112 db migrate)'}")
+    click.echo(f"revision:   {info['revision'] or 'none'} (head {head_revision()})")
+    for table, n in info["counts"].items():
+        click.echo(f"  {table:<20} {'-' if n is None else n}")
+
+
+@db.command("migrate")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.option("--downgrade", "down", is_flag=True, help="Downgrade to --revision (e.g. base).")
+@click.pass_context
+@friendly
+def db_migrate(ctx: click.Context, revision: str, down: bool) -> None:
+    """Upgrade (or downgrade) the schema with Alembic."""
+    s = _settings(ctx)
+    url = ensure_database(s)
+    migrate(url, revision, downgrade=down)
+    click.echo(f"schema at revision {current_revision(url) or 'base'}")
+
+
+@db.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@friendly
+def db_reset(ctx: click.Context, yes: bool) -> None:
+    """Delete all data: recreate the database and migrate it to head."""
+    s = _settings(ctx)
+    if not yes and not click.confirm("This deletes every incident and all data. Continue?"):
+        raise UserError("reset cancelled")
+    if s.embedded:
+        cluster = cluster_for(s)
+        cluster.up()
+        cluster.drop_database(s.db_name)
+        cluster.ensure_database(s.db_name)
+        url = database_url(s)
+    else:
+        url = database_url(s)
+        migrate(url, "base", downgrade=True)
+    migrate(url, "head")
+    click.echo(f"database reset; schema at revision {current_revision(url)}")
+
+
+def _check_reachable(url: str) -> None:
+    from app.db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()
+
+
+# -- serve ----------------------------------------------------------------------------------
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int,
+              help="gunicorn worker processes; 0 runs Flask's development server.")
+@click.pass_context
+@friendly
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the web app (the database must be up and migrated)."""
+    s = _settings(ctx)
+    ensure_database(s)
+    if workers <= 0:
+        from app import create_app
+
+        create_app(s).run(host=host, port=port, threaded=True)
+        return
+    argv = [
+        sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+        "--worker-class", "gthread", "--threads", "8", "--timeout", "120",
+        "--access-logfile", "-", "app.wsgi:app",
+    ]
+    os.execv(sys.executable, argv)
+
+
+def main() -> None:
+    cli(prog_name="peta112")

@@ -1,0 +1,60 @@
+"""Settings read from the environment, once, when the app or CLI starts.
+
+Everything that differs between a laptop demo, CI and a city's server comes in
+here, so no module reads ``os.environ`` on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_var_dir() -> Path:
+    # An editable checkout keeps its cluster next to the code (./var); an
+    # installed wheel has no checkout, so it uses the working directory.
+    if (PROJECT_ROOT / "pyproject.toml").exists():
+        return PROJECT_ROOT / "var"
+    return Path.cwd() / "var"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    var_dir: Path = field(default_factory=_default_var_dir)
+    db_name: str = "peta112"
+    utm_epsg: int = 32749
+    secret_key: str = "dev-only-change-me"
+    pg_bin: str | None = None
+    testing: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """True when peta112 runs its own private cluster under ``var_dir``."""
+        return not self.database_url
+
+    def with_overrides(self, **kw: Any) -> Settings:
+        return replace(self, **kw)
+
+
+def from_env(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    kw: dict[str, Any] = {}
+    if env.get("DATABASE_URL"):
+        kw["database_url"] = env["DATABASE_URL"]
+    if env.get("PETA112_VAR_DIR"):
+        kw["var_dir"] = Path(env["PETA112_VAR_DIR"]).resolve()
+    if env.get("PETA112_DB_NAME"):
+        kw["db_name"] = env["PETA112_DB_NAME"]
+    if env.get("PETA112_UTM_EPSG"):
+        kw["utm_epsg"] = int(env["PETA112_UTM_EPSG"])
+    if env.get("PETA112_SECRET_KEY"):
+        kw["secret_key"] = env["PETA112_SECRET_KEY"]
+    if env.get("PETA112_PG_BIN"):
+        kw["pg_bin"] = env["PETA112_PG_BIN"]
+    return Settings(**kw)

@@ -1,0 +1,112 @@
+"""Database wiring: which server to use, migrations, and a session per request.
+
+With ``DATABASE_URL`` set peta112 uses that server and never touches ``./var``;
+otherwise it starts (if needed) its embedded cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.config import PROJECT_ROOT, Settings
+from app.db.cluster import ClusterError, EmbeddedCluster
+from app.db.engine import make_engine, make_sessionmaker, normalize_url
+
+__all__ = [
+    "ClusterError",
+    "EmbeddedCluster",
+    "cluster_for",
+    "database_url",
+    "ensure_database",
+    "get_session",
+    "init_app",
+    "migrate",
+]
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def cluster_for(settings: Settings) -> EmbeddedCluster:
+    return EmbeddedCluster(settings.var_dir, pg_bin=settings.pg_bin)
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return normalize_url(settings.database_url)
+    return cluster_for(settings).url(settings.db_name)
+
+
+def ensure_database(settings: Settings) -> str:
+    """Make the configured database reachable (start the embedded one) and return its URL."""
+    if settings.embedded:
+        cluster = cluster_for(settings)
+        cluster.up()
+        cluster.ensure_database(settings.db_name)
+    return database_url(settings)
+
+
+def _alembic_config(url: str):  # -> alembic.config.Config
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str, revision: str = "head", downgrade: bool = False) -> None:
+    from alembic import command
+
+    cfg = _alembic_config(url)
+    if downgrade:
+        command.downgrade(cfg, revision)
+    else:
+        command.upgrade(cfg, revision)
+
+
+def current_revision(url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config("postgresql+psycopg://")).get_current_head()
+
+
+# -- Flask integration --------------------------------------------------------------
+def init_app(app: Flask, settings: Settings) -> None:
+    engine = make_engine(database_url(settings))
+    factory = make_sessionmaker(engine)
+    app.extensions["peta112.engine"] = engine
+    app.extensions["peta112.session_factory"] = factory
+    app.teardown_appcontext(_close_session)
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["peta112.engine"]
+
+
+def get_session() -> Session:
+    """The request's session, opened on first use and closed at teardown."""
+    if "db_session" not in g:
+        factory: Callable[[], Session] = current_app.extensions["peta112.session_factory"]
+        g.db_session = factory()
+    return g.db_session
+
+
+def _close_session(exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

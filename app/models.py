@@ -1,0 +1,210 @@
+"""SQLAlchemy Core description of the schema created by the Alembic migrations.
+
+Migrations (``migrations/versions``) are the source of truth for DDL; this module
+lets Python code build queries against the same tables.  docs/schema.md
+explains each table; tests/integration/test_migrations.py checks that the
+columns here match the migrated database.
+"""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+
+def _ts(name: str, nullable: bool = True) -> Column:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+def _geom(kind: str, nullable: bool = False) -> Column:
+    return Column("geom", Geometry(kind, srid=4326, spatial_index=False), nullable=nullable)
+
+
+agencies = Table(
+    "agencies", metadata,
+    Column("code", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("phone", Text),
+    Column("color", Text, nullable=False),
+)
+
+incident_categories = Table(
+    "incident_categories", metadata,
+    Column("code", Text, primary_key=True),
+    Column("name_id", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("priority", SmallInteger, nullable=False),
+    Column("target_response_s", Integer, nullable=False),
+    Column("is_emergency", Boolean, nullable=False),
+    Column("response_plan", JSONB, nullable=False),
+    Column("icon", Text),
+    Column("color", Text, nullable=False),
+)
+
+category_agencies = Table(
+    "category_agencies", metadata,
+    Column("category_code", Text, ForeignKey("incident_categories.code"), primary_key=True),
+    Column("agency_code", Text, ForeignKey("agencies.code"), primary_key=True),
+    Column("role", Text, nullable=False),
+)
+
+admin_areas = Table(
+    "admin_areas", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("level", Text, nullable=False),
+    Column("code", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("parent_id", Integer, ForeignKey("admin_areas.id")),
+    Column("population", Integer),
+    Column("props", JSONB, nullable=False),
+    _geom("MULTIPOLYGON"),
+)
+
+road_nodes = Table(
+    "road_nodes", metadata,
+    Column("id", BigInteger, primary_key=True),
+    _geom("POINT"),
+)
+
+road_edges = Table(
+    "road_edges", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("source", BigInteger, ForeignKey("road_nodes.id"), nullable=False),
+    Column("target", BigInteger, ForeignKey("road_nodes.id"), nullable=False),
+    Column("name", Text),
+    Column("highway", Text, nullable=False),
+    Column("oneway", Boolean, nullable=False),
+    Column("length_m", Float, nullable=False),
+    Column("speed_kmh", Float, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("reverse_cost", Float, nullable=False),
+    Column("osm_id", BigInteger),
+    Column("props", JSONB, nullable=False),
+    _geom("LINESTRING"),
+)
+
+places = Table(
+    "places", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("area_id", Integer, ForeignKey("admin_areas.id")),
+    Column("props", JSONB, nullable=False),
+    _geom("GEOMETRY"),
+)
+
+stations = Table(
+    "stations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agency_code", Text, ForeignKey("agencies.code"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("address", Text),
+    Column("osm_id", BigInteger),
+    Column("props", JSONB, nullable=False),
+    _geom("POINT"),
+)
+
+units = Table(
+    "units", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("station_id", Integer, ForeignKey("stations.id")),
+    Column("agency_code", Text, ForeignKey("agencies.code"), nullable=False),
+    Column("callsign", Text, nullable=False, unique=True),
+    Column("unit_type", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("current_incident_id", BigInteger, ForeignKey("incidents.id")),
+    _ts("position_at"),
+    Column("version", Integer, nullable=False),
+    _geom("POINT", nullable=True),
+)
+
+incidents = Table(
+    "incidents", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("category_code", Text, ForeignKey("incident_categories.code"), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("priority", SmallInteger, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("address", Text),
+    Column("kelurahan_id", Integer, ForeignKey("admin_areas.id")),
+    Column("kecamatan_id", Integer, ForeignKey("admin_areas.id")),
+    Column("caller_name", Text),
+    Column("caller_phone", Text),
+    Column("description", Text),
+    Column("is_prank", Boolean, nullable=False),
+    Column("duplicate_of", BigInteger, ForeignKey("incidents.id")),
+    Column("idempotency_key", Text, unique=True),
+    _ts("received_at", nullable=False),
+    _ts("verified_at"),
+    _ts("dispatched_at"),
+    _ts("en_route_at"),
+    _ts("on_scene_at"),
+    _ts("resolved_at"),
+    _ts("closed_at"),
+    _ts("cancelled_at"),
+    _ts("updated_at", nullable=False),
+    _geom("POINT", nullable=True),
+)
+
+incident_tasks = Table(
+    "incident_tasks", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id"), nullable=False),
+    Column("agency_code", Text, ForeignKey("agencies.code"), nullable=False),
+    Column("status", Text, nullable=False),
+    _ts("forwarded_at", nullable=False),
+    _ts("acknowledged_at"),
+    _ts("en_route_at"),
+    _ts("on_scene_at"),
+    _ts("resolved_at"),
+    _ts("rejected_at"),
+    Column("reject_reason", Text),
+)
+
+assignments = Table(
+    "assignments", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id"), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("task_id", BigInteger, ForeignKey("incident_tasks.id")),
+    Column("eta_s", Float),
+    _ts("assigned_at", nullable=False),
+    _ts("released_at"),
+    Column("actor", Text),
+)
+
+incident_events = Table(
+    "incident_events", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id"), nullable=False),
+    _ts("at", nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("from_status", Text),
+    Column("to_status", Text),
+    Column("data", JSONB, nullable=False),
+)
+
+# Tables whose row counts /healthz and `peta112 db status` report.
+COUNTED_TABLES = (
+    "agencies", "incident_categories", "admin_areas", "road_nodes", "road_edges",
+    "places", "stations", "units", "incidents", "incident_tasks", "incident_events",
+)

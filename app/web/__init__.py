@@ -1,0 +1,1 @@
+"""HTTP surfaces, one blueprint each; views parse, call a service, serialise."""

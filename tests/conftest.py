@@ -1,0 +1,90 @@
+"""Shared fixtures: one migrated test database per session, one transaction per test.
+
+The test database lives in the same embedded cluster that ``make run`` uses
+(database ``peta112_test``), or on the server named by ``PETA112_TEST_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.config import Settings, from_env
+from app.db import cluster_for, migrate
+from app.db.engine import make_engine
+
+TEST_DB = "peta112_test"
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return from_env(env).with_overrides(db_name=TEST_DB, testing=True)
+
+
+@pytest.fixture(scope="session")
+def cluster(base_settings: Settings):
+    c = cluster_for(base_settings)
+    c.up()
+    return c
+
+
+@pytest.fixture(scope="session")
+def test_db_url(cluster, base_settings: Settings) -> str:
+    cluster.drop_database(TEST_DB)
+    cluster.ensure_database(TEST_DB)
+    url = cluster.url(TEST_DB)
+    migrate(url, "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(base_settings: Settings, test_db_url: str) -> Settings:
+    return base_settings.with_overrides(database_url=test_db_url)
+
+
+@pytest.fixture(scope="session")
+def engine(test_db_url: str) -> Iterator[Engine]:
+    eng = make_engine(test_db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def db_conn(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    conn = engine.connect()
+    trans = conn.begin()
+    try:
+        yield conn
+    finally:
+        trans.rollback()
+        conn.close()
+
+
+@pytest.fixture()
+def session(db_conn: Connection) -> Iterator[Session]:
+    s = Session(bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def app(settings: Settings, db_conn: Connection):
+    """An app whose every request session joins the test's rolled-back transaction."""
+    application = create_app(settings)
+    application.extensions["peta112.session_factory"] = lambda: Session(
+        bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    yield application
+    application.extensions["peta112.engine"].dispose()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
