@@ -18,7 +18,8 @@ from app.config import Settings, from_env
 from app.db import cluster_for, migrate
 from app.db.engine import make_engine
 
-TEST_DB = "peta112_test"
+# One database per pytest process, so parallel runs (two developers, CI) never collide.
+TEST_DB = os.environ.get("PETA112_TEST_DB", f"peta112_test_{os.getpid()}")
 
 
 @pytest.fixture(scope="session")
@@ -35,12 +36,13 @@ def cluster(base_settings: Settings):
 
 
 @pytest.fixture(scope="session")
-def test_db_url(cluster, base_settings: Settings) -> str:
+def test_db_url(cluster, base_settings: Settings) -> Iterator[str]:
     cluster.drop_database(TEST_DB)
     cluster.ensure_database(TEST_DB)
     url = cluster.url(TEST_DB)
     migrate(url, "head")
-    return url
+    yield url
+    cluster.drop_database(TEST_DB)
 
 
 @pytest.fixture(scope="session")

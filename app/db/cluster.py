@@ -166,6 +166,13 @@ class EmbeddedCluster:
         res = self._run(self.bin_dir / "pg_ctl", "status", "-D", self.paths.data, check=False)
         return res.returncode == 0
 
+    def _binary_replaced(self) -> bool:
+        try:
+            pid = int((self.paths.data / "postmaster.pid").read_text().split()[0])
+            return os.readlink(f"/proc/{pid}/exe").endswith(" (deleted)")
+        except (OSError, ValueError, IndexError):
+            return False
+
     def init(self) -> None:
         self._prepare_dirs()
         self._run(
@@ -195,7 +202,14 @@ class EmbeddedCluster:
             if not self.initialized:
                 self.init()
             if self.is_running():
-                return False
+                if not self._binary_replaced():
+                    return False
+                # apt upgraded PostgreSQL under a running server: its old binary
+                # cannot load the new extension libraries, so restart it.
+                self._run(self.bin_dir / "pg_ctl", "restart", "-D", self.paths.data, "-m", "fast",
+                          "-w", "-l", self.paths.log)
+                self._wait_ready()
+                return True
             self._prepare_dirs()
             self._run(
                 self.bin_dir / "pg_ctl", "start", "-D", self.paths.data, "-l", self.paths.log,

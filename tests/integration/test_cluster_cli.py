@@ -36,10 +36,11 @@ def test_db_status_reports_versions_and_socket(cluster):
 
 
 def test_database_url_override_never_touches_var(cluster, tmp_path: Path):
-    cluster.drop_database("peta112_other")
-    cluster.ensure_database("peta112_other")
+    other = f"peta112_other_{os.getpid()}"
+    cluster.drop_database(other)
+    cluster.ensure_database(other)
     var = tmp_path / "var-must-not-exist"
-    url = cluster.url("peta112_other")
+    url = cluster.url(other)
     env = {"DATABASE_URL": url, "PETA112_VAR_DIR": str(var)}
     res = run("db", "migrate", env=env)
     assert res.returncode == 0, res.stderr
@@ -48,7 +49,7 @@ def test_database_url_override_never_touches_var(cluster, tmp_path: Path):
     assert status.returncode == 0, status.stderr
     assert "agencies             12" in status.stdout
     assert not var.exists()
-    cluster.drop_database("peta112_other")
+    cluster.drop_database(other)
 
 
 def test_missing_postgres_binaries_give_one_clear_line(tmp_path: Path):

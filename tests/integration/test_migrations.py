@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import inspect, text
 
 from app.db import current_revision, head_revision, migrate
 from app.db.engine import make_engine
 from app.models import metadata
 
-SCRATCH = "peta112_migrations"
+SCRATCH = f"peta112_migrations_{os.getpid()}"
 
 
 def _tables(url: str) -> set[str]:
