@@ -12,7 +12,7 @@ from app.config import Settings, from_env
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """The only way an app is built: settings in, blueprints and database wired."""
     from app import db
-    from app.web import health, problems
+    from app.web import api, health, problems
 
     settings = settings or from_env()
     if overrides:
@@ -24,4 +24,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     db.init_app(app, settings)
     problems.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
     return app

@@ -208,5 +208,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     os.execv(sys.executable, argv)
 
 
+# -- commands defined in other modules (one line each) ---------------------------------
+
+
 def main() -> None:
     cli(prog_name="peta112")

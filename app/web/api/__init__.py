@@ -1,0 +1,8 @@
+"""The JSON API under /api/v1: one blueprint, one module per resource."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Resource modules register their routes on ``bp`` when imported (one line each).
+from app.web.api import catalog  # noqa: E402,F401
