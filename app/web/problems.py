@@ -12,6 +12,8 @@ from typing import Any
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
+from app.services.errors import ServiceError
+
 PROBLEM_TYPE_BASE = "https://peta112.example/problems/"
 
 
@@ -55,6 +57,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem) -> Response:
         return problem_response(exc)
+
+    @app.errorhandler(ServiceError)
+    def _service(exc: ServiceError) -> Response:
+        return problem_response(Problem(exc.status, exc.title, exc.detail, field=exc.field))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

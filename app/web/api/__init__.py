@@ -5,4 +5,8 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Resource modules register their routes on ``bp`` when imported (one line each).
-from app.web.api import catalog  # noqa: E402,F401
+from app.web.api import (  # noqa: E402,F401
+    catalog,  # noqa: E402,F401
+    geocoding,
+    incidents,
+)

@@ -1,0 +1,92 @@
+"""Which status changes an incident and an agency task may make.
+
+Dispatch centres audit these transitions, so they are one explicit table rather
+than checks scattered through views: a status only moves forward along the
+chain (skipping steps is allowed, e.g. an operator verifying and dispatching
+at once), ``closed`` needs ``resolved`` first, and ``cancelled``/``prank`` end
+an incident from any open state.
+"""
+
+from __future__ import annotations
+
+INCIDENT_CHAIN = ("received", "verified", "dispatched", "en_route", "on_scene", "resolved", "closed")
+INCIDENT_ENDINGS = ("cancelled", "prank")
+INCIDENT_STATUSES = INCIDENT_CHAIN + INCIDENT_ENDINGS
+INCIDENT_TERMINAL = frozenset({"closed", "cancelled", "prank"})
+INCIDENT_OPEN = frozenset(INCIDENT_CHAIN[:-2])  # received .. on_scene
+# Column stamped when an incident enters a status.
+INCIDENT_TIMESTAMP = {
+    "verified": "verified_at",
+    "dispatched": "dispatched_at",
+    "en_route": "en_route_at",
+    "on_scene": "on_scene_at",
+    "resolved": "resolved_at",
+    "closed": "closed_at",
+    "cancelled": "cancelled_at",
+    "prank": "cancelled_at",
+}
+
+TASK_CHAIN = ("forwarded", "acknowledged", "en_route", "on_scene", "resolved")
+TASK_STATUSES = TASK_CHAIN + ("rejected",)
+TASK_TIMESTAMP = {
+    "acknowledged": "acknowledged_at",
+    "en_route": "en_route_at",
+    "on_scene": "on_scene_at",
+    "resolved": "resolved_at",
+    "rejected": "rejected_at",
+}
+
+UNIT_STATUS_FOR_INCIDENT = {"dispatched": "dispatched", "en_route": "en_route", "on_scene": "on_scene"}
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, kind: str, current: str, wanted: str):
+        super().__init__(f"{kind} cannot go from '{current}' to '{wanted}'")
+        self.current = current
+        self.wanted = wanted
+
+
+def check_incident_transition(current: str, wanted: str) -> None:
+    if wanted not in INCIDENT_STATUSES:
+        raise ValueError(f"unknown status '{wanted}'")
+    if current in INCIDENT_TERMINAL or current == wanted:
+        raise IllegalTransition("incident", current, wanted)
+    if wanted in INCIDENT_ENDINGS:
+        if current == "resolved":
+            raise IllegalTransition("incident", current, wanted)
+        return
+    if wanted == "closed" and current != "resolved":
+        raise IllegalTransition("incident", current, wanted)
+    if INCIDENT_CHAIN.index(wanted) <= INCIDENT_CHAIN.index(current):
+        raise IllegalTransition("incident", current, wanted)
+
+
+def check_task_transition(current: str, wanted: str) -> None:
+    if wanted not in TASK_STATUSES:
+        raise ValueError(f"unknown task status '{wanted}'")
+    if current in ("resolved", "rejected") or current == wanted:
+        raise IllegalTransition("task", current, wanted)
+    if wanted == "rejected":
+        if current not in ("forwarded", "acknowledged"):
+            raise IllegalTransition("task", current, wanted)
+        return
+    if TASK_CHAIN.index(wanted) <= TASK_CHAIN.index(current):
+        raise IllegalTransition("task", current, wanted)
+
+
+# Categories that describe the same event when reported twice nearby.
+RELATED_CATEGORIES: tuple[frozenset[str], ...] = (
+    frozenset({"banjir", "rob"}),
+    frozenset({"kecelakaan", "ambulans"}),
+    frozenset({"kebakaran", "ambulans"}),
+    frozenset({"kriminal", "perjudian", "narkoba", "gangguan_ketertiban"}),
+    frozenset({"pohon_tumbang", "tanah_longsor"}),
+)
+
+
+def related_categories(code: str) -> set[str]:
+    out = {code}
+    for group in RELATED_CATEGORIES:
+        if code in group:
+            out |= group
+    return out

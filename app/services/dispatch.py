@@ -1,0 +1,600 @@
+"""Call intake, forwarding to agencies, lifecycle, assignment: what a 112 dispatcher does.
+
+Every change goes through here so that each one is validated once, lands in
+one transaction with its ``incident_events`` audit row, and is safe when two
+dispatchers act at the same moment (row locks and the one-open-assignment
+index in the database, not checks in Python, decide races).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.domain.lifecycle import (
+    INCIDENT_OPEN,
+    INCIDENT_STATUSES,
+    INCIDENT_TERMINAL,
+    INCIDENT_TIMESTAMP,
+    TASK_STATUSES,
+    TASK_TIMESTAMP,
+    IllegalTransition,
+    check_incident_transition,
+    check_task_transition,
+    related_categories,
+)
+from app.services import geocode
+from app.services.errors import Conflict, InvalidInput, NotFound
+
+MAX_TEXT = {"description": 2000, "caller_name": 200, "address": 500, "source": 32, "actor": 100,
+            "idempotency_key": 200, "note": 1000, "reason": 500}
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{2,30}$")
+SOURCES = ("phone", "sms", "whatsapp", "app", "web", "radio", "open311", "import", "demo")
+DUPLICATE_RADIUS_M = 300.0
+DUPLICATE_WINDOW_S = 3600
+PRANK_REPEAT_THRESHOLD = 3
+# Indonesia's extent: the fallback bound when no city area is loaded yet.
+INDONESIA_BBOX = (94.0, -11.5, 141.5, 6.5)
+CITY_MARGIN_DEG = 0.02
+
+
+@dataclass
+class Intake:
+    category: str
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = None
+    caller_name: str | None = None
+    caller_phone: str | None = None
+    description: str | None = None
+    source: str = "phone"
+    idempotency_key: str | None = None
+    actor: str = "operator"
+
+
+# -- SQL ---------------------------------------------------------------------------------
+CATEGORY_SQL = text("""
+    SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.response_plan,
+           COALESCE(array_agg(a.agency_code ORDER BY a.role, a.agency_code)
+                    FILTER (WHERE a.agency_code IS NOT NULL), '{}') AS agencies
+    FROM incident_categories c LEFT JOIN category_agencies a ON a.category_code = c.code
+    WHERE c.code = :code GROUP BY c.code
+""")
+
+CITY_BOUNDS_SQL = text("""
+    SELECT COALESCE((SELECT ST_Extent(geom) FROM admin_areas),
+                    (SELECT ST_Extent(geom) FROM road_edges))::geometry AS box
+""")
+
+AREAS_AT_SQL = text("""
+    SELECT
+      (SELECT id FROM admin_areas WHERE level = 'kelurahan'
+         AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) ORDER BY id LIMIT 1) AS kel,
+      (SELECT id FROM admin_areas WHERE level = 'kecamatan'
+         AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) ORDER BY id LIMIT 1) AS kec
+""")
+
+DUPLICATE_SQL = text("""
+    SELECT id FROM incidents
+    WHERE status = ANY(:open) AND category_code = ANY(:cats)
+      AND received_at > now() - make_interval(secs => :window)
+      AND ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
+    ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1
+""")
+
+INSERT_INCIDENT_SQL = text("""
+    INSERT INTO incidents (category_code, status, priority, source, address, kelurahan_id,
+        kecamatan_id, caller_name, caller_phone, description, duplicate_of, idempotency_key, geom)
+    VALUES (:category, 'received', :priority, :source, :address, :kel, :kec, :caller_name,
+        :caller_phone, :description, :duplicate_of, :key, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id
+""")
+
+EVENT_SQL = text("""
+    INSERT INTO incident_events (incident_id, actor, kind, from_status, to_status, data)
+    VALUES (:incident_id, :actor, :kind, :from_status, :to_status, CAST(:data AS jsonb))
+""")
+
+INCIDENT_SELECT = """
+    SELECT i.id, i.category_code AS category, c.name_id AS category_name, c.name_en AS category_name_en,
+           i.status, i.priority, i.source, i.address, i.caller_name, i.caller_phone, i.description,
+           i.is_prank, i.duplicate_of, i.received_at, i.verified_at, i.dispatched_at, i.en_route_at,
+           i.on_scene_at, i.resolved_at, i.closed_at, i.cancelled_at, i.updated_at,
+           c.target_response_s,
+           ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon,
+           kel.id AS kel_id, kel.code AS kel_code, kel.name AS kel_name,
+           kec.id AS kec_id, kec.code AS kec_code, kec.name AS kec_name
+    FROM incidents i
+    JOIN incident_categories c ON c.code = i.category_code
+    LEFT JOIN admin_areas kel ON kel.id = i.kelurahan_id
+    LEFT JOIN admin_areas kec ON kec.id = i.kecamatan_id
+"""
+
+TASKS_SQL = text("""
+    SELECT t.id, t.incident_id, t.agency_code AS agency, a.name AS agency_name, t.status,
+           t.forwarded_at, t.acknowledged_at, t.en_route_at, t.on_scene_at, t.resolved_at,
+           t.rejected_at, t.reject_reason
+    FROM incident_tasks t JOIN agencies a ON a.code = t.agency_code
+    WHERE t.incident_id = ANY(:ids) ORDER BY t.incident_id, t.id
+""")
+
+ASSIGNMENTS_SQL = text("""
+    SELECT s.id, s.incident_id, s.unit_id, u.callsign, u.unit_type, u.agency_code AS agency,
+           u.status AS unit_status, s.eta_s, s.assigned_at, s.released_at, s.actor
+    FROM assignments s JOIN units u ON u.id = s.unit_id
+    WHERE s.incident_id = ANY(:ids) ORDER BY s.incident_id, s.id
+""")
+
+EVENTS_SQL = text("""
+    SELECT id, at, actor, kind, from_status, to_status, data
+    FROM incident_events WHERE incident_id = :id ORDER BY at, id
+""")
+
+QUEUE_SQL = text("""
+    SELECT i.id, i.category_code AS category, c.name_id AS category_name, i.status, i.priority,
+           i.address, i.received_at, c.target_response_s,
+           EXTRACT(EPOCH FROM now() - i.received_at) AS waiting_s,
+           ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon, kel.name AS kelurahan
+    FROM incidents i
+    JOIN incident_categories c ON c.code = i.category_code
+    LEFT JOIN admin_areas kel ON kel.id = i.kelurahan_id
+    WHERE i.status = ANY(:open)
+    ORDER BY i.priority, i.received_at
+    LIMIT :limit
+""")
+
+UNITS_SQL = """
+    SELECT u.id, u.callsign, u.unit_type, u.agency_code AS agency, u.status, u.station_id,
+           s.name AS station_name, u.current_incident_id, u.position_at,
+           ST_Y(u.geom) AS lat, ST_X(u.geom) AS lon
+    FROM units u LEFT JOIN stations s ON s.id = u.station_id
+"""
+
+
+# -- validation --------------------------------------------------------------------------
+def _text(value: Any, field: str, required: bool = False) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput(f"{field} is required", field)
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a string", field)
+    value = value.strip()
+    limit = MAX_TEXT.get(field, 500)
+    if len(value) > limit:
+        raise InvalidInput(f"{field} is longer than {limit} characters", field)
+    return value
+
+
+def coordinate(value: Any, field: str) -> float:
+    """A finite number in range; strings from query strings are accepted."""
+    if isinstance(value, bool):
+        raise InvalidInput(f"{field} must be a number", field)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{field} must be a number", field) from None
+    if not math.isfinite(x):
+        raise InvalidInput(f"{field} must be a finite number", field)
+    lo, hi = (-90.0, 90.0) if field == "lat" else (-180.0, 180.0)
+    if not lo <= x <= hi:
+        raise InvalidInput(f"{field} must be between {lo:g} and {hi:g}", field)
+    return x
+
+
+def check_in_city(session: Session, lat: float, lon: float) -> None:
+    """Refuse points outside the city (plus a small margin); swapped lat/lon lands here too."""
+    box = session.execute(text(
+        "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM ("
+        + CITY_BOUNDS_SQL.text + ") s(b)")).one()
+    if box[0] is None:
+        xmin, ymin, xmax, ymax = INDONESIA_BBOX
+        where = "Indonesia"
+    else:
+        m = CITY_MARGIN_DEG
+        xmin, ymin, xmax, ymax = box[0] - m, box[1] - m, box[2] + m, box[3] + m
+        where = "the city"
+    if not (xmin <= lon <= xmax and ymin <= lat <= ymax):
+        field = "lat" if not ymin <= lat <= ymax else "lon"
+        raise InvalidInput(
+            f"location ({lat:.5f}, {lon:.5f}) is outside {where} "
+            f"(lon {xmin:.3f}..{xmax:.3f}, lat {ymin:.3f}..{ymax:.3f})", field)
+
+
+def _category(session: Session, code: Any) -> Any:
+    if not isinstance(code, str) or not code:
+        raise InvalidInput("category is required", "category")
+    row = session.execute(CATEGORY_SQL, {"code": code}).mappings().one_or_none()
+    if row is None:
+        raise InvalidInput(f"unknown category '{code[:50]}'", "category")
+    return row
+
+
+def _json(data: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(data, default=str)
+
+
+def _event(session: Session, incident_id: int, actor: str, kind: str, from_status: str | None = None,
+           to_status: str | None = None, **data: Any) -> None:
+    session.execute(EVENT_SQL, {"incident_id": incident_id, "actor": actor, "kind": kind,
+                                "from_status": from_status, "to_status": to_status, "data": _json(data)})
+
+
+# -- intake ------------------------------------------------------------------------------
+def validate_intake(session: Session, req: Intake) -> dict[str, Any]:
+    """Check and resolve everything before anything is written."""
+    cat = _category(session, req.category)
+    out: dict[str, Any] = {"category": cat}
+    for field in ("address", "caller_name", "description", "idempotency_key", "actor"):
+        out[field] = _text(getattr(req, field), field)
+    phone = _text(req.caller_phone, "caller_phone")
+    if phone is not None and not PHONE_RE.match(phone):
+        raise InvalidInput("caller_phone must be digits, optionally starting with +", "caller_phone")
+    out["caller_phone"] = re.sub(r"[ \-]", "", phone) if phone else None
+    source = _text(req.source, "source") or "phone"
+    if source not in SOURCES:
+        raise InvalidInput(f"source must be one of {', '.join(SOURCES)}", "source")
+    out["source"] = source
+    geocoded = None
+    if req.lat is not None or req.lon is not None:
+        if req.lat is None or req.lon is None:
+            missing = "lat" if req.lat is None else "lon"
+            raise InvalidInput(f"{missing} is required when the other coordinate is given", missing)
+        lat, lon = coordinate(req.lat, "lat"), coordinate(req.lon, "lon")
+    elif out["address"]:
+        hits = geocode.geocode(session, out["address"], limit=1)
+        if not hits:
+            raise InvalidInput(f"could not find a place matching '{out['address'][:80]}'", "address")
+        geocoded = hits[0]
+        lat, lon = geocoded["lat"], geocoded["lon"]
+    else:
+        raise InvalidInput("give a location: lat and lon, or an address", "location")
+    check_in_city(session, lat, lon)
+    out.update(lat=lat, lon=lon, geocoded=geocoded)
+    return out
+
+
+def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
+    """Log a call; return (incident, created).  A repeated Idempotency-Key returns the first."""
+    if req.idempotency_key:
+        existing = session.execute(text("SELECT id FROM incidents WHERE idempotency_key = :k"),
+                                   {"k": req.idempotency_key}).scalar_one_or_none()
+        if existing is not None:
+            return get_incident(session, existing), False
+    v = validate_intake(session, req)
+    cat, lat, lon = v["category"], v["lat"], v["lon"]
+    areas = session.execute(AREAS_AT_SQL, {"lat": lat, "lon": lon}).one()
+    address = v["address"]
+    if not address:
+        rev = geocode.reverse(session, lat, lon)
+        parts = [(rev["street"] or {}).get("name"), (rev["kelurahan"] or {}).get("name")]
+        address = ", ".join(p for p in parts if p) or None
+    duplicate_of = session.execute(DUPLICATE_SQL, {
+        "open": list(INCIDENT_OPEN), "cats": sorted(related_categories(cat["code"])),
+        "window": DUPLICATE_WINDOW_S, "lat": lat, "lon": lon, "radius": DUPLICATE_RADIUS_M,
+    }).scalar_one_or_none()
+    new_id = session.execute(INSERT_INCIDENT_SQL, {
+        "category": cat["code"], "priority": cat["priority"], "source": v["source"], "address": address,
+        "kel": areas.kel, "kec": areas.kec, "caller_name": v["caller_name"],
+        "caller_phone": v["caller_phone"], "description": v["description"],
+        "duplicate_of": duplicate_of, "key": v["idempotency_key"], "lat": lat, "lon": lon,
+    }).scalar_one_or_none()
+    if new_id is None:  # a concurrent retry with the same key won the race
+        session.rollback()
+        existing = session.execute(text("SELECT id FROM incidents WHERE idempotency_key = :k"),
+                                   {"k": req.idempotency_key}).scalar_one()
+        return get_incident(session, existing), False
+    actor = v["actor"] or "operator"
+    _event(session, new_id, actor, "created", None, "received", category=cat["code"],
+           source=v["source"], geocoded=v["geocoded"], duplicate_of=duplicate_of)
+    for agency in cat["agencies"]:
+        session.execute(text(
+            "INSERT INTO incident_tasks (incident_id, agency_code) VALUES (:i, :a)"),
+            {"i": new_id, "a": agency})
+        _event(session, new_id, actor, "forwarded", agency=agency)
+    session.commit()
+    incident = get_incident(session, new_id)
+    incident["prank_history"] = prank_history(session, v["caller_phone"], exclude_id=new_id)
+    incident["geocoded"] = v["geocoded"]
+    return incident, True
+
+
+def prank_history(session: Session, phone: str | None, exclude_id: int | None = None) -> dict[str, Any]:
+    if not phone:
+        return {"calls": 0, "pranks": 0, "suspect": False}
+    row = session.execute(text(
+        "SELECT count(*) FILTER (WHERE is_prank OR status = 'prank') AS pranks, count(*) AS calls "
+        "FROM incidents WHERE caller_phone = :phone AND id <> COALESCE(:ex, -1)"),
+        {"phone": phone, "ex": exclude_id}).one()
+    return {"calls": row.calls, "pranks": row.pranks, "suspect": row.pranks >= PRANK_REPEAT_THRESHOLD}
+
+
+# -- reading -----------------------------------------------------------------------------
+def _iso(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, datetime) else v
+
+
+def _incident_dict(r: Any) -> dict[str, Any]:
+    d = {k: _iso(r[k]) for k in (
+        "id", "category", "category_name", "category_name_en", "status", "priority", "source", "address",
+        "description", "is_prank", "duplicate_of", "received_at", "verified_at", "dispatched_at",
+        "en_route_at", "on_scene_at", "resolved_at", "closed_at", "cancelled_at", "updated_at",
+        "target_response_s", "lat", "lon")}
+    d["caller"] = {"name": r["caller_name"], "phone": r["caller_phone"]}
+    d["kelurahan"] = {"id": r["kel_id"], "code": r["kel_code"], "name": r["kel_name"]} if r["kel_id"] else None
+    d["kecamatan"] = {"id": r["kec_id"], "code": r["kec_code"], "name": r["kec_name"]} if r["kec_id"] else None
+    return d
+
+
+def _attach(session: Session, incidents: list[dict[str, Any]]) -> None:
+    ids = [i["id"] for i in incidents]
+    by_id = {i["id"]: i for i in incidents}
+    for i in incidents:
+        i["tasks"], i["assignments"] = [], []
+    for t in session.execute(TASKS_SQL, {"ids": ids}).mappings():
+        by_id[t["incident_id"]]["tasks"].append({k: _iso(v) for k, v in t.items() if k != "incident_id"})
+    for a in session.execute(ASSIGNMENTS_SQL, {"ids": ids}).mappings():
+        by_id[a["incident_id"]]["assignments"].append(
+            {k: _iso(v) for k, v in a.items() if k != "incident_id"})
+
+
+def get_incident(session: Session, incident_id: int, events: bool = True) -> dict[str, Any]:
+    row = session.execute(text(INCIDENT_SELECT + " WHERE i.id = :id"), {"id": incident_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"incident {incident_id} does not exist", "id")
+    inc = _incident_dict(row)
+    _attach(session, [inc])
+    if events:
+        inc["events"] = [{k: _iso(v) for k, v in e.items()}
+                         for e in session.execute(EVENTS_SQL, {"id": incident_id}).mappings()]
+    return inc
+
+
+@dataclass
+class IncidentFilter:
+    bbox: tuple[float, float, float, float] | None = None
+    categories: list[str] | None = None
+    statuses: list[str] | None = None
+    agency: str | None = None
+    kelurahan: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    open_only: bool = False
+    limit: int = 100
+    offset: int = 0
+
+
+def list_incidents(session: Session, f: IncidentFilter) -> dict[str, Any]:
+    where, params = ["TRUE"], {}
+    if f.bbox:
+        where.append("i.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
+        params.update(x0=f.bbox[0], y0=f.bbox[1], x1=f.bbox[2], y1=f.bbox[3])
+    if f.categories:
+        where.append("i.category_code = ANY(:cats)")
+        params["cats"] = f.categories
+    if f.statuses:
+        bad = [s for s in f.statuses if s not in INCIDENT_STATUSES]
+        if bad:
+            raise InvalidInput(f"unknown status '{bad[0][:40]}'", "status")
+        where.append("i.status = ANY(:statuses)")
+        params["statuses"] = f.statuses
+    if f.open_only:
+        where.append("i.status = ANY(:open)")
+        params["open"] = list(INCIDENT_OPEN)
+    if f.agency:
+        where.append("EXISTS (SELECT 1 FROM incident_tasks t WHERE t.incident_id = i.id AND t.agency_code = :ag)")
+        params["ag"] = f.agency
+    if f.kelurahan:
+        where.append("(kel.code = :kel OR kel.name ILIKE :kel OR CAST(kel.id AS text) = :kel)")
+        params["kel"] = f.kelurahan
+    if f.since:
+        where.append("i.received_at >= :since")
+        params["since"] = f.since
+    if f.until:
+        where.append("i.received_at < :until")
+        params["until"] = f.until
+    cond = " AND ".join(where)
+    total = session.execute(text(
+        "SELECT count(*) FROM incidents i LEFT JOIN admin_areas kel ON kel.id = i.kelurahan_id "
+        f"WHERE {cond}"), params).scalar_one()
+    rows = session.execute(text(
+        INCIDENT_SELECT + f" WHERE {cond} ORDER BY i.received_at DESC, i.id DESC LIMIT :limit OFFSET :offset"),
+        {**params, "limit": f.limit, "offset": f.offset}).mappings().all()
+    items = [_incident_dict(r) for r in rows]
+    if items:
+        _attach(session, items)
+    return {"total": total, "limit": f.limit, "offset": f.offset, "items": items}
+
+
+# -- lifecycle ---------------------------------------------------------------------------
+def _lock_incident(session: Session, incident_id: int) -> Any:
+    row = session.execute(text("SELECT id, status FROM incidents WHERE id = :id FOR UPDATE"),
+                          {"id": incident_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"incident {incident_id} does not exist", "id")
+    return row
+
+
+def change_status(session: Session, incident_id: int, status: Any, actor: str = "operator",
+                  note: str | None = None) -> dict[str, Any]:
+    if not isinstance(status, str):
+        raise InvalidInput("status is required", "status")
+    note = _text(note, "note")
+    row = _lock_incident(session, incident_id)
+    try:
+        check_incident_transition(row.status, status)
+    except IllegalTransition as exc:
+        session.rollback()
+        raise Conflict(str(exc), "status") from None
+    except ValueError as exc:
+        session.rollback()
+        raise InvalidInput(str(exc), "status") from None
+    col = INCIDENT_TIMESTAMP.get(status)
+    stamp = f", {col} = COALESCE({col}, now())" if col else ""
+    prank = ", is_prank = true" if status == "prank" else ""
+    session.execute(text(f"UPDATE incidents SET status = :s, updated_at = now(){stamp}{prank} WHERE id = :id"),
+                    {"s": status, "id": incident_id})
+    _event(session, incident_id, actor, "status_changed", row.status, status, note=note)
+    if status in INCIDENT_TERMINAL or status == "resolved":
+        _release_all(session, incident_id, actor)
+    elif status in ("en_route", "on_scene"):
+        session.execute(text(
+            "UPDATE units SET status = :s, version = version + 1 WHERE id IN ("
+            "SELECT unit_id FROM assignments WHERE incident_id = :id AND released_at IS NULL)"),
+            {"s": status, "id": incident_id})
+    session.commit()
+    return get_incident(session, incident_id)
+
+
+def update_task(session: Session, incident_id: int, agency: str, status: Any, actor: str = "agency",
+                reason: str | None = None) -> dict[str, Any]:
+    if not isinstance(status, str):
+        raise InvalidInput("status is required", "status")
+    reason = _text(reason, "reason")
+    _lock_incident(session, incident_id)
+    task = session.execute(text(
+        "SELECT id, status FROM incident_tasks WHERE incident_id = :i AND agency_code = :a FOR UPDATE"),
+        {"i": incident_id, "a": agency}).one_or_none()
+    if task is None:
+        session.rollback()
+        raise NotFound(f"incident {incident_id} has no task for agency {agency}", "agency")
+    if status not in TASK_STATUSES:
+        session.rollback()
+        raise InvalidInput(f"unknown task status '{status[:40]}'", "status")
+    if status == "rejected" and not reason:
+        session.rollback()
+        raise InvalidInput("a rejection needs a reason", "reason")
+    try:
+        check_task_transition(task.status, status)
+    except IllegalTransition as exc:
+        session.rollback()
+        raise Conflict(str(exc), "status") from None
+    col = TASK_TIMESTAMP[status]
+    session.execute(text(
+        f"UPDATE incident_tasks SET status = :s, {col} = now(), reject_reason = COALESCE(:r, reject_reason) "
+        "WHERE id = :id"), {"s": status, "r": reason, "id": task.id})
+    _event(session, incident_id, actor, "task_" + status, task.status, status, agency=agency, reason=reason)
+    session.commit()
+    return get_incident(session, incident_id)
+
+
+# -- units and assignment ----------------------------------------------------------------
+def assign_unit(session: Session, incident_id: int, unit_id: Any, actor: str = "dispatcher",
+                eta_s: float | None = None) -> dict[str, Any]:
+    """Send a unit; exactly one of two concurrent dispatchers wins a unit (409 for the other)."""
+    if isinstance(unit_id, bool) or not isinstance(unit_id, int):
+        raise InvalidInput("unit_id must be an integer", "unit_id")
+    inc = _lock_incident(session, incident_id)
+    if inc.status in INCIDENT_TERMINAL or inc.status == "resolved":
+        session.rollback()
+        raise Conflict(f"incident {incident_id} is {inc.status}", "status")
+    unit = session.execute(text(
+        "UPDATE units SET status = 'dispatched', current_incident_id = :i, version = version + 1 "
+        "WHERE id = :u AND status = 'available' RETURNING id, agency_code, callsign"),
+        {"i": incident_id, "u": unit_id}).one_or_none()
+    if unit is None:
+        exists = session.execute(text("SELECT status FROM units WHERE id = :u"), {"u": unit_id}).one_or_none()
+        session.rollback()
+        if exists is None:
+            raise InvalidInput(f"unit {unit_id} does not exist", "unit_id")
+        raise Conflict(f"unit {unit_id} is not available (status {exists.status})", "unit_id")
+    try:
+        with session.begin_nested():
+            session.execute(text(
+                "INSERT INTO incident_tasks (incident_id, agency_code) VALUES (:i, :a) "
+                "ON CONFLICT (incident_id, agency_code) DO NOTHING"), {"i": incident_id, "a": unit.agency_code})
+            task_id = session.execute(text(
+                "SELECT id FROM incident_tasks WHERE incident_id = :i AND agency_code = :a"),
+                {"i": incident_id, "a": unit.agency_code}).scalar_one()
+            session.execute(text(
+                "INSERT INTO assignments (incident_id, unit_id, task_id, eta_s, actor) "
+                "VALUES (:i, :u, :t, :eta, :actor)"),
+                {"i": incident_id, "u": unit_id, "t": task_id, "eta": eta_s, "actor": actor})
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"unit {unit_id} is already assigned", "unit_id") from None
+    if inc.status in ("received", "verified"):
+        session.execute(text(
+            "UPDATE incidents SET status = 'dispatched', dispatched_at = COALESCE(dispatched_at, now()), "
+            "updated_at = now() WHERE id = :id"), {"id": incident_id})
+        _event(session, incident_id, actor, "status_changed", inc.status, "dispatched")
+    _event(session, incident_id, actor, "assigned", unit_id=unit_id, callsign=unit.callsign,
+           agency=unit.agency_code, eta_s=eta_s)
+    session.commit()
+    return get_incident(session, incident_id)
+
+
+def _release_all(session: Session, incident_id: int, actor: str) -> None:
+    released = session.execute(text(
+        "UPDATE assignments SET released_at = now() WHERE incident_id = :i AND released_at IS NULL "
+        "RETURNING unit_id"), {"i": incident_id}).scalars().all()
+    if released:
+        session.execute(text(
+            "UPDATE units SET status = 'available', current_incident_id = NULL, version = version + 1 "
+            "WHERE id = ANY(:ids)"), {"ids": list(released)})
+        _event(session, incident_id, actor, "released", unit_ids=list(released))
+
+
+def release_assignment(session: Session, incident_id: int, assignment_id: int,
+                       actor: str = "dispatcher") -> dict[str, Any]:
+    _lock_incident(session, incident_id)
+    unit_id = session.execute(text(
+        "UPDATE assignments SET released_at = now() WHERE id = :a AND incident_id = :i "
+        "AND released_at IS NULL RETURNING unit_id"), {"a": assignment_id, "i": incident_id}).scalar_one_or_none()
+    if unit_id is None:
+        session.rollback()
+        raise NotFound(f"no open assignment {assignment_id} on incident {incident_id}", "assignment_id")
+    session.execute(text(
+        "UPDATE units SET status = 'available', current_incident_id = NULL, version = version + 1 "
+        "WHERE id = :u"), {"u": unit_id})
+    _event(session, incident_id, actor, "released", unit_ids=[unit_id])
+    session.commit()
+    return get_incident(session, incident_id)
+
+
+def list_units(session: Session, agency: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    where, params = ["TRUE"], {}
+    if agency:
+        where.append("u.agency_code = :agency")
+        params["agency"] = agency
+    if status:
+        where.append("u.status = :status")
+        params["status"] = status
+    rows = session.execute(text(UNITS_SQL + " WHERE " + " AND ".join(where) + " ORDER BY u.agency_code, u.callsign"),
+                           params).mappings()
+    return [{k: _iso(v) for k, v in r.items()} for r in rows]
+
+
+def update_unit_position(session: Session, unit_id: int, lat: Any, lon: Any,
+                         actor: str = "avl") -> dict[str, Any]:
+    lat, lon = coordinate(lat, "lat"), coordinate(lon, "lon")
+    row = session.execute(text(
+        "UPDATE units SET geom = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), position_at = now(), "
+        "version = version + 1 WHERE id = :u RETURNING id"), {"u": unit_id, "lat": lat, "lon": lon}).one_or_none()
+    if row is None:
+        session.rollback()
+        raise NotFound(f"unit {unit_id} does not exist", "unit_id")
+    session.commit()
+    return next(u for u in list_units(session) if u["id"] == unit_id)
+
+
+def queue(session: Session, limit: int = 200) -> list[dict[str, Any]]:
+    """Open incidents, most urgent first, with waiting time and whether the target is missed."""
+    rows = session.execute(QUEUE_SQL, {"open": list(INCIDENT_OPEN), "limit": limit}).mappings().all()
+    items = [{k: _iso(v) for k, v in r.items()} for r in rows]
+    for it in items:
+        it["waiting_s"] = round(float(it["waiting_s"]), 1)
+        it["overdue"] = it["status"] != "on_scene" and it["waiting_s"] > it["target_response_s"]
+    if items:
+        _attach(session, items)
+    return items

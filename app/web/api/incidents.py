@@ -1,0 +1,163 @@
+"""Incidents: intake, list, detail, lifecycle, agency tasks, assignments, triage queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import jsonify, request
+
+from app.db import get_session
+from app.services import dispatch
+from app.services.errors import InvalidInput
+from app.web.api import bp
+
+
+def actor() -> str:
+    """Who is acting; replaced by the logged-in user once roles exist."""
+    return (request.headers.get("X-Actor") or "operator")[:100]
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object", "body")
+    return body
+
+
+def _parse_time(value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{field} must be an ISO 8601 date-time", field) from None
+
+
+def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        v = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an integer", name) from None
+    if not lo <= v <= hi:
+        raise InvalidInput(f"{name} must be between {lo} and {hi}", name)
+    return v
+
+
+def _list_arg(name: str) -> list[str] | None:
+    raw = request.args.get(name)
+    return [x.strip() for x in raw.split(",") if x.strip()] if raw else None
+
+
+def _bbox_arg() -> tuple[float, float, float, float] | None:
+    raw = request.args.get("bbox")
+    if not raw:
+        return None
+    parts = raw.split(",")
+    if len(parts) != 4:
+        raise InvalidInput("bbox must be minlon,minlat,maxlon,maxlat", "bbox")
+    try:
+        x0, y0, x1, y1 = (float(p) for p in parts)
+    except ValueError:
+        raise InvalidInput("bbox must be four numbers", "bbox") from None
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise InvalidInput("bbox must be minlon,minlat,maxlon,maxlat within range", "bbox")
+    return x0, y0, x1, y1
+
+
+def intake_from_json(body: dict[str, Any]) -> dispatch.Intake:
+    loc = body.get("location") if isinstance(body.get("location"), dict) else {}
+    caller = body.get("caller") if isinstance(body.get("caller"), dict) else {}
+    return dispatch.Intake(
+        category=body.get("category"),
+        lat=loc.get("lat", body.get("lat")),
+        lon=loc.get("lon", body.get("lon")),
+        address=body.get("address") if body.get("address") is not None else loc.get("address"),
+        caller_name=caller.get("name", body.get("caller_name")),
+        caller_phone=caller.get("phone", body.get("caller_phone")),
+        description=body.get("description"),
+        source=body.get("source") or "phone",
+        idempotency_key=request.headers.get("Idempotency-Key") or body.get("idempotency_key"),
+        actor=actor(),
+    )
+
+
+@bp.post("/incidents")
+def create_incident():
+    incident, created = dispatch.intake(get_session(), intake_from_json(json_body()))
+    resp = jsonify(incident)
+    resp.status_code = 201 if created else 200
+    resp.headers["Location"] = f"/api/v1/incidents/{incident['id']}"
+    if not created:
+        resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+@bp.get("/incidents")
+def list_incidents():
+    f = dispatch.IncidentFilter(
+        bbox=_bbox_arg(), categories=_list_arg("category"), statuses=_list_arg("status"),
+        agency=request.args.get("agency") or None, kelurahan=request.args.get("kelurahan") or None,
+        since=_parse_time(request.args.get("since"), "since"),
+        until=_parse_time(request.args.get("until"), "until"),
+        open_only=request.args.get("open") in ("1", "true"),
+        limit=_int_arg("limit", 100, 1, 1000), offset=_int_arg("offset", 0, 0, 10_000_000),
+    )
+    page = dispatch.list_incidents(get_session(), f)
+    nxt = f.offset + f.limit
+    if nxt < page["total"]:
+        args = request.args.to_dict()
+        args["offset"] = str(nxt)
+        page["next"] = request.base_url + "?" + "&".join(f"{k}={v}" for k, v in args.items())
+    return jsonify(page)
+
+
+@bp.get("/incidents/<int:incident_id>")
+def get_incident(incident_id: int):
+    return jsonify(dispatch.get_incident(get_session(), incident_id))
+
+
+@bp.patch("/incidents/<int:incident_id>")
+def patch_incident(incident_id: int):
+    body = json_body()
+    return jsonify(dispatch.change_status(get_session(), incident_id, body.get("status"), actor(),
+                                          body.get("note")))
+
+
+@bp.patch("/incidents/<int:incident_id>/tasks/<agency>")
+def patch_task(incident_id: int, agency: str):
+    body = json_body()
+    return jsonify(dispatch.update_task(get_session(), incident_id, agency, body.get("status"), actor(),
+                                        body.get("reason")))
+
+
+@bp.post("/incidents/<int:incident_id>/assignments")
+def assign(incident_id: int):
+    body = json_body()
+    incident = dispatch.assign_unit(get_session(), incident_id, body.get("unit_id"), actor())
+    return jsonify(incident), 201
+
+
+@bp.delete("/incidents/<int:incident_id>/assignments/<int:assignment_id>")
+def release(incident_id: int, assignment_id: int):
+    return jsonify(dispatch.release_assignment(get_session(), incident_id, assignment_id, actor()))
+
+
+@bp.get("/queue")
+def triage_queue():
+    return jsonify({"items": dispatch.queue(get_session(), limit=_int_arg("limit", 200, 1, 1000))})
+
+
+@bp.get("/units")
+def units():
+    return jsonify({"units": dispatch.list_units(get_session(), request.args.get("agency"),
+                                                 request.args.get("status"))})
+
+
+@bp.post("/units/<int:unit_id>/position")
+def unit_position(unit_id: int):
+    body = json_body()
+    return jsonify(dispatch.update_unit_position(get_session(), unit_id, body.get("lat"), body.get("lon")))
