@@ -90,3 +90,41 @@ def app(settings: Settings, db_conn: Connection):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+class LiveServer:
+    """A real HTTP server (threaded werkzeug) on a committed scratch database."""
+
+    def __init__(self, url: str, base_url: str, engine: Engine):
+        self.db_url = url
+        self.url = base_url
+        self.engine = engine
+
+
+@pytest.fixture(scope="session")
+def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tests import tinycity
+
+    name = f"peta112_live_{os.getpid()}"
+    cluster.drop_database(name)
+    cluster.ensure_database(name)
+    url = cluster.url(name)
+    migrate(url, "head")
+    eng = make_engine(url)
+    with eng.begin() as conn:
+        tinycity.seed(conn)
+    application = create_app(base_settings.with_overrides(database_url=url))
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url, f"http://127.0.0.1:{server.server_port}", eng)
+    finally:
+        server.shutdown()
+        application.extensions["peta112.engine"].dispose()
+        eng.dispose()
+        cluster.drop_database(name)
