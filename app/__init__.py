@@ -19,7 +19,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         settings = settings.with_overrides(**overrides)
     app = Flask(__name__, static_folder=None)
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
-                      JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=1 * 1024 * 1024)
+                      MAX_CONTENT_LENGTH=1 * 1024 * 1024)
+    app.json.sort_keys = False  # keep fields in the order services build them
     app.extensions["peta112.settings"] = settings
     db.init_app(app, settings)
     problems.init_app(app)

@@ -60,42 +60,80 @@ class Intake:
 
 
 # -- SQL ---------------------------------------------------------------------------------
-CATEGORY_SQL = text("""
+# The city's extent: admin areas when loaded (a few hundred rows), else the road network.
+CITY_BOUNDS = """
+    (SELECT COALESCE((SELECT ST_Extent(geom) FROM admin_areas),
+                     (SELECT ST_Extent(geom) FROM road_edges))::geometry AS box) bounds
+"""
+
+CITY_BOUNDS_SQL = text(f"SELECT box FROM {CITY_BOUNDS}")
+
+# One round trip validates the category and fetches the city bounds.
+CATEGORY_SQL = text(f"""
     SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.response_plan,
            COALESCE(array_agg(a.agency_code ORDER BY a.role, a.agency_code)
-                    FILTER (WHERE a.agency_code IS NOT NULL), '{}') AS agencies
-    FROM incident_categories c LEFT JOIN category_agencies a ON a.category_code = c.code
-    WHERE c.code = :code GROUP BY c.code
+                    FILTER (WHERE a.agency_code IS NOT NULL), '{{}}') AS agencies,
+           ST_XMin(bounds.box) AS xmin, ST_YMin(bounds.box) AS ymin,
+           ST_XMax(bounds.box) AS xmax, ST_YMax(bounds.box) AS ymax
+    FROM {CITY_BOUNDS}
+    LEFT JOIN incident_categories c ON c.code = :code
+    LEFT JOIN category_agencies a ON a.category_code = c.code
+    GROUP BY c.code, bounds.box
 """)
 
-CITY_BOUNDS_SQL = text("""
-    SELECT COALESCE((SELECT ST_Extent(geom) FROM admin_areas),
-                    (SELECT ST_Extent(geom) FROM road_edges))::geometry AS box
-""")
-
-AREAS_AT_SQL = text("""
-    SELECT
-      (SELECT id FROM admin_areas WHERE level = 'kelurahan'
-         AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) ORDER BY id LIMIT 1) AS kel,
-      (SELECT id FROM admin_areas WHERE level = 'kecamatan'
-         AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) ORDER BY id LIMIT 1) AS kec
-""")
-
-DUPLICATE_SQL = text("""
-    SELECT id FROM incidents
-    WHERE status = ANY(:open) AND category_code = ANY(:cats)
-      AND received_at > now() - make_interval(secs => :window)
-      AND ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
-    ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1
-""")
-
-INSERT_INCIDENT_SQL = text("""
-    INSERT INTO incidents (category_code, status, priority, source, address, kelurahan_id,
-        kecamatan_id, caller_name, caller_phone, description, duplicate_of, idempotency_key, geom)
-    VALUES (:category, 'received', :priority, :source, :address, :kel, :kec, :caller_name,
-        :caller_phone, :description, :duplicate_of, :key, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+# Intake in one round trip: locate (kelurahan, kecamatan, nearest street), look for
+# a duplicate, insert the incident, one task per responsible agency and the audit
+# events, and return what the call-taker needs to see.
+INTAKE_SQL = text("""
+WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
+kel AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
+        WHERE a.level = 'kelurahan' AND ST_Intersects(a.geom, pt.g) ORDER BY a.id LIMIT 1),
+kec AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
+        WHERE a.level = 'kecamatan' AND ST_Intersects(a.geom, pt.g) ORDER BY a.id LIMIT 1),
+street AS (SELECT e.name FROM road_edges e, pt WHERE e.name IS NOT NULL ORDER BY e.geom <-> pt.g LIMIT 1),
+dup AS (SELECT i.id FROM incidents i, pt
+        WHERE i.status = ANY(:open) AND i.category_code = ANY(:related)
+          AND i.received_at > now() - make_interval(secs => :window)
+          AND ST_DWithin(i.geom::geography, pt.g::geography, :radius)
+        ORDER BY i.geom <-> pt.g LIMIT 1),
+ins AS (
+    INSERT INTO incidents (category_code, status, priority, source, address, kelurahan_id, kecamatan_id,
+                           caller_name, caller_phone, description, duplicate_of, idempotency_key, geom)
+    SELECT :category, 'received', :priority, :source,
+           COALESCE(CAST(:address AS text),
+                    NULLIF(concat_ws(', ', (SELECT name FROM street), (SELECT name FROM kel)), '')),
+           (SELECT id FROM kel), (SELECT id FROM kec), :caller_name, :caller_phone, :description,
+           (SELECT id FROM dup), :key, pt.g
+    FROM pt
     ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id
+    RETURNING *),
+tasks AS (
+    INSERT INTO incident_tasks (incident_id, agency_code)
+    SELECT ins.id, ca.agency_code FROM ins JOIN category_agencies ca ON ca.category_code = ins.category_code
+    RETURNING *),
+events AS (
+    INSERT INTO incident_events (incident_id, actor, kind, from_status, to_status, data)
+    SELECT ins.id, :actor, 'created', NULL, 'received', CAST(:created_data AS jsonb)
+           || jsonb_build_object('duplicate_of', ins.duplicate_of) FROM ins
+    UNION ALL
+    SELECT t.incident_id, :actor, 'forwarded', NULL, NULL, jsonb_build_object('agency', t.agency_code)
+    FROM tasks t
+    RETURNING 1)
+SELECT ins.id, ins.category_code AS category, CAST(:category_name AS text) AS category_name,
+       CAST(:category_name_en AS text) AS category_name_en,
+       ins.status, ins.priority, ins.source, ins.address, ins.caller_name, ins.caller_phone, ins.description,
+       ins.is_prank, ins.duplicate_of, ins.received_at, ins.verified_at, ins.dispatched_at, ins.en_route_at,
+       ins.on_scene_at, ins.resolved_at, ins.closed_at, ins.cancelled_at, ins.updated_at,
+       CAST(:target AS integer) AS target_response_s, ST_Y(ins.geom) AS lat, ST_X(ins.geom) AS lon,
+       kel.id AS kel_id, kel.code AS kel_code, kel.name AS kel_name,
+       kec.id AS kec_id, kec.code AS kec_code, kec.name AS kec_name,
+       (SELECT json_agg(json_build_object('id', t.id, 'agency', t.agency_code, 'agency_name', ag.name,
+                'status', t.status, 'forwarded_at', t.forwarded_at) ORDER BY t.id)
+          FROM tasks t JOIN agencies ag ON ag.code = t.agency_code) AS tasks,
+       (SELECT count(*) FROM events) AS n_events,
+       (SELECT json_build_object('calls', count(*), 'pranks', count(*) FILTER (WHERE p.is_prank OR p.status = 'prank'))
+          FROM incidents p WHERE p.caller_phone = CAST(:caller_phone AS text)) AS prank_history
+FROM ins LEFT JOIN kel ON true LEFT JOIN kec ON true
 """)
 
 EVENT_SQL = text("""
@@ -190,17 +228,14 @@ def coordinate(value: Any, field: str) -> float:
     return x
 
 
-def check_in_city(session: Session, lat: float, lon: float) -> None:
+def check_in_city(bounds: tuple[Any, Any, Any, Any], lat: float, lon: float) -> None:
     """Refuse points outside the city (plus a small margin); swapped lat/lon lands here too."""
-    box = session.execute(text(
-        "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM ("
-        + CITY_BOUNDS_SQL.text + ") s(b)")).one()
-    if box[0] is None:
+    if bounds[0] is None:
         xmin, ymin, xmax, ymax = INDONESIA_BBOX
         where = "Indonesia"
     else:
         m = CITY_MARGIN_DEG
-        xmin, ymin, xmax, ymax = box[0] - m, box[1] - m, box[2] + m, box[3] + m
+        xmin, ymin, xmax, ymax = bounds[0] - m, bounds[1] - m, bounds[2] + m, bounds[3] + m
         where = "the city"
     if not (xmin <= lon <= xmax and ymin <= lat <= ymax):
         field = "lat" if not ymin <= lat <= ymax else "lon"
@@ -212,8 +247,8 @@ def check_in_city(session: Session, lat: float, lon: float) -> None:
 def _category(session: Session, code: Any) -> Any:
     if not isinstance(code, str) or not code:
         raise InvalidInput("category is required", "category")
-    row = session.execute(CATEGORY_SQL, {"code": code}).mappings().one_or_none()
-    if row is None:
+    row = session.execute(CATEGORY_SQL, {"code": code}).mappings().one()
+    if row["code"] is None:
         raise InvalidInput(f"unknown category '{code[:50]}'", "category")
     return row
 
@@ -259,64 +294,40 @@ def validate_intake(session: Session, req: Intake) -> dict[str, Any]:
         lat, lon = geocoded["lat"], geocoded["lon"]
     else:
         raise InvalidInput("give a location: lat and lon, or an address", "location")
-    check_in_city(session, lat, lon)
+    check_in_city((cat["xmin"], cat["ymin"], cat["xmax"], cat["ymax"]), lat, lon)
     out.update(lat=lat, lon=lon, geocoded=geocoded)
     return out
 
 
 def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
     """Log a call; return (incident, created).  A repeated Idempotency-Key returns the first."""
-    if req.idempotency_key:
-        existing = session.execute(text("SELECT id FROM incidents WHERE idempotency_key = :k"),
-                                   {"k": req.idempotency_key}).scalar_one_or_none()
-        if existing is not None:
-            return get_incident(session, existing), False
     v = validate_intake(session, req)
-    cat, lat, lon = v["category"], v["lat"], v["lon"]
-    areas = session.execute(AREAS_AT_SQL, {"lat": lat, "lon": lon}).one()
-    address = v["address"]
-    if not address:
-        rev = geocode.reverse(session, lat, lon)
-        parts = [(rev["street"] or {}).get("name"), (rev["kelurahan"] or {}).get("name")]
-        address = ", ".join(p for p in parts if p) or None
-    duplicate_of = session.execute(DUPLICATE_SQL, {
-        "open": list(INCIDENT_OPEN), "cats": sorted(related_categories(cat["code"])),
-        "window": DUPLICATE_WINDOW_S, "lat": lat, "lon": lon, "radius": DUPLICATE_RADIUS_M,
-    }).scalar_one_or_none()
-    new_id = session.execute(INSERT_INCIDENT_SQL, {
-        "category": cat["code"], "priority": cat["priority"], "source": v["source"], "address": address,
-        "kel": areas.kel, "kec": areas.kec, "caller_name": v["caller_name"],
-        "caller_phone": v["caller_phone"], "description": v["description"],
-        "duplicate_of": duplicate_of, "key": v["idempotency_key"], "lat": lat, "lon": lon,
-    }).scalar_one_or_none()
-    if new_id is None:  # a concurrent retry with the same key won the race
+    cat = v["category"]
+    row = session.execute(INTAKE_SQL, {
+        "lat": v["lat"], "lon": v["lon"], "open": list(INCIDENT_OPEN),
+        "related": sorted(related_categories(cat["code"])), "window": DUPLICATE_WINDOW_S,
+        "radius": DUPLICATE_RADIUS_M, "category": cat["code"], "priority": cat["priority"],
+        "source": v["source"], "address": v["address"], "caller_name": v["caller_name"],
+        "caller_phone": v["caller_phone"], "description": v["description"], "key": v["idempotency_key"],
+        "actor": v["actor"] or "operator", "category_name": cat["name_id"], "category_name_en": cat["name_en"],
+        "target": cat["target_response_s"],
+        "created_data": _json({"category": cat["code"], "source": v["source"], "geocoded": v["geocoded"]}),
+    }).mappings().one_or_none()
+    if row is None:  # the Idempotency-Key was used before (or by a concurrent retry)
         session.rollback()
         existing = session.execute(text("SELECT id FROM incidents WHERE idempotency_key = :k"),
-                                   {"k": req.idempotency_key}).scalar_one()
+                                   {"k": v["idempotency_key"]}).scalar_one()
         return get_incident(session, existing), False
-    actor = v["actor"] or "operator"
-    _event(session, new_id, actor, "created", None, "received", category=cat["code"],
-           source=v["source"], geocoded=v["geocoded"], duplicate_of=duplicate_of)
-    for agency in cat["agencies"]:
-        session.execute(text(
-            "INSERT INTO incident_tasks (incident_id, agency_code) VALUES (:i, :a)"),
-            {"i": new_id, "a": agency})
-        _event(session, new_id, actor, "forwarded", agency=agency)
     session.commit()
-    incident = get_incident(session, new_id)
-    incident["prank_history"] = prank_history(session, v["caller_phone"], exclude_id=new_id)
+    incident = _incident_dict(row)
+    incident["tasks"] = [{k: _iso(x) if not isinstance(x, str) else x for k, x in t.items()}
+                         for t in (row["tasks"] or [])]
+    incident["assignments"] = []
+    history = row["prank_history"]  # the query's snapshot does not include this call
+    history["suspect"] = history["pranks"] >= PRANK_REPEAT_THRESHOLD
+    incident["prank_history"] = history
     incident["geocoded"] = v["geocoded"]
     return incident, True
-
-
-def prank_history(session: Session, phone: str | None, exclude_id: int | None = None) -> dict[str, Any]:
-    if not phone:
-        return {"calls": 0, "pranks": 0, "suspect": False}
-    row = session.execute(text(
-        "SELECT count(*) FILTER (WHERE is_prank OR status = 'prank') AS pranks, count(*) AS calls "
-        "FROM incidents WHERE caller_phone = :phone AND id <> COALESCE(:ex, -1)"),
-        {"phone": phone, "ex": exclude_id}).one()
-    return {"calls": row.calls, "pranks": row.pranks, "suspect": row.pranks >= PRANK_REPEAT_THRESHOLD}
 
 
 # -- reading -----------------------------------------------------------------------------
