@@ -1,0 +1,185 @@
+"""``peta112 import ...``: load real city data, one transaction per import.
+
+A failed import changes nothing; a problem with the input is one line on stderr
+and exit code 1.  The progress bar goes to stderr and only on a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from geodata.importers.common import ImportProblem
+
+T = TypeVar("T")
+
+FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
+
+
+def _progress(iterable: Iterable[T], length: int | None, label: str) -> Iterable[T]:
+    if not sys.stderr.isatty():
+        return iterable
+    return _bar(iterable, length, label)
+
+
+def _bar(iterable: Iterable[T], length: int | None, label: str) -> Iterator[T]:
+    with click.progressbar(iterable, length=length, label=f"{label:<16}", show_pos=True,
+                           file=click.get_text_stream("stderr")) as bar:
+        yield from bar
+
+
+def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """ImportProblem and database refusals become one line (app.cli.UserError)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
+        from app.cli import UserError, friendly
+
+        try:
+            return friendly(fn)(*args, **kwargs)
+        except ImportProblem as exc:
+            raise UserError(f"{exc}; nothing imported") from None
+        except DBAPIError as exc:
+            if isinstance(exc, OperationalError):
+                raise
+            first = str(exc.orig or exc).strip().splitlines()[0]
+            raise UserError(f"the database refused the import, nothing changed: {first}") from None
+
+    return wrapper
+
+
+def _in_transaction(ctx: click.Context, work: Callable[..., dict[str, int]]) -> dict[str, int]:
+    """Run ``work(conn)`` in ONE transaction on the configured database."""
+    from sqlalchemy import text
+    from sqlalchemy.pool import NullPool
+
+    from app.cli import UserError
+    from app.db import ensure_database
+    from app.db.engine import make_engine
+
+    engine = make_engine(ensure_database(ctx.find_root().obj), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            if conn.execute(text("SELECT to_regclass('road_edges')")).scalar() is None:
+                raise UserError("the database has no peta112 schema; run: peta112 db migrate")
+            return work(conn)
+    finally:
+        engine.dispose()
+
+
+def _done(what: str, path: Path, counts: str, t0: float) -> None:
+    click.echo(f"imported {what} from {path.name}: {counts} in {time.monotonic() - t0:.1f} s")
+
+
+@click.group("import")
+def import_group() -> None:
+    """Load real city data (OSM roads and stations, areas, stations, incidents).
+
+    Every import runs in one transaction: if anything is wrong nothing changes.
+    By default rows are appended to what is there; --replace first deletes that
+    kind of data (see each command's --help).
+    """
+
+
+@import_group.command("osm")
+@click.argument("file", type=FILE)
+@click.option("--replace", is_flag=True,
+              help="Delete the road network and the OSM-derived stations first "
+                   "(stations entered by hand, or with units, stay). Default: append, "
+                   "e.g. a neighbouring extract, joined at shared OSM nodes.")
+@click.option("--largest-component", is_flag=True,
+              help="Keep only the largest connected part of the network (drop islands).")
+@click.pass_context
+@_friendly
+def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component: bool) -> None:
+    """Road network and stations from OSM: .osm.pbf, .osm XML or OSMnx .graphml.
+
+    Only drivable roads; ways are split at intersections; one-way streets,
+    roundabouts and motorways are one-way; travel time from maxspeed or a default
+    speed per road class.  Fire stations, police, hospitals, clinics/puskesmas and
+    ambulance stations become stations of DAMKAR, POLRI and DINKES.
+    Data (c) OpenStreetMap contributors, ODbL 1.0.
+    """
+    from geodata.importers.network import largest_component as keep_largest
+    from geodata.importers.network import load_network
+    from geodata.importers.osm import read_osm
+
+    t0 = time.monotonic()
+    net = read_osm(file, _progress)
+    if largest_component:
+        net = keep_largest(net)
+    counts = _in_transaction(ctx, lambda conn: load_network(conn, net, replace=replace, progress=_progress))
+    _done("OSM", file, f"{net.summary()}; new: {counts['nodes']} nodes, {counts['edges']} edges, "
+                       f"{counts['stations']} stations", t0)
+
+
+@import_group.command("areas")
+@click.argument("file", type=FILE)
+@click.option("--level", required=True, type=click.Choice(["kecamatan", "kelurahan"]),
+              help="What the polygons are.")
+@click.option("--name-field", help="Column with the area name (default: found automatically).")
+@click.option("--code-field", help="Column with a unique code (default: found, else made from the name).")
+@click.option("--parent-field",
+              help="kelurahan only: column with the kecamatan's code or name "
+                   "(default: found, else by location).")
+@click.option("--replace", is_flag=True,
+              help="Delete the areas of this level first. Default: append (codes must be new).")
+@click.pass_context
+@_friendly
+def import_areas_cmd(ctx: click.Context, file: Path, level: str, name_field: str | None,
+                     code_field: str | None, parent_field: str | None, replace: bool) -> None:
+    """Kecamatan or kelurahan polygons from GeoJSON, GeoPackage, shapefile, ... (any CRS)."""
+    from geodata.importers.areas import import_areas
+
+    t0 = time.monotonic()
+    c = _in_transaction(ctx, lambda conn: import_areas(
+        conn, file, level, name_field=name_field, code_field=code_field, parent_field=parent_field,
+        replace=replace, progress=_progress))
+    _done(f"{level} areas", file, f"{c['areas']} areas ({c['repaired']} repaired, "
+                                  f"{c['linked']} linked to a parent)", t0)
+
+
+@import_group.command("stations")
+@click.argument("file", type=FILE)
+@click.option("--replace", is_flag=True,
+              help="Delete all stations without units first. Default: append.")
+@click.pass_context
+@_friendly
+def import_stations_cmd(ctx: click.Context, file: Path, replace: bool) -> None:
+    """Stations from a CSV (lat, lon, agency, kind, name) or any point file."""
+    from geodata.importers.stations import import_stations
+
+    t0 = time.monotonic()
+    c = _in_transaction(ctx, lambda conn: import_stations(conn, file, replace=replace, progress=_progress))
+    _done("stations", file, f"{c['stations']} stations" + (f" ({c['kept']} with units kept)"
+                                                           if replace else ""), t0)
+
+
+@import_group.command("incidents")
+@click.argument("file", type=FILE)
+@click.option("--timezone", default="UTC", show_default=True,
+              help="Zone of times without an offset: Asia/Jakarta (WIB), Asia/Makassar (WITA), "
+                   "Asia/Jayapura (WIT).")
+@click.option("--replace", is_flag=True,
+              help="Delete incidents loaded by earlier imports first (never live calls). "
+                   "Default: append; rows already imported are skipped.")
+@click.pass_context
+@_friendly
+def import_incidents_cmd(ctx: click.Context, file: Path, timezone: str, replace: bool) -> None:
+    """Historic 112 calls from CSV (lat, lon) or GeoJSON: category, received_at, ..."""
+    from geodata.importers.incidents import import_incidents
+
+    t0 = time.monotonic()
+    c = _in_transaction(ctx, lambda conn: import_incidents(
+        conn, file, replace=replace, timezone=timezone, progress=_progress))
+    extra = f", {c['deleted']} old deleted" if replace else ""
+    _done("incidents", file, f"{c['incidents']} incidents ({c['skipped']} already there, "
+                             f"{c['without_location']} without location{extra})", t0)
