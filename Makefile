@@ -22,6 +22,7 @@ run: $(STAMP)
 	@scripts/ensure-debian-packages $(DB_PACKAGES)
 	$(VENV)/bin/peta112 db up
 	$(VENV)/bin/peta112 db migrate
+	$(VENV)/bin/peta112 demo --if-empty
 	$(VENV)/bin/peta112 serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: $(STAMP)

@@ -209,6 +209,9 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
 
 
 # -- commands defined in other modules (one line each) ---------------------------------
+from geodata.cli import demo  # noqa: E402
+
+cli.add_command(demo)
 from geodata.importers.cli import import_group  # noqa: E402
 
 cli.add_command(import_group)

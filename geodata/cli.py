@@ -1,0 +1,114 @@
+"""``peta112 demo``: generate Kota Contoh and load it in one transaction.
+
+Registered on the ``peta112`` group by app/cli.py.  The heavy imports
+(geopandas, the generator) happen inside the command so ``peta112 --help``
+stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+SCALE_NAMES = ("small", "city", "metro")  # geodata.demo.frame.SCALES, without importing it here
+DEFAULT_MANIFEST = Path(__file__).resolve().parent / "demo" / "manifest.json"
+
+
+class DemoError(click.ClickException):
+    """A demo failure the user can fix, shown as one line without a traceback."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+@click.command("demo")
+@click.option("--seed", default=112, show_default=True, type=int, help="Random seed: same seed, same city.")
+@click.option("--scale", type=click.Choice(SCALE_NAMES), default="city", show_default=True,
+              help="small (tests), city (~26k directed edges, ~55k incidents) or metro (~200k edges).")
+@click.option("--years", default=2.0, show_default=True, type=click.FloatRange(min=0.01),
+              help="Years of incident history.")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
+              default=None, help="End of the history, UTC (a date means its midnight). Default: now, to the hour.")
+@click.option("--replace", is_flag=True, help="Empty the demo tables first (TRUNCATE ... CASCADE).")
+@click.option("--if-empty", "if_empty", is_flag=True,
+              help="Do nothing (exit 0) when the database already holds data; used by `make run`.")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_MANIFEST, show_default=True, help="Where to write the planted ground truth (JSON).")
+@click.pass_context
+def demo(ctx: click.Context, seed: int, scale: str, years: float, until: datetime | None, replace: bool,
+         if_empty: bool, manifest_path: Path) -> None:
+    """Generate the demo city Kota Contoh (roads, areas, stations, units, history) and load it."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import ClusterError
+
+    if replace and if_empty:
+        raise DemoError("--replace and --if-empty contradict each other; choose one")
+    try:
+        _run(ctx, seed, scale, years, until, replace, if_empty, manifest_path)
+    except ClusterError as exc:
+        raise DemoError(str(exc)) from None
+    except OperationalError as exc:
+        first = str(exc.orig or exc).strip().splitlines()[0]
+        raise DemoError(f"database unreachable: {first}") from None
+
+
+def _run(ctx: click.Context, seed: int, scale: str, years: float, until: datetime | None, replace: bool,
+         if_empty: bool, manifest_path: Path) -> None:
+    from app.db import ensure_database
+    from app.db.engine import make_engine
+
+    t0 = time.monotonic()
+
+    def say(msg: str) -> None:
+        click.echo(f"[{time.monotonic() - t0:5.1f}s] {msg}", err=True)
+
+    settings = ctx.find_root().obj
+    url = ensure_database(settings)
+    engine = make_engine(url)
+    try:
+        from geodata.demo.load import DemoLoadError, tables_with_rows
+
+        with engine.connect() as conn:
+            if conn.execute(_sql("SELECT to_regclass('incident_events') IS NULL")).scalar_one():
+                raise DemoError("the database has no peta112 schema; run: peta112 db migrate")
+            busy = tables_with_rows(conn)
+        if busy and if_empty:
+            click.echo(f"database already holds data ({', '.join(busy)}); demo not loaded")
+            return
+        if busy and not replace:
+            raise DemoError(f"the database already holds data ({', '.join(busy)}); use --replace to overwrite it")
+
+        from geodata.demo import generate, load
+
+        say(f"generating Kota Contoh: seed {seed}, scale {scale}, {years:g} years")
+        try:
+            city = generate(seed=seed, scale=scale, years=years, until=until, progress=say)
+            say("loading (one transaction)")
+            with engine.begin() as conn:
+                load(conn, city, replace=replace, progress=say)
+        except (DemoLoadError, ValueError) as exc:
+            raise DemoError(str(exc)) from None
+    finally:
+        engine.dispose()
+    manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    manifest_path.write_text(json.dumps(city.manifest, indent=2, ensure_ascii=False) + "\n")
+    c = city.manifest["counts"]
+    say(f"manifest written to {manifest_path}")
+    click.echo(f"demo loaded in {time.monotonic() - t0:.1f}s: {c['road_edges']} road edges "
+               f"({c['directed_edges']} directed), {c['kelurahan']} kelurahan, {c['stations']} stations, "
+               f"{c['units']} units, {c['incidents']} incidents ({c['open_incidents']} open), "
+               f"{c['incident_events']} events")
+    sys.stdout.flush()
+
+
+def _sql(q: str) -> Any:
+    from sqlalchemy import text
+
+    return text(q)
