@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -107,6 +108,7 @@ places = Table(
     Column("name", Text, nullable=False),
     Column("area_id", Integer, ForeignKey("admin_areas.id")),
     Column("props", JSONB, nullable=False),
+    Column("name_norm", Text, Computed("peta112_norm_place(name)", persisted=True)),
     _geom("GEOMETRY"),
 )
 

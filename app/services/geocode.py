@@ -29,20 +29,18 @@ GEOCODE_SQL = text("""
     WITH q AS (SELECT CAST(:q AS text) AS q)
     SELECT p.id, p.kind, p.name, p.area_id,
            ka.name AS kelurahan, kc.name AS kecamatan,
-           GREATEST(similarity(n.norm, q.q), word_similarity(n.norm, q.q),
-                    word_similarity(q.q, n.norm)) AS score,
+           GREATEST(similarity(p.name_norm, q.q), word_similarity(p.name_norm, q.q),
+                    word_similarity(q.q, p.name_norm)) AS score,
            ST_Y(pt.geom) AS lat, ST_X(pt.geom) AS lon
     FROM places p
     CROSS JOIN q
-    CROSS JOIN LATERAL (SELECT peta112_norm_place(p.name) AS norm) n
     CROSS JOIN LATERAL (SELECT CASE
         WHEN GeometryType(p.geom) IN ('LINESTRING') THEN ST_LineInterpolatePoint(p.geom, 0.5)
         WHEN GeometryType(p.geom) IN ('POINT') THEN p.geom
         ELSE ST_PointOnSurface(p.geom) END AS geom) pt
     LEFT JOIN admin_areas ka ON ka.id = p.area_id
     LEFT JOIN admin_areas kc ON kc.id = ka.parent_id
-    WHERE peta112_norm_place(p.name) % q.q OR q.q <% peta112_norm_place(p.name)
-          OR peta112_norm_place(p.name) <% q.q
+    WHERE p.name_norm % q.q OR q.q <% p.name_norm OR p.name_norm <% q.q
     ORDER BY score DESC, length(p.name), p.id
     LIMIT :limit
 """)
@@ -77,7 +75,7 @@ def geocode(session: Session, q: str, limit: int = 10) -> list[dict[str, Any]]:
     norm = normalize(q)[:MAX_QUERY_LEN]
     if not norm:
         return []
-    session.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.2"))
+    session.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.3"))
     session.execute(text("SET LOCAL pg_trgm.word_similarity_threshold = 0.4"))
     rows = session.execute(GEOCODE_SQL, {"q": norm, "limit": limit}).mappings().all()
     return [
