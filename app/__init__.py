@@ -6,18 +6,19 @@ from typing import Any
 
 from flask import Flask
 
-from app.config import Settings, from_env
+from app.config import PROJECT_ROOT, Settings, from_env
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """The only way an app is built: settings in, blueprints and database wired."""
     from app import db
-    from app.web import api, health, problems
+    from app.web import api, health, problems, stream, tiles
+    from app.web import map as map_page
 
     settings = settings or from_env()
     if overrides:
         settings = settings.with_overrides(**overrides)
-    app = Flask(__name__, static_folder=None)
+    app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"), static_url_path="/static")
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
                       MAX_CONTENT_LENGTH=1 * 1024 * 1024)
     app.json.sort_keys = False  # keep fields in the order services build them
@@ -26,4 +27,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     problems.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(tiles.bp)
+    app.register_blueprint(stream.bp)
+    app.register_blueprint(map_page.bp)
     return app

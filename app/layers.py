@@ -1,0 +1,152 @@
+"""The map's layers, declared one TOML file each in ``layers/`` and loaded once.
+
+The tile server, ``GET /api/v1/layers`` and the browser all read these same
+definitions, so adding a layer is one file: no view, no JS and no SQL elsewhere
+changes.  A layer file looks like::
+
+    id = "roads"
+    title = { id = "Jalan", en = "Roads" }
+    geometry = "line"                 # point | line | polygon
+    group = "basemap"                 # basemap | operational
+    minzoom = 10
+    maxzoom = 22
+    render = "tiles"                  # tiles (vector tiles) | live (drawn from the JSON API)
+    cache_seconds = 3600              # Cache-Control max-age of its tiles
+    roles = ["dispatcher", "viewer"]  # who may see it (enforced once login exists)
+    popup = ["name", "class"]         # feature properties shown on click
+    [source]
+    sql = "SELECT r.geom, r.highway AS class FROM road_edges r, bounds b WHERE r.geom && b.box"
+    [style]                           # Leaflet path options; "{prop}" is read from the feature
+    ...
+
+``source.sql`` (or ``source.table`` + ``source.columns``) returns a ``geom`` column
+in EPSG:4326 and the feature properties; it may use the ``bounds`` relation
+(``box``: the tile's envelope in 4326, with a margin) and the ``:z`` parameter.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from app.config import PROJECT_ROOT
+
+LAYERS_DIR = PROJECT_ROOT / "layers"
+REQUIRED = ("id", "title", "geometry", "source", "style", "minzoom", "maxzoom")
+GEOMETRIES = ("point", "line", "polygon")
+GROUPS = ("basemap", "operational")
+RENDERS = ("tiles", "live")
+ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*( AS [a-z_][a-z0-9_]*)?$")
+
+
+class LayerError(ValueError):
+    """A layer file is malformed; raised at load time so a bad file never reaches a request."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    id: str
+    title: dict[str, str]
+    geometry: str
+    sql: str
+    style: dict[str, Any]
+    minzoom: int
+    maxzoom: int
+    group: str = "operational"
+    render: str = "tiles"
+    visible: bool = True
+    cache_seconds: int = 60
+    popup: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ("dispatcher", "supervisor", "viewer")
+    attribution: str = ""
+    order: int = 100
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """What the browser needs: everything but the SQL."""
+        return {
+            "id": self.id, "title": self.title, "geometry": self.geometry, "group": self.group,
+            "render": self.render, "visible": self.visible, "minzoom": self.minzoom, "maxzoom": self.maxzoom,
+            "style": self.style, "popup": list(self.popup), "roles": list(self.roles),
+            "attribution": self.attribution, "order": self.order,
+            "tiles": f"/tiles/{self.id}/{{z}}/{{x}}/{{y}}.pbf", **self.extra,
+        }
+
+
+def _sql_from_source(path: Path, source: Any) -> str:
+    if not isinstance(source, dict):
+        raise LayerError(f"{path.name}: [source] must be a table")
+    if "sql" in source:
+        sql = source["sql"]
+        if not isinstance(sql, str) or not sql.strip():
+            raise LayerError(f"{path.name}: source.sql must be a non-empty string")
+    elif "table" in source:
+        table, columns = source["table"], source.get("columns", [])
+        if not isinstance(table, str) or not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
+            raise LayerError(f"{path.name}: source.table must be a plain table name")
+        if not all(isinstance(c, str) and COLUMN_RE.match(c) for c in columns):
+            raise LayerError(f"{path.name}: source.columns must be column names (optionally 'col AS name')")
+        cols = "".join(f", t.{c}" for c in columns)
+        sql = f"SELECT t.geom{cols} FROM {table} t, bounds b WHERE t.geom && b.box"
+    else:
+        raise LayerError(f"{path.name}: [source] needs sql or table")
+    if ";" in sql:
+        raise LayerError(f"{path.name}: source.sql must be one statement without ';'")
+    return sql.strip()
+
+
+def load_layer(path: Path) -> Layer:
+    """Parse and validate one layer file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise LayerError(f"{path.name}: {exc}") from None
+    missing = [k for k in REQUIRED if k not in raw]
+    if missing:
+        raise LayerError(f"{path.name}: missing {', '.join(missing)}")
+    lid = raw["id"]
+    if not isinstance(lid, str) or not ID_RE.match(lid) or path.stem != lid:
+        raise LayerError(f"{path.name}: id must be lower_snake_case and equal the file name")
+    title = raw["title"]
+    if not isinstance(title, dict) or not {"id", "en"} <= title.keys():
+        raise LayerError(f"{path.name}: title needs id (Bahasa Indonesia) and en")
+    checks = [("geometry", GEOMETRIES), ("group", GROUPS), ("render", RENDERS)]
+    for key, allowed in checks:
+        if key in raw and raw[key] not in allowed:
+            raise LayerError(f"{path.name}: {key} must be one of {', '.join(allowed)}")
+    lo, hi = raw["minzoom"], raw["maxzoom"]
+    if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo <= hi <= 24):
+        raise LayerError(f"{path.name}: need 0 <= minzoom <= maxzoom <= 24")
+    if not isinstance(raw["style"], dict):
+        raise LayerError(f"{path.name}: [style] must be a table")
+    known = {"id", "title", "geometry", "source", "style", "minzoom", "maxzoom", "group", "render", "visible",
+             "cache_seconds", "popup", "roles", "attribution", "order"}
+    return Layer(
+        id=lid, title=dict(title), geometry=raw["geometry"], sql=_sql_from_source(path, raw["source"]),
+        style=raw["style"], minzoom=lo, maxzoom=hi, group=raw.get("group", "operational"),
+        render=raw.get("render", "tiles"), visible=bool(raw.get("visible", True)),
+        cache_seconds=int(raw.get("cache_seconds", 60)), popup=tuple(raw.get("popup", ())),
+        roles=tuple(raw.get("roles", Layer.roles)), attribution=str(raw.get("attribution", "")),
+        order=int(raw.get("order", 100)),
+        extra={k: v for k, v in raw.items() if k not in known},
+    )
+
+
+def load_registry(directory: Path = LAYERS_DIR) -> dict[str, Layer]:
+    """Every ``*.toml`` in ``directory``, in draw order (basemap first, then ``order``)."""
+    layers = [load_layer(p) for p in sorted(directory.glob("*.toml"))]
+    if not layers:
+        raise LayerError(f"no layer files in {directory}")
+    layers.sort(key=lambda layer: (GROUPS.index(layer.group), layer.order, layer.id))
+    return {layer.id: layer for layer in layers}
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Layer]:
+    """The process-wide registry; layer files change only with a deploy."""
+    return load_registry()

@@ -1,0 +1,74 @@
+"""GET /api/v1/stream: Server-Sent Events of incident and unit changes.
+
+The database announces every committed change itself (``pg_notify('peta112', ...)``
+from the triggers of migration 0004), so this view only relays: one LISTEN
+connection per browser, outside the request pool so that open maps never starve
+the API of connections.  Messages are small (ids, status, unit positions); the
+page fetches an incident's details when told it changed.
+
+Each stream ends after ``STREAM_MAX_S``; EventSource reconnects by itself (after
+``retry``), which bounds how long a worker thread is held by a vanished client.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import psycopg
+from flask import Blueprint, Response
+from sqlalchemy.engine import make_url
+
+from app.db import get_engine
+
+bp = Blueprint("stream", __name__)
+
+CHANNEL = "peta112"
+HEARTBEAT_S = 15.0
+STREAM_MAX_S = 600.0
+RETRY_MS = 3000
+EVENT_OF_TABLE = {"incidents": "incident", "units": "unit"}
+
+
+def libpq_conninfo(sqlalchemy_url: str) -> str:
+    """The engine's URL as libpq understands it (no ``+psycopg`` driver suffix)."""
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def sse(event: str | None, data: str) -> str:
+    """One SSE message; ``data`` must be a single line (JSON from pg_notify is)."""
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {data}\n\n"
+
+
+def relay(conninfo: str, max_s: float = STREAM_MAX_S, heartbeat_s: float = HEARTBEAT_S) -> Iterator[str]:
+    """Yield SSE text for every NOTIFY on ``peta112`` until ``max_s`` has passed."""
+    conn = psycopg.connect(conninfo, autocommit=True, application_name="peta112-stream")
+    try:
+        conn.execute(f"LISTEN {CHANNEL}")
+        yield f"retry: {RETRY_MS}\n: listening\n\n"
+        deadline = time.monotonic() + max_s
+        while time.monotonic() < deadline:
+            for note in conn.notifies(timeout=min(heartbeat_s, max(0.1, deadline - time.monotonic()))):
+                try:
+                    table = json.loads(note.payload).get("table")
+                except ValueError:
+                    continue
+                yield sse(EVENT_OF_TABLE.get(table, "message"), note.payload)
+            # A comment line: keeps proxies from closing an idle stream and detects gone clients.
+            yield ": keep-alive\n\n"
+    except psycopg.OperationalError:
+        return  # the database went away (restart, dropped test database): the browser reconnects
+    finally:
+        conn.close()
+
+
+@bp.get("/api/v1/stream")
+def events() -> Response:
+    conninfo = libpq_conninfo(get_engine().url.render_as_string(hide_password=False))
+    # No request context is kept: the generator needs only the conninfo.
+    resp = Response(relay(conninfo), mimetype="text/event-stream")
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["X-Accel-Buffering"] = "no"  # nginx: pass events through unbuffered
+    return resp

@@ -1,0 +1,39 @@
+"""GET /tiles/<layer>/<z>/<x>/<y>.pbf: vector tiles for every layer in ``layers/``."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, request
+
+from app.db import get_session
+from app.layers import registry
+from app.services import tiles
+from app.web.problems import Problem
+
+bp = Blueprint("tiles", __name__)
+
+
+def _coord(raw: str, name: str) -> int:
+    if not raw.isdigit() or len(raw) > 9:
+        raise Problem(422, "Unprocessable Content", f"{name} must be a non-negative integer", field=name)
+    return int(raw)
+
+
+@bp.get("/tiles/<layer_id>/<z>/<x>/<y>.pbf")
+def tile(layer_id: str, z: str, x: str, y: str) -> Response:
+    layer = registry().get(layer_id)
+    if layer is None:
+        raise Problem(404, "Not Found", f"no map layer '{layer_id[:40]}'", field="layer")
+    zi, xi, yi = _coord(z, "z"), _coord(x, "x"), _coord(y, "y")
+    if not tiles.valid_tile(zi, xi, yi):
+        field = "z" if not 0 <= zi <= tiles.MAX_ZOOM else ("x" if xi >= 2**zi else "y")
+        raise Problem(422, "Unprocessable Content",
+                      f"no tile {zi}/{xi}/{yi}: z must be 0..{tiles.MAX_ZOOM} and x, y below 2^z", field=field)
+    data = tiles.render_tile(get_session(), layer, zi, xi, yi)
+    resp = Response(data, mimetype=tiles.MEDIA_TYPE)
+    # Basemap tiles change with an import, operational ones within seconds: the layer decides.
+    resp.headers["Cache-Control"] = (f"public, max-age={layer.cache_seconds}" if layer.cache_seconds > 0
+                                     else "no-cache")
+    resp.set_etag(hashlib.blake2b(data, digest_size=16).hexdigest())
+    return resp.make_conditional(request)
