@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test bench lint format db-up demo serve clean-venv
+.PHONY: run test bench lint format vendor clean-venv
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@scripts/ensure-debian-packages $(TEST_PACKAGES)
-	$(PY) -m pytest tests/bench -p no:cacheprovider --benchmark-enable -m bench -s
+	PETA112_BENCH_FULL=1 $(PY) -m pytest tests/bench -p no:cacheprovider --benchmark-enable -m bench -s
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -40,6 +40,9 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+vendor:
+	scripts/vendor-frontend
 
 clean-venv:
 	rm -rf $(VENV)

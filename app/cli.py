@@ -202,7 +202,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         return
     argv = [
         sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--worker-class", "gthread", "--threads", "8", "--timeout", "120",
+        "--worker-class", "gthread", "--threads", "32", "--timeout", "120",
         "--access-logfile", "-", "app.wsgi:app",
     ]
     os.execv(sys.executable, argv)
@@ -218,6 +218,9 @@ cli.add_command(import_group)
 from app.cli_dispatch import incident  # noqa: E402
 
 cli.add_command(incident)
+from app.cli_routing import nearest_cmd  # noqa: E402
+
+cli.add_command(nearest_cmd)
 
 
 def main() -> None:

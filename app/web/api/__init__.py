@@ -9,4 +9,5 @@ from app.web.api import (  # noqa: E402,F401
     catalog,  # noqa: E402,F401
     geocoding,
     incidents,
+    nearest,
 )

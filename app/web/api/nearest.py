@@ -1,0 +1,33 @@
+"""Nearest responders to a point: ``GET /api/v1/nearest?lat=&lon=&agency=&k=&by=&unit_type=``.
+
+The call-taker's map asks this while the caller is still on the line, so it answers
+from the per-process routing cache (see app/services/routing.py) in milliseconds.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from app.db import get_session
+from app.services import routing
+from app.web.api import bp
+from app.web.problems import Problem
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def _flag(name: str) -> bool:
+    raw = (request.args.get(name) or "").strip().lower()
+    if raw not in _TRUE | _FALSE:
+        raise Problem(422, "Invalid parameter", f"{name} must be true or false", field=name)
+    return raw in _TRUE
+
+
+@bp.get("/nearest")
+def get_nearest():
+    a = request.args
+    return jsonify(routing.nearest_for_point(
+        get_session(), a.get("lat"), a.get("lon"), agency=a.get("agency") or None,
+        k=a.get("k", "5"), by=a.get("by", "time"), unit_type=a.get("unit_type") or None,
+        include_busy=_flag("include_busy")))
