@@ -42,8 +42,8 @@ def nearest_cmd(ctx: click.Context, lat: float, lon: float, agency: str | None, 
 
     from app.db import ensure_database
     from app.db.engine import make_engine
+    from app.services.errors import ServiceError
     from app.services.routing import nearest_for_point
-    from app.web.problems import Problem
 
     engine = make_engine(ensure_database(_settings(ctx)))
     try:
@@ -51,7 +51,7 @@ def nearest_cmd(ctx: click.Context, lat: float, lon: float, agency: str | None, 
             try:
                 res = nearest_for_point(session, lat, lon, agency=agency, k=k, by=by,
                                         unit_type=unit_type, include_busy=include_busy)
-            except Problem as exc:
+            except ServiceError as exc:
                 raise UserError(f"{exc.field}: {exc.detail}" if exc.field else str(exc)) from None
     finally:
         engine.dispose()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -30,7 +30,7 @@ from app.domain.lifecycle import (
     check_task_transition,
     related_categories,
 )
-from app.services import geocode
+from app.services import geocode, routing
 from app.services.errors import Conflict, InvalidInput, NotFound
 
 MAX_TEXT = {"description": 2000, "caller_name": 200, "address": 500, "source": 32, "actor": 100,
@@ -327,7 +327,77 @@ def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
     history["suspect"] = history["pranks"] >= PRANK_REPEAT_THRESHOLD
     incident["prank_history"] = history
     incident["geocoded"] = v["geocoded"]
+    incident["recommended"] = recommend(session, incident["lat"], incident["lon"], cat["response_plan"],
+                                        [t["agency"] for t in incident["tasks"]])
     return incident, True
+
+
+def recommend(session: Session, lat: float, lon: float, plan: list[dict[str, Any]],
+              agencies: list[str]) -> dict[str, Any]:
+    """Fill the category's response plan with the nearest free units by drive time.
+
+    Each plan line (e.g. two fire engines) takes the fastest units of that type not
+    already picked; a responsible agency outside the plan gets its single nearest
+    unit or office.  Runs after the commit: a routing failure never loses the call.
+    """
+    picked: set[int] = set()
+    lines: list[dict[str, Any]] = []
+    method = "drive_time"
+    try:
+        wanted = [(p["agency"], p.get("unit_type"), int(p.get("count", 1))) for p in plan]
+        covered = {a for a, _, _ in wanted}
+        wanted += [(a, None, 1) for a in agencies if a not in covered]
+        for agency, unit_type, count in wanted:
+            res = routing.nearest(session, lat, lon, agency=agency, k=count + len(picked), unit_type=unit_type)
+            if res["method"] != "drive_time":
+                method = res["method"]
+            chosen = [c for c in res["candidates"] if c.get("unit_id") is None or c["unit_id"] not in picked][:count]
+            picked.update(c["unit_id"] for c in chosen if c.get("unit_id") is not None)
+            lines.append({"agency": agency, "unit_type": unit_type, "count": count, "filled": len(chosen),
+                          "candidates": chosen})
+    except Exception as exc:  # noqa: BLE001 - the incident is stored; say why there is no advice
+        session.rollback()
+        return {"method": "unavailable", "reason": str(exc).splitlines()[0][:200], "plan": lines}
+    return {"method": method, "plan": lines}
+
+
+def nearest_for_incident(session: Session, incident_id: int, agency: str | None = None, k: Any = 5,
+                         by: str = "time", unit_type: str | None = None) -> dict[str, Any]:
+    row = session.execute(text("SELECT ST_Y(geom) AS lat, ST_X(geom) AS lon FROM incidents WHERE id = :id"),
+                          {"id": incident_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"incident {incident_id} does not exist", "id")
+    res = routing.nearest_for_point(session, row.lat, row.lon, agency=agency, k=k, by=by, unit_type=unit_type)
+    return {"incident_id": incident_id, **res}
+
+
+def eta(session: Session, incident_id: int) -> dict[str, Any]:
+    """What the caller asks: when will help arrive?  One line per unit on its way."""
+    inc = session.execute(text(
+        "SELECT id, status, ST_Y(geom) AS lat, ST_X(geom) AS lon FROM incidents WHERE id = :id"),
+        {"id": incident_id}).one_or_none()
+    if inc is None:
+        raise NotFound(f"incident {incident_id} does not exist", "id")
+    rows = session.execute(text(
+        "SELECT s.id AS assignment_id, u.id AS unit_id, u.callsign, u.unit_type, u.agency_code AS agency, "
+        "u.status, ST_Y(u.geom) AS lat, ST_X(u.geom) AS lon, u.position_at "
+        "FROM assignments s JOIN units u ON u.id = s.unit_id "
+        "WHERE s.incident_id = :id AND s.released_at IS NULL ORDER BY s.id"), {"id": incident_id}).mappings().all()
+    now = session.execute(text("SELECT now()")).scalar_one()
+    units = []
+    for r in rows:
+        item = {k: _iso(v) for k, v in r.items() if k not in ("lat", "lon")}
+        if r["status"] == "on_scene":
+            item.update(eta_s=0.0, method="on_scene", arrives_at=_iso(now))
+        elif r["lat"] is None:
+            item.update(eta_s=None, method="unknown_position", arrives_at=None)
+        else:
+            leg = routing.route(session, (r["lat"], r["lon"]), (inc.lat, inc.lon))
+            item.update(eta_s=leg["eta_s"], method=leg["method"], distance_m=leg["distance_m"],
+                        arrives_at=_iso(now + timedelta(seconds=leg["eta_s"])), route=leg["route"])
+        units.append(item)
+    first = min((u["eta_s"] for u in units if u["eta_s"] is not None), default=None)
+    return {"incident_id": incident_id, "status": inc.status, "first_eta_s": first, "units": units}
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -505,6 +575,8 @@ def assign_unit(session: Session, incident_id: int, unit_id: Any, actor: str = "
     """Send a unit; exactly one of two concurrent dispatchers wins a unit (409 for the other)."""
     if isinstance(unit_id, bool) or not isinstance(unit_id, int):
         raise InvalidInput("unit_id must be an integer", "unit_id")
+    if eta_s is None:
+        eta_s = _eta_before_assigning(session, incident_id, unit_id)
     inc = _lock_incident(session, incident_id)
     if inc.status in INCIDENT_TERMINAL or inc.status == "resolved":
         session.rollback()
@@ -543,6 +615,17 @@ def assign_unit(session: Session, incident_id: int, unit_id: Any, actor: str = "
            agency=unit.agency_code, eta_s=eta_s)
     session.commit()
     return get_incident(session, incident_id)
+
+
+def _eta_before_assigning(session: Session, incident_id: int, unit_id: int) -> float | None:
+    """Drive time from the unit to the incident, computed before any row is locked."""
+    row = session.execute(text(
+        "SELECT ST_Y(i.geom) AS ilat, ST_X(i.geom) AS ilon, ST_Y(u.geom) AS ulat, ST_X(u.geom) AS ulon "
+        "FROM incidents i, units u WHERE i.id = :i AND u.id = :u"), {"i": incident_id, "u": unit_id}).one_or_none()
+    session.commit()  # end the read-only transaction before taking locks
+    if row is None or row.ulat is None:
+        return None
+    return routing.route(session, (row.ulat, row.ulon), (row.ilat, row.ilon))["eta_s"]
 
 
 def _release_all(session: Session, incident_id: int, actor: str) -> None:

@@ -42,6 +42,8 @@ from shapely.ops import substring
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
+from app.services.errors import InvalidInput
+
 log = logging.getLogger(__name__)
 
 # -- tunables (one place) -------------------------------------------------------------
@@ -708,23 +710,21 @@ def nearest_for_point(session: Session, lat: Any, lon: Any, agency: str | None =
     Used by ``GET /api/v1/nearest``, ``peta112 nearest`` and the incident endpoints, so
     every caller gets the same checks and the same response shape.
     """
-    from app.web.problems import Problem
-
     lat_f = _coord(lat, "lat", 90.0)
     lon_f = _coord(lon, "lon", 180.0)
     try:
         k_i = int(k)
     except (TypeError, ValueError):
-        raise Problem(422, "Invalid parameter", f"k must be an integer from 1 to {K_MAX}", field="k") from None
+        raise InvalidInput(f"k must be an integer from 1 to {K_MAX}", "k") from None
     if isinstance(k, float) and not k.is_integer() or not 1 <= k_i <= K_MAX:
-        raise Problem(422, "Invalid parameter", f"k must be an integer from 1 to {K_MAX}", field="k")
+        raise InvalidInput(f"k must be an integer from 1 to {K_MAX}", "k")
     if by not in BY_VALUES:
-        raise Problem(422, "Invalid parameter", "by must be 'time' or 'distance'", field="by")
+        raise InvalidInput("by must be 'time' or 'distance'", "by")
     if agency is not None:
         agency = agency.strip().upper() or None
     if agency is not None and session.execute(
             text("SELECT 1 FROM agencies WHERE code = :c"), {"c": agency}).first() is None:
-        raise Problem(422, "Unknown agency", f"no agency with code {agency!r}", field="agency")
+        raise InvalidInput(f"no agency with code {agency!r}", "agency")
     unit_type = (unit_type or "").strip() or None
     res = nearest(session, lat_f, lon_f, agency=agency, k=k_i, by=by,  # type: ignore[arg-type]
                   unit_type=unit_type, include_busy=bool(include_busy))
@@ -734,15 +734,12 @@ def nearest_for_point(session: Session, lat: Any, lon: Any, agency: str | None =
 
 
 def _coord(value: Any, name: str, bound: float) -> float:
-    from app.web.problems import Problem
-
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise Problem(422, "Missing parameter", f"{name} is required", field=name)
+        raise InvalidInput(f"{name} is required", name)
     try:
         f = float(value)
     except (TypeError, ValueError):
-        raise Problem(422, "Invalid parameter", f"{name} must be a number", field=name) from None
+        raise InvalidInput(f"{name} must be a number", name) from None
     if not math.isfinite(f) or abs(f) > bound:
-        raise Problem(422, "Invalid parameter", f"{name} must be a finite number within ±{bound:g}",
-                      field=name)
+        raise InvalidInput(f"{name} must be a finite number within ±{bound:g}", name)
     return f

@@ -137,14 +137,6 @@ def test_new_call_form_shows_field_errors_then_saves(page, live_server):
 
 
 def test_status_buttons_and_assigning_a_nearest_unit(page, live_server):
-    # /api/v1/nearest belongs to the routing work; a fixed answer keeps this test about the page.
-    def nearest(route):
-        route.fulfill(status=200, content_type="application/json", body=json.dumps({"method": "drive_time",
-            "candidates": [{"kind": "unit", "unit_id": 801, "callsign": "T-DAMKAR-1", "agency": "DAMKAR",
-                            "unit_type": "fire_engine", "eta_s": 95.0, "distance_m": 1450.0,
-                            "route": {"type": "LineString", "coordinates": [[110.406, -6.981], [110.42, -6.98],
-                                                                            [110.425, -6.975]]}}]}))
-    page.route(re.compile(r".*/api/v1/nearest\?.*"), nearest)
     open_map(page, live_server)
     resp = page.request.post(live_server.url + "/api/v1/incidents", data=json.dumps({
         "category": "kebakaran", "lat": -6.992, "lon": 110.412}),

@@ -193,3 +193,39 @@ def test_unit_position_update(client, city):
     assert res.status_code == 200
     assert res.get_json()["lat"] == pytest.approx(-6.97) and res.get_json()["position_at"]
     assert client.post("/api/v1/units/803/position", json={"lat": 95, "lon": 110.43}).get_json()["field"] == "lat"
+
+
+def test_intake_recommends_units_filling_the_response_plan(client, city):
+    from app.services import routing
+
+    routing.invalidate()
+    inc = post(client, {"category": "kebakaran", **IN_EAST}).get_json()
+    rec = inc["recommended"]
+    assert rec["method"] == "drive_time"
+    lines = {(line["agency"], line["unit_type"]): line for line in rec["plan"]}
+    engines = lines[("DAMKAR", "fire_engine")]
+    assert engines["count"] == 2 and engines["filled"] == 2
+    assert {c["callsign"] for c in engines["candidates"]} == {"T-DAMKAR-1", "T-DAMKAR-2"}
+    amb = lines[("DINKES", "ambulance")]["candidates"][0]
+    assert amb["callsign"] == "T-AMB-1" and amb["eta_s"] < engines["candidates"][0]["eta_s"]
+    assert amb["route"]["type"] == "LineString"
+    assert lines[("POLRI", None)]["filled"] == 0  # its only patrol car is out of service
+
+
+def test_incident_nearest_and_eta_after_assignment(client, city):
+    from app.services import routing
+
+    routing.invalidate()
+    inc = post(client, {"category": "ambulans", **IN_EAST}).get_json()
+    near = client.get(f"/api/v1/incidents/{inc['id']}/nearest?agency=DINKES&k=1").get_json()
+    assert near["incident_id"] == inc["id"] and near["method"] == "drive_time"
+    unit = near["candidates"][0]
+    assert client.get(f"/api/v1/incidents/{inc['id']}/nearest?k=0").get_json()["field"] == "k"
+    res = client.post(f"/api/v1/incidents/{inc['id']}/assignments", json={"unit_id": unit["unit_id"]})
+    assert res.get_json()["assignments"][0]["eta_s"] == pytest.approx(unit["eta_s"], abs=1.0)
+    eta = client.get(f"/api/v1/incidents/{inc['id']}/eta").get_json()
+    assert eta["first_eta_s"] == pytest.approx(unit["eta_s"], abs=1.0)
+    assert eta["units"][0]["arrives_at"] and eta["units"][0]["method"] == "drive_time"
+    client.patch(f"/api/v1/incidents/{inc['id']}", json={"status": "on_scene"})
+    assert client.get(f"/api/v1/incidents/{inc['id']}/eta").get_json()["first_eta_s"] == 0.0
+    assert client.get("/api/v1/incidents/424242/eta").status_code == 404

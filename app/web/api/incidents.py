@@ -161,3 +161,16 @@ def units():
 def unit_position(unit_id: int):
     body = json_body()
     return jsonify(dispatch.update_unit_position(get_session(), unit_id, body.get("lat"), body.get("lon")))
+
+
+@bp.get("/incidents/<int:incident_id>/nearest")
+def incident_nearest(incident_id: int):
+    a = request.args
+    return jsonify(dispatch.nearest_for_incident(get_session(), incident_id, agency=a.get("agency") or None,
+                                                 k=a.get("k", "5"), by=a.get("by", "time"),
+                                                 unit_type=a.get("unit_type") or None))
+
+
+@bp.get("/incidents/<int:incident_id>/eta")
+def incident_eta(incident_id: int):
+    return jsonify(dispatch.eta(get_session(), incident_id))
