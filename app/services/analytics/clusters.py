@@ -1,0 +1,263 @@
+"""BPBD clusters: DBSCAN (ST_ClusterDBSCAN) of incidents in the metric CRS, as polygons, CSV and CAP 1.2.
+
+DBSCAN because flood and fallen-tree calls come in irregular bands along a
+river or an avenue, not in round blobs, and because it says "noise" for the
+lone call instead of forcing it into a cluster.  Clustering runs in UTM so
+``eps_m`` is metres, not degrees.  Cluster numbers are stable for the same
+parameters and data (largest first, ties by the oldest incident), so a CAP
+alert can be fetched for "cluster 1" of a query.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.services.analytics.common import LOCAL_TZ, Window, check_categories, check_choice, check_range, iso
+from app.services.errors import NotFound
+
+HULLS = ("convex", "concave")
+CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
+
+# One CTE chain for every output: the points, their DBSCAN label, stable cluster numbers.
+_BASE = """
+WITH pts AS (
+    SELECT i.id, i.category_code, i.received_at, i.kelurahan_id,
+           ST_Transform(i.geom, CAST(:epsg AS integer)) AS g
+    FROM incidents i
+    WHERE i.geom IS NOT NULL AND i.received_at >= :since AND i.received_at < :until
+      AND NOT i.is_prank AND i.status NOT IN ('prank', 'cancelled') AND i.duplicate_of IS NULL
+      AND (CAST(:categories AS text[]) IS NULL OR i.category_code = ANY(CAST(:categories AS text[])))
+),
+lab AS (
+    SELECT p.*, ST_ClusterDBSCAN(p.g, eps => :eps, minpoints => :min_points) OVER (ORDER BY p.id) AS cid
+    FROM pts p
+),
+cl AS (
+    SELECT cid, count(*) AS n, min(id) AS min_id FROM lab WHERE cid IS NOT NULL GROUP BY cid
+),
+num AS (
+    SELECT cid, n, row_number() OVER (ORDER BY n DESC, min_id) AS cluster FROM cl
+)
+"""
+
+CLUSTERS_SQL = text(_BASE + """
+, members AS (SELECT num.cluster, lab.* FROM lab JOIN num USING (cid))
+, shape AS (
+    SELECT cluster, count(*) AS n, min(received_at) AS first_at, max(received_at) AS last_at,
+           array_agg(id ORDER BY id) AS ids,
+           ST_Buffer(CASE WHEN :hull = 'concave' THEN ST_ConcaveHull(ST_Collect(g), 0.5)
+                          ELSE ST_ConvexHull(ST_Collect(g)) END, :buffer_m, 'quad_segs=4') AS poly
+    FROM members GROUP BY cluster
+)
+SELECT s.cluster, s.n, s.first_at, s.last_at, s.ids,
+       ST_AsGeoJSON(ST_Transform(s.poly, 4326), 6) AS geojson,
+       ST_AsText(ST_Transform(s.poly, 4326)) AS wkt,
+       round(ST_Area(s.poly)::numeric, 1) AS area_m2,
+       ST_X(ST_Transform(ST_Centroid(s.poly), 4326)) AS lon, ST_Y(ST_Transform(ST_Centroid(s.poly), 4326)) AS lat,
+       (SELECT json_object_agg(c.category_code, c.k ORDER BY c.k DESC)
+          FROM (SELECT category_code, count(*) AS k FROM members m WHERE m.cluster = s.cluster
+                GROUP BY 1) c) AS categories,
+       (SELECT json_agg(json_build_object('code', a.code, 'name', a.name, 'count', k.k) ORDER BY k.k DESC, a.code)
+          FROM (SELECT kelurahan_id, count(*) AS k FROM members m WHERE m.cluster = s.cluster
+                GROUP BY 1) k JOIN admin_areas a ON a.id = k.kelurahan_id) AS kelurahan
+FROM shape s
+ORDER BY s.cluster
+""")
+
+SUMMARY_SQL = text(_BASE + """
+SELECT (SELECT count(*) FROM lab) AS incidents, (SELECT count(*) FROM lab WHERE cid IS NOT NULL) AS clustered,
+       (SELECT count(*) FROM num) AS clusters
+""")
+
+INCIDENT_ROWS_SQL = text(_BASE + """
+SELECT lab.id AS incident_id, num.cluster, lab.category_code AS category, lab.received_at,
+       ST_Y(ST_Transform(lab.g, 4326)) AS lat, ST_X(ST_Transform(lab.g, 4326)) AS lon,
+       a.code AS kelurahan_code, a.name AS kelurahan_name
+FROM lab LEFT JOIN num USING (cid) LEFT JOIN admin_areas a ON a.id = lab.kelurahan_id
+WHERE (:include_noise OR num.cluster IS NOT NULL)
+ORDER BY num.cluster NULLS LAST, lab.id
+""")
+
+CATEGORY_NAMES_SQL = text("SELECT code, name_id, priority FROM incident_categories")
+
+
+@dataclass(frozen=True)
+class ClusterQuery:
+    window: Window
+    categories: list[str] | None = None
+    eps_m: float = 250.0
+    min_points: int = 5
+    hull: str = "convex"
+
+    @property
+    def buffer_m(self) -> float:
+        """A little margin around the hull, so a two-point cluster still has an area."""
+        return round(min(self.eps_m * 0.2, 100.0), 1)
+
+
+def _params(session: Session, q: ClusterQuery, epsg: int) -> dict[str, Any]:
+    check_range(q.eps_m, 10, 5000, "eps_m")
+    check_range(q.min_points, 2, 10_000, "min_points")
+    check_choice(q.hull, HULLS, "hull")
+    cats = check_categories(session, q.categories)
+    return {"since": q.window.since, "until": q.window.until, "categories": cats, "epsg": epsg,
+            "eps": q.eps_m, "min_points": q.min_points, "hull": q.hull, "buffer_m": q.buffer_m}
+
+
+def describe(q: ClusterQuery, params: dict[str, Any]) -> dict[str, Any]:
+    return {"category": params["categories"], "eps_m": q.eps_m, "min_points": q.min_points, "hull": q.hull,
+            "buffer_m": q.buffer_m, "crs": f"EPSG:{params['epsg']}", "excludes": ["prank", "cancelled", "duplicate"]}
+
+
+def cluster_rows(session: Session, q: ClusterQuery, epsg: int = 32749) -> tuple[list[dict[str, Any]], dict]:
+    """One dict per cluster (numbered from 1, largest first) and the query's described parameters."""
+    params = _params(session, q, epsg)
+    rows = [dict(r) for r in session.execute(CLUSTERS_SQL, params).mappings()]
+    return rows, params
+
+
+def clusters(session: Session, q: ClusterQuery, epsg: int = 32749) -> dict[str, Any]:
+    """Clusters as a GeoJSON FeatureCollection with parameters, window and a summary."""
+    rows, params = cluster_rows(session, q, epsg)
+    summary = dict(session.execute(SUMMARY_SQL, params).mappings().one())
+    summary["noise"] = summary["incidents"] - summary["clustered"]
+    features = [{
+        "type": "Feature", "id": r["cluster"], "geometry": json.loads(r["geojson"]),
+        "properties": {"cluster": r["cluster"], "count": r["n"], "first_at": iso(r["first_at"]),
+                       "last_at": iso(r["last_at"]), "categories": r["categories"] or {},
+                       "kelurahan": r["kelurahan"] or [], "area_m2": float(r["area_m2"]),
+                       "centroid": [round(r["lon"], 6), round(r["lat"], 6)]},
+    } for r in rows]
+    return {"type": "FeatureCollection", "features": features, "parameters": describe(q, params),
+            "window": q.window.to_dict(), "summary": summary}
+
+
+CLUSTER_CSV_HEADER = ["cluster", "count", "first_at", "last_at", "categories", "kelurahan_codes",
+                      "kelurahan_names", "centroid_lat", "centroid_lon", "area_m2", "wkt"]
+INCIDENT_CSV_HEADER = ["incident_id", "cluster", "category", "received_at", "lat", "lon", "kelurahan_code",
+                       "kelurahan_name"]
+
+
+def clusters_csv(session: Session, q: ClusterQuery, epsg: int = 32749, per: str = "cluster",
+                 include_noise: bool = False) -> str:
+    """CSV export: one row per cluster, or one per incident with its cluster number (blank = noise)."""
+    check_choice(per, ("cluster", "incident"), "per")
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    if per == "cluster":
+        rows, _ = cluster_rows(session, q, epsg)
+        w.writerow(CLUSTER_CSV_HEADER)
+        for r in rows:
+            kel = r["kelurahan"] or []
+            w.writerow([r["cluster"], r["n"], iso(r["first_at"]), iso(r["last_at"]),
+                        ";".join(f"{k}:{v}" for k, v in (r["categories"] or {}).items()),
+                        ";".join(k["code"] for k in kel), ";".join(k["name"] for k in kel),
+                        round(r["lat"], 6), round(r["lon"], 6), r["area_m2"], r["wkt"]])
+    else:
+        params = _params(session, q, epsg)
+        w.writerow(INCIDENT_CSV_HEADER)
+        for r in session.execute(INCIDENT_ROWS_SQL, {**params, "include_noise": include_noise}).mappings():
+            w.writerow([r["incident_id"], r["cluster"] if r["cluster"] is not None else "", r["category"],
+                        iso(r["received_at"]), round(r["lat"], 6), round(r["lon"], 6), r["kelurahan_code"] or "",
+                        r["kelurahan_name"] or ""])
+    return out.getvalue()
+
+
+# -- CAP 1.2 ---------------------------------------------------------------------------------
+# CAP <category> per incident category: weather-driven hazards are Met, landslides Geo, fire Fire.
+CAP_CATEGORY = {"banjir": "Met", "rob": "Met", "pohon_tumbang": "Met", "tanah_longsor": "Geo",
+                "kebakaran": "Fire"}
+DEFAULT_SENDER = "bpbd@peta112.example"
+DEFAULT_SENDER_NAME = "BPBD (Badan Penanggulangan Bencana Daerah)"
+
+
+def _severity(n: int) -> str:
+    return "Severe" if n >= 50 else "Moderate" if n >= 15 else "Minor"
+
+
+def _cap_time(dt: datetime) -> str:
+    """CAP wants an explicit offset and no fraction: 2026-01-05T16:20:00+07:00."""
+    return dt.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
+
+
+def cap_polygon(geojson: dict[str, Any]) -> str:
+    """CAP polygon text: "lat,lon lat,lon ..." of the outer ring, first point repeated last."""
+    coords = geojson["coordinates"][0] if geojson["type"] == "Polygon" else geojson["coordinates"][0][0]
+    ring = [(round(lat, 6), round(lon, 6)) for lon, lat in coords]
+    if ring[0] != ring[-1]:
+        ring.append(ring[0])
+    return " ".join(f"{lat},{lon}" for lat, lon in ring)
+
+
+def cap_alert(session: Session, q: ClusterQuery, number: int, epsg: int = 32749, now: datetime | None = None,
+              sender: str = DEFAULT_SENDER, sender_name: str = DEFAULT_SENDER_NAME) -> str:
+    """A CAP 1.2 alert (Bahasa Indonesia) for cluster ``number`` of the query, as XML text."""
+    rows, params = cluster_rows(session, q, epsg)
+    row = next((r for r in rows if r["cluster"] == number), None)
+    if row is None:
+        raise NotFound(f"no cluster {number} for these parameters ({len(rows)} clusters)", "cluster")
+    names = {c: (nm, pr) for c, nm, pr in session.execute(CATEGORY_NAMES_SQL).all()}
+    cats = list((row["categories"] or {}).keys())
+    kel = row["kelurahan"] or []
+    sent = now or datetime.now(LOCAL_TZ)
+    digest = hashlib.sha1(json.dumps([row["ids"], q.eps_m, q.min_points, q.hull]).encode()).hexdigest()[:16]
+    event = " / ".join(names.get(c, (c, 5))[0] for c in cats)
+    kel_names = ", ".join(k["name"] for k in kel)
+    n = int(row["n"])
+    recent = (q.window.until - row["last_at"]).total_seconds() <= 6 * 3600
+
+    ET.register_namespace("", CAP_NS)
+
+    def sub(parent: ET.Element, tag: str, value: str | None = None) -> ET.Element:
+        el = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
+        if value is not None:
+            el.text = value
+        return el
+
+    alert = ET.Element(f"{{{CAP_NS}}}alert")
+    sub(alert, "identifier", f"peta112-bpbd-cluster-{digest}")
+    sub(alert, "sender", sender)
+    sub(alert, "sent", _cap_time(sent))
+    sub(alert, "status", "Actual")
+    sub(alert, "msgType", "Alert")
+    sub(alert, "scope", "Public")
+    info = sub(alert, "info")
+    sub(info, "language", "id-ID")
+    for c in sorted({CAP_CATEGORY.get(c, "Safety") for c in cats}) or ["Safety"]:
+        sub(info, "category", c)
+    sub(info, "event", event or "Kejadian")
+    sub(info, "responseType", "Monitor")
+    sub(info, "urgency", "Immediate" if recent else "Expected")
+    sub(info, "severity", _severity(n))
+    sub(info, "certainty", "Observed")
+    sub(info, "senderName", sender_name)
+    sub(info, "headline", f"{event}: {n} laporan di {kel_names or 'wilayah kota'}"[:160])
+    sub(info, "description",
+        f"Call Center 112 menerima {n} laporan {event.lower()} yang berdekatan (radius {q.eps_m:g} m) "
+        f"antara {_cap_time(row['first_at'])} dan {_cap_time(row['last_at'])}. "
+        f"Kelurahan terdampak: {kel_names or '-'}. Warga diimbau waspada dan mengikuti arahan petugas.")
+    sub(info, "instruction", "Hindari area terdampak, amankan dokumen dan barang berharga, "
+                             "hubungi 112 bila membutuhkan pertolongan.")
+    sub(info, "contact", "Call Center 112")
+    param = sub(info, "parameter")
+    sub(param, "valueName", "jumlah_laporan")
+    sub(param, "value", str(n))
+    area = sub(info, "area")
+    sub(area, "areaDesc", kel_names or "Wilayah kota")
+    sub(area, "polygon", cap_polygon(json.loads(row["geojson"])))
+    for k in kel:
+        gc = sub(area, "geocode")
+        sub(gc, "valueName", "KODE_KELURAHAN")
+        sub(gc, "value", k["code"])
+    ET.indent(alert)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(alert, encoding="unicode") + "\n"

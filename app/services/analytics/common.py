@@ -1,0 +1,99 @@
+"""What every analytic shares: the data window, category validation, local time.
+
+Call-centre staff think in Jakarta wall-clock time (WIB), so a date without an
+offset means local midnight, and hour-of-day/month groupings are local too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.services.errors import InvalidInput
+
+LOCAL_TZ_NAME = "Asia/Jakarta"
+LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
+MAX_WINDOW_DAYS = 366 * 10
+
+CATEGORY_CODES_SQL = text("SELECT code FROM incident_categories ORDER BY code")
+AGENCY_CODES_SQL = text("SELECT code FROM agencies ORDER BY code")
+KECAMATAN_SQL = text("SELECT code FROM admin_areas WHERE level = 'kecamatan' AND code = :code")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Half-open interval [since, until) of ``received_at`` (or ``forwarded_at``), both tz-aware."""
+
+    since: datetime
+    until: datetime
+
+    def to_dict(self) -> dict[str, str]:
+        return {"since": self.since.isoformat(), "until": self.until.isoformat()}
+
+
+def as_aware(value: datetime | None) -> datetime | None:
+    """Attach Asia/Jakarta to naive date-times: what an operator typing "2025-12-01" means."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+
+
+def make_window(since: datetime | None, until: datetime | None, default_days: float,
+                now: datetime | None = None) -> Window:
+    """Validate a window; missing ends default to now and ``default_days`` before ``until``."""
+    u = as_aware(until) or (now or datetime.now(UTC))
+    s = as_aware(since) or (u - timedelta(days=default_days))
+    if s >= u:
+        raise InvalidInput("since must be before until", "since")
+    if u - s > timedelta(days=MAX_WINDOW_DAYS):
+        raise InvalidInput(f"the window may span at most {MAX_WINDOW_DAYS} days", "since")
+    return Window(s, u)
+
+
+def check_categories(session: Session, categories: list[str] | None, field: str = "category") -> list[str] | None:
+    """Unknown category codes are a 422 naming the field, not an empty result that looks like good news."""
+    if not categories:
+        return None
+    known = set(session.execute(CATEGORY_CODES_SQL).scalars())
+    unknown = [c for c in categories if c not in known]
+    if unknown:
+        raise InvalidInput(f"unknown category {', '.join(unknown)}; known: {', '.join(sorted(known))}", field)
+    return sorted(set(categories))
+
+
+def check_agency(session: Session, agency: str | None, field: str = "agency") -> str | None:
+    if not agency:
+        return None
+    known = set(session.execute(AGENCY_CODES_SQL).scalars())
+    if agency not in known:
+        raise InvalidInput(f"unknown agency {agency}; known: {', '.join(sorted(known))}", field)
+    return agency
+
+
+def check_kecamatan(session: Session, code: str | None, field: str = "kecamatan") -> str | None:
+    if not code:
+        return None
+    if session.execute(KECAMATAN_SQL, {"code": code}).scalar_one_or_none() is None:
+        raise InvalidInput(f"unknown kecamatan code {code}", field)
+    return code
+
+
+def check_range(value: float, lo: float, hi: float, field: str) -> float:
+    if not lo <= value <= hi:
+        raise InvalidInput(f"{field} must be between {lo:g} and {hi:g}", field)
+    return value
+
+
+def check_choice(value: str, choices: tuple[str, ...], field: str) -> str:
+    if value not in choices:
+        raise InvalidInput(f"{field} must be one of {'|'.join(choices)}", field)
+    return value
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
