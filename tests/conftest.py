@@ -108,23 +108,17 @@ def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
 
     from tests import tinycity
+    from tests.scratch import scratch_database
 
-    name = f"peta112_live_{os.getpid()}"
-    cluster.drop_database(name)
-    cluster.ensure_database(name)
-    url = cluster.url(name)
-    migrate(url, "head")
-    eng = make_engine(url)
-    with eng.begin() as conn:
-        tinycity.seed(conn)
-    application = create_app(base_settings.with_overrides(database_url=url))
-    server = make_server("127.0.0.1", 0, application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(url, f"http://127.0.0.1:{server.server_port}", eng)
-    finally:
-        server.shutdown()
-        application.extensions["peta112.engine"].dispose()
-        eng.dispose()
-        cluster.drop_database(name)
+    with scratch_database(cluster, "peta112_live", seed=tinycity.seed) as url:
+        eng = make_engine(url)
+        application = create_app(base_settings.with_overrides(database_url=url))
+        server = make_server("127.0.0.1", 0, application, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(url, f"http://127.0.0.1:{server.server_port}", eng)
+        finally:
+            server.shutdown()
+            application.extensions["peta112.engine"].dispose()
+            eng.dispose()

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.db import migrate
 from app.db.engine import make_engine
 from tests import tinycity
 from tests.bench.results import full_run, percentile, record
+from tests.scratch import scratch_database
 
 CLIENTS = 8
 
@@ -35,14 +35,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def gunicorn_server(cluster):
-    name = f"peta112_bench_{os.getpid()}"
-    cluster.drop_database(name)
-    cluster.ensure_database(name)
-    url = cluster.url(name)
-    migrate(url, "head")
-    eng = make_engine(url)
-    with eng.begin() as conn:
-        tinycity.seed(conn)
+    with scratch_database(cluster, "peta112_bench", seed=tinycity.seed) as url:
+        eng = make_engine(url)
+        yield from _serve(url, eng)
+        eng.dispose()
+
+
+def _serve(url: str, eng):
     port = _free_port()
     workers = "4" if full_run() else "2"
     env = {**os.environ, "DATABASE_URL": url}
@@ -65,11 +64,11 @@ def gunicorn_server(cluster):
                 proc.kill()
                 raise
             time.sleep(0.2)
-    yield port, eng
-    proc.terminate()
-    proc.wait(timeout=30)
-    eng.dispose()
-    cluster.drop_database(name)
+    try:
+        yield port, eng
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 @pytest.mark.bench

@@ -8,7 +8,6 @@ the same code runs once on a small grid as a smoke test.  Correctness is asserte
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,11 +17,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from app.db import migrate
 from app.db.engine import make_engine
 from app.services import routing
 from tests.bench.results import full_run, percentile, record
 from tests.routing_net import GridNetwork, add_station, add_unit, load_network, make_grid
+from tests.scratch import scratch_database
 
 pytestmark = pytest.mark.bench
 
@@ -43,34 +42,29 @@ def _ms(times: list[float]) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def bench_db(cluster) -> Iterator[tuple[Engine, GridNetwork, list[tuple[float, float]]]]:
-    name = f"peta112_routing_bench_{os.getpid()}"
-    cluster.drop_database(name)
-    cluster.ensure_database(name)
-    url = cluster.url(name)
-    migrate(url, "head")
-    engine = make_engine(url)
-    net = make_grid(SIZE, SIZE, seed=2024, island=False)
-    rng = np.random.default_rng(5)
-    t0 = time.perf_counter()
-    with engine.begin() as conn:
-        load_network(conn, net)
-        for i in range(N_DINKES):
-            sid = add_station(conn, "DINKES", f"PSC {i}", net.grid_lonlat(*rng.uniform(0, SIZE - 1, 2)))
-            add_unit(conn, "DINKES", f"AMB-{i:02d}", "ambulance", sid)
-            add_unit(conn, "DINKES", f"AMB-{i:02d}b", "ambulance", sid)
-        for i in range(N_PATROL):  # patrol cars are on the road (mobile), not at a station
-            add_unit(conn, "POLRI", f"PATROL-{i:04d}", "patrol_car", None,
-                     net.grid_lonlat(*rng.uniform(0, SIZE - 1, 2)))
-        conn.execute(text("ANALYZE units"))
-    FIG["network"] = {"nodes": len(net.node_ids), "edges": len(net.edge_ids), "dinkes_stations": N_DINKES,
-                      "patrol_units": N_PATROL, "load_s": round(time.perf_counter() - t0, 2)}
-    points = [net.grid_lonlat(*rng.uniform(0.5, SIZE - 1.5, 2)) for _ in range(N_POINTS)]
-    try:
-        yield engine, net, points
-    finally:
-        routing.invalidate()
-        engine.dispose()
-        cluster.drop_database(name)
+    with scratch_database(cluster, "peta112_routing_bench") as url:
+        engine = make_engine(url)
+        net = make_grid(SIZE, SIZE, seed=2024, island=False)
+        rng = np.random.default_rng(5)
+        t0 = time.perf_counter()
+        with engine.begin() as conn:
+            load_network(conn, net)
+            for i in range(N_DINKES):
+                sid = add_station(conn, "DINKES", f"PSC {i}", net.grid_lonlat(*rng.uniform(0, SIZE - 1, 2)))
+                add_unit(conn, "DINKES", f"AMB-{i:02d}", "ambulance", sid)
+                add_unit(conn, "DINKES", f"AMB-{i:02d}b", "ambulance", sid)
+            for i in range(N_PATROL):  # patrol cars are on the road (mobile), not at a station
+                add_unit(conn, "POLRI", f"PATROL-{i:04d}", "patrol_car", None,
+                         net.grid_lonlat(*rng.uniform(0, SIZE - 1, 2)))
+            conn.execute(text("ANALYZE units"))
+        FIG["network"] = {"nodes": len(net.node_ids), "edges": len(net.edge_ids), "dinkes_stations": N_DINKES,
+                          "patrol_units": N_PATROL, "load_s": round(time.perf_counter() - t0, 2)}
+        points = [net.grid_lonlat(*rng.uniform(0.5, SIZE - 1.5, 2)) for _ in range(N_POINTS)]
+        try:
+            yield engine, net, points
+        finally:
+            routing.invalidate()
+            engine.dispose()
 
 
 def test_build_graph_and_tables(bench_db):

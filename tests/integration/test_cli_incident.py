@@ -10,24 +10,15 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from app.db import migrate
 from app.db.engine import make_engine
 from tests import tinycity
+from tests.scratch import scratch_database
 
 
 @pytest.fixture(scope="module")
 def scratch(cluster):
-    name = f"peta112_cli_{os.getpid()}"
-    cluster.drop_database(name)
-    cluster.ensure_database(name)
-    url = cluster.url(name)
-    migrate(url, "head")
-    eng = make_engine(url)
-    with eng.begin() as conn:
-        tinycity.seed(conn)
-    eng.dispose()
-    yield url
-    cluster.drop_database(name)
+    with scratch_database(cluster, "peta112_cli", seed=tinycity.seed) as url:
+        yield url
 
 
 def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -67,15 +67,10 @@ def test_load_refuses_a_non_empty_database_unless_replace(db_conn: Connection, s
 # -- the command, run as a user runs it ----------------------------------------------------------
 @pytest.fixture()
 def scratch_url(cluster) -> str:
-    from app.db import migrate
+    from tests.scratch import scratch_database
 
-    name = f"peta112_demo_{os.getpid()}"
-    cluster.drop_database(name)
-    cluster.ensure_database(name)
-    url = cluster.url(name)
-    migrate(url, "head")
-    yield url
-    cluster.drop_database(name)
+    with scratch_database(cluster, "peta112_demo") as url:
+        yield url
 
 
 def _demo(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -17,8 +17,8 @@ from pyproj import Transformer
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
-from app.db import migrate
 from app.db.engine import make_engine
+from tests.scratch import scratch_database
 
 PETA112 = [sys.executable, "-m", "app.cli_main"]
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "geodata"
@@ -28,13 +28,8 @@ TABLES = ("admin_areas", "road_nodes", "road_edges", "stations", "incidents")
 
 @pytest.fixture(scope="module")
 def scratch_url(cluster) -> Iterator[str]:
-    name = f"peta112_imp_{os.getpid()}"
-    cluster.drop_database(name)
-    cluster.ensure_database(name)
-    url = cluster.url(name)
-    migrate(url, "head")
-    yield url
-    cluster.drop_database(name)
+    with scratch_database(cluster, "peta112_imp") as url:
+        yield url
 
 
 @pytest.fixture()
