@@ -57,6 +57,7 @@ class Intake:
     source: str = "phone"
     idempotency_key: str | None = None
     actor: str = "operator"
+    recommend: bool = True  # integrations and bulk feeds may skip the nearest-unit advice
 
 
 # -- SQL ---------------------------------------------------------------------------------
@@ -327,8 +328,9 @@ def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
     history["suspect"] = history["pranks"] >= PRANK_REPEAT_THRESHOLD
     incident["prank_history"] = history
     incident["geocoded"] = v["geocoded"]
-    incident["recommended"] = recommend(session, incident["lat"], incident["lon"], cat["response_plan"],
-                                        [t["agency"] for t in incident["tasks"]])
+    if req.recommend:
+        incident["recommended"] = recommend(session, incident["lat"], incident["lon"], cat["response_plan"],
+                                            [t["agency"] for t in incident["tasks"]])
     return incident, True
 
 

@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -22,53 +17,21 @@ from sqlalchemy import text
 from app.db.engine import make_engine
 from tests import tinycity
 from tests.bench.results import full_run, percentile, record
+from tests.bench.server import gunicorn
 from tests.scratch import scratch_database
 
 CLIENTS = 8
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def gunicorn_server(cluster):
     with scratch_database(cluster, "peta112_bench", seed=tinycity.seed) as url:
         eng = make_engine(url)
-        yield from _serve(url, eng)
-        eng.dispose()
-
-
-def _serve(url: str, eng):
-    port = _free_port()
-    workers = "4" if full_run() else "2"
-    env = {**os.environ, "DATABASE_URL": url}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", workers,
-         "--worker-class", "gthread", "--threads", "4", "--log-level", "warning", "app.wsgi:app"],
-        env=env, cwd=Path(__file__).resolve().parents[2])
-    deadline = time.monotonic() + 60
-    while True:
         try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            try:
-                c.request("GET", "/healthz")
-                if c.getresponse().status == 200:
-                    break
-            finally:
-                c.close()
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.2)
-    try:
-        yield port, eng
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+            with gunicorn(url, workers=4 if full_run() else 2) as port:
+                yield port, eng
+        finally:
+            eng.dispose()
 
 
 @pytest.mark.bench
@@ -112,6 +75,6 @@ def test_intake_throughput(gunicorn_server):
     figures = {"clients": CLIENTS, "incidents": total, "seconds": round(elapsed, 2),
                "incidents_per_s": round(total / elapsed, 1), "p50_ms": round(percentile(flat, 50), 1),
                "p95_ms": round(percentile(flat, 95), 1), "lost": total - stored, "doubled": 0,
-               "server": "gunicorn gthread, 4 workers x 4 threads"}
+               "server": "gunicorn gthread, 4 workers x 4 threads", "database": "tinycity (tests/tinycity.py)"}
     print("\nintake:", figures)
     record("intake_http", figures)

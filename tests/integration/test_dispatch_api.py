@@ -229,3 +229,8 @@ def test_incident_nearest_and_eta_after_assignment(client, city):
     client.patch(f"/api/v1/incidents/{inc['id']}", json={"status": "on_scene"})
     assert client.get(f"/api/v1/incidents/{inc['id']}/eta").get_json()["first_eta_s"] == 0.0
     assert client.get("/api/v1/incidents/424242/eta").status_code == 404
+
+
+def test_intake_can_skip_recommendations(client, city):
+    inc = client.post("/api/v1/incidents?recommend=0", json={"category": "kebakaran", **IN_EAST}).get_json()
+    assert "recommended" not in inc and inc["tasks"]

@@ -82,6 +82,7 @@ def intake_from_json(body: dict[str, Any]) -> dispatch.Intake:
         source=body.get("source") or "phone",
         idempotency_key=request.headers.get("Idempotency-Key") or body.get("idempotency_key"),
         actor=actor(),
+        recommend=request.args.get("recommend", "1").lower() not in ("0", "false", "no"),
     )
 
 
