@@ -12,8 +12,9 @@ from app.config import PROJECT_ROOT, Settings, from_env
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """The only way an app is built: settings in, blueprints and database wired."""
     from app import db
-    from app.web import api, health, problems, stream, tiles
+    from app.web import api, features, health, open311, openapi, problems, stream, tiles
     from app.web import map as map_page
+    from app.web.dashboard import bp as dashboard_bp
 
     settings = settings or from_env()
     if overrides:
@@ -30,4 +31,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(tiles.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(map_page.bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(open311.bp)
+    app.register_blueprint(features.bp)
+    app.register_blueprint(openapi.bp)
     return app

@@ -221,6 +221,10 @@ cli.add_command(incident)
 from app.cli_routing import nearest_cmd  # noqa: E402
 
 cli.add_command(nearest_cmd)
+from app.cli_reports import report  # noqa: E402
+
+cli.add_command(report)
+from app import cli_backup  # noqa: E402,F401  (adds db backup / db restore)
 
 
 def main() -> None:

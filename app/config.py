@@ -31,6 +31,7 @@ class Settings:
     secret_key: str = "dev-only-change-me"
     pg_bin: str | None = None
     testing: bool = False
+    open311_keys: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -57,4 +58,6 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw["secret_key"] = env["PETA112_SECRET_KEY"]
     if env.get("PETA112_PG_BIN"):
         kw["pg_bin"] = env["PETA112_PG_BIN"]
+    if env.get("PETA112_OPEN311_KEYS"):
+        kw["open311_keys"] = tuple(k.strip() for k in env["PETA112_OPEN311_KEYS"].split(",") if k.strip())
     return Settings(**kw)

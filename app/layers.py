@@ -11,6 +11,7 @@ changes.  A layer file looks like::
     minzoom = 10
     maxzoom = 22
     render = "tiles"                  # tiles (vector tiles) | live (drawn from the JSON API)
+                                      # | geojson (a GeoJSON endpoint) | heatmap ([lat, lon, weight] points)
     cache_seconds = 3600              # Cache-Control max-age of its tiles
     roles = ["dispatcher", "viewer"]  # who may see it (enforced once login exists)
     popup = ["name", "class"]         # feature properties shown on click
@@ -18,6 +19,11 @@ changes.  A layer file looks like::
     sql = "SELECT r.geom, r.highway AS class FROM road_edges r, bounds b WHERE r.geom && b.box"
     [style]                           # Leaflet path options; "{prop}" is read from the feature
     ...
+
+Analytic overlays (clusters, hotspots, a heatmap) are computed per request by the
+analytics services, not cut into tiles, so ``render = "geojson"`` or ``"heatmap"``
+layers name an endpoint instead of SQL: ``url = "/api/v1/analytics/..."`` and no
+``[source]``.  The page adds its current filters to that URL.
 
 ``source.sql`` (or ``source.table`` + ``source.columns``) returns a ``geom`` column
 in EPSG:4326 and the feature properties; it may use the ``bounds`` relation
@@ -39,7 +45,8 @@ LAYERS_DIR = PROJECT_ROOT / "layers"
 REQUIRED = ("id", "title", "geometry", "source", "style", "minzoom", "maxzoom")
 GEOMETRIES = ("point", "line", "polygon")
 GROUPS = ("basemap", "operational")
-RENDERS = ("tiles", "live")
+RENDERS = ("tiles", "live", "geojson", "heatmap")
+URL_RENDERS = ("geojson", "heatmap")  # drawn from an endpoint: ``url`` instead of ``[source]``
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*( AS [a-z_][a-z0-9_]*)?$")
 
@@ -66,6 +73,12 @@ class Layer:
     attribution: str = ""
     order: int = 100
     extra: dict[str, Any] = field(default_factory=dict)
+    url: str = ""
+
+    @property
+    def tiled(self) -> bool:
+        """True when the tile server can cut this layer (it has SQL)."""
+        return bool(self.sql)
 
     def public(self) -> dict[str, Any]:
         """What the browser needs: everything but the SQL."""
@@ -74,7 +87,8 @@ class Layer:
             "render": self.render, "visible": self.visible, "minzoom": self.minzoom, "maxzoom": self.maxzoom,
             "style": self.style, "popup": list(self.popup), "roles": list(self.roles),
             "attribution": self.attribution, "order": self.order,
-            "tiles": f"/tiles/{self.id}/{{z}}/{{x}}/{{y}}.pbf", **self.extra,
+            "tiles": f"/tiles/{self.id}/{{z}}/{{x}}/{{y}}.pbf" if self.tiled else None,
+            "url": self.url or None, **self.extra,
         }
 
 
@@ -106,7 +120,8 @@ def load_layer(path: Path) -> Layer:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise LayerError(f"{path.name}: {exc}") from None
-    missing = [k for k in REQUIRED if k not in raw]
+    remote = raw.get("render") in URL_RENDERS
+    missing = [k for k in REQUIRED if k not in raw and not (remote and k == "source")]
     if missing:
         raise LayerError(f"{path.name}: missing {', '.join(missing)}")
     lid = raw["id"]
@@ -124,10 +139,16 @@ def load_layer(path: Path) -> Layer:
         raise LayerError(f"{path.name}: need 0 <= minzoom <= maxzoom <= 24")
     if not isinstance(raw["style"], dict):
         raise LayerError(f"{path.name}: [style] must be a table")
+    url = raw.get("url", "")
+    if remote and not (isinstance(url, str) and url.startswith("/") and not url.startswith("//")):
+        raise LayerError(f"{path.name}: render = {raw['render']} needs url, a path on this server (\"/api/...\")")
+    if not remote and "url" in raw:
+        raise LayerError(f"{path.name}: url is only for render = {' | '.join(URL_RENDERS)}")
+    sql = _sql_from_source(path, raw["source"]) if "source" in raw else ""
     known = {"id", "title", "geometry", "source", "style", "minzoom", "maxzoom", "group", "render", "visible",
-             "cache_seconds", "popup", "roles", "attribution", "order"}
+             "cache_seconds", "popup", "roles", "attribution", "order", "url"}
     return Layer(
-        id=lid, title=dict(title), geometry=raw["geometry"], sql=_sql_from_source(path, raw["source"]),
+        id=lid, title=dict(title), geometry=raw["geometry"], sql=sql, url=url,
         style=raw["style"], minzoom=lo, maxzoom=hi, group=raw.get("group", "operational"),
         render=raw.get("render", "tiles"), visible=bool(raw.get("visible", True)),
         cache_seconds=int(raw.get("cache_seconds", 60)), popup=tuple(raw.get("popup", ())),

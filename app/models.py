@@ -205,6 +205,18 @@ incident_events = Table(
     Column("data", JSONB, nullable=False),
 )
 
+flood_states = Table(
+    "flood_states", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("kelurahan_id", Integer, ForeignKey("admin_areas.id"), nullable=False),
+    Column("level", SmallInteger, nullable=False),
+    Column("note", Text),
+    Column("set_by", Text, nullable=False),
+    _ts("set_at", nullable=False),
+    _ts("cleared_at"),
+    Column("cleared_by", Text),
+)
+
 # Tables whose row counts /healthz and `peta112 db status` report.
 COUNTED_TABLES = (
     "agencies", "incident_categories", "admin_areas", "road_nodes", "road_edges",

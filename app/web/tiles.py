@@ -25,6 +25,9 @@ def tile(layer_id: str, z: str, x: str, y: str) -> Response:
     layer = registry().get(layer_id)
     if layer is None:
         raise Problem(404, "Not Found", f"no map layer '{layer_id[:40]}'", field="layer")
+    if not layer.tiled:  # an analytic overlay: the page draws it from its url, not from tiles
+        raise Problem(404, "Not Found", f"map layer '{layer.id}' is not served as tiles; see {layer.url}",
+                      field="layer")
     zi, xi, yi = _coord(z, "z"), _coord(x, "x"), _coord(y, "y")
     if not tiles.valid_tile(zi, xi, yi):
         field = "z" if not 0 <= zi <= tiles.MAX_ZOOM else ("x" if xi >= 2**zi else "y")

@@ -26,7 +26,9 @@
     markers: new Map(),    // incident id -> circle marker
     units: new Map(),      // unit id -> unit
     unitMarkers: new Map(),
-    filter: { status: "open", category: "", window: 86400 },
+    // agency/since/until come only from a link (the dashboard's drill-down: /map?agency=&since=&until=)
+    filter: { status: "open", category: "", window: 86400, agency: "", since: "", until: "" },
+    analytic: {},          // analytic overlay id -> {loading, features|points, error}
     selected: null,        // incident id shown in the detail view
     draft: null,           // {lat, lon} of the new call
     idempotencyKey: null,
@@ -142,14 +144,27 @@
     return v === null || v === undefined || v === "" ? t("detail.none") : String(v);
   }
 
-  function popupContent(def, props) {
+  /* A popup value as text: kelurahan lists by name, class codes translated, statistics rounded. */
+  function popupValue(f, v) {
+    if (Array.isArray(v)) {
+      return v.map(function (x) { return x && x.name ? x.name + (x.count ? " (" + x.count + ")" : "") : String(x); })
+        .join(", ");
+    }
+    if (typeof v === "number" && !Number.isInteger(v)) {
+      return Math.abs(v) > 0 && Math.abs(v) < 0.01 ? v.toExponential(1) : v.toFixed(2);
+    }
+    if (typeof v === "string" && I18N.has("value." + v)) { return t("value." + v); }
+    return fieldValue(v);
+  }
+
+  function popupContent(def, props, extra) {
     var title = def.title[I18N.lang] || def.title.id;
     var rows = (def.popup || []).filter(function (f) { return props[f] !== undefined; }).map(function (f) {
       var v = props[f];
       if (f === "status") { v = t((def.id === "units" ? "unit." : "status.") + v); }
-      return el("tr", {}, [el("th", { text: t("field." + f) }), el("td", { text: fieldValue(v) })]);
+      return el("tr", {}, [el("th", { text: t("field." + f) }), el("td", { text: popupValue(f, v) })]);
     });
-    return el("div", { class: "popup" }, [el("strong", { text: title }), el("table", {}, rows)]);
+    return el("div", { class: "popup" }, [el("strong", { text: title }), el("table", {}, rows)].concat(extra || []));
   }
 
   // -- the map -------------------------------------------------------------------------
@@ -171,7 +186,7 @@
   var map = L.map("map", { zoomControl: true, minZoom: 5, maxZoom: 19, attributionControl: true });
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   map.setView([-6.98, 110.42], 13);
-  [["basemap", 200], ["opTiles", 410], ["routes", 420], ["live", 450]].forEach(function (p) {
+  [["basemap", 200], ["analytics", 405], ["opTiles", 410], ["routes", 420], ["live", 450]].forEach(function (p) {
     map.createPane(p[0]).style.zIndex = p[1];
   });
 
@@ -206,11 +221,107 @@
     return layer;
   }
 
+  // -- analytic overlays: GeoJSON (clusters, hotspots) and the heatmap, from endpoints in layers/ -----
+  /* The layer's url plus the map's filters: its category (and a drill-down's agency and dates);
+   * without dates, the layer's own window_days, because patterns need more than the last 24 hours. */
+  function analyticUrl(def) {
+    var u = new URL(def.url, window.location.origin);
+    var f = state.filter;
+    if (f.category) { u.searchParams.set("category", f.category); }
+    if (f.agency && def.render === "heatmap") { u.searchParams.set("agency", f.agency); }
+    if (f.since) {
+      u.searchParams.set("since", f.since);
+      if (f.until) { u.searchParams.set("until", f.until); }
+    } else {
+      u.searchParams.set("since", new Date(Date.now() - (def.window_days || 30) * 86400000).toISOString());
+    }
+    return u.pathname + u.search;
+  }
+
+  /* Nested properties ({gi_star: {class}}) as dotted keys, so layer files can style and list them. */
+  function flatProps(props) {
+    var out = {};
+    Object.keys(props || {}).forEach(function (k) {
+      var v = props[k];
+      if (v && typeof v === "object" && !Array.isArray(v)) {
+        Object.keys(v).forEach(function (k2) { out[k + "." + k2] = v[k2]; });
+      } else { out[k] = v; }
+    });
+    if (out.first_at && out.last_at) {
+      out.span = clock(out.first_at) + " – " + clock(out.last_at);
+    }
+    return out;
+  }
+
+  function fillTemplate(tpl, props) {
+    return tpl.replace(/\{([\w.]+)\}/g, function (m, k) { return encodeURIComponent(props[k] !== undefined ? props[k] : ""); });
+  }
+
+  function geojsonLayer(def) {
+    var group = L.geoJSON(null, {
+      pane: "analytics",
+      style: function (f) { return styleFor(def, flatProps(f.properties)); },
+      onEachFeature: function (f, layer) {
+        layer.bindPopup(function () {
+          var props = flatProps(f.properties), extra = [];
+          if (def.link) {
+            var q = analyticUrl(def).split("?")[1] || "";
+            extra.push(el("a", { class: "popup-link", href: fillTemplate(def.link.href, props) + (q ? "?" + q : ""),
+                                 target: "_blank", rel: "noopener", text: def.link[I18N.lang] || def.link.id }));
+          }
+          return popupContent(def, props, extra);
+        });
+      }
+    });
+    group.on("add", function () { loadAnalytic(def); });
+    return group;
+  }
+
+  function heatLayer(def) {
+    var opts = Object.assign({ pane: "analytics" }, (def.style && def.style.base) || {});
+    if (def.style && def.style.gradient) { opts.gradient = def.style.gradient; }
+    var layer = L.heatLayer([], opts);
+    layer.on("add", function () { loadAnalytic(def); });
+    return layer;
+  }
+
+  var analyticSeq = {};
+  /* (Re)load one overlay's data when it is on the map; a newer request wins over a slower older one. */
+  function loadAnalytic(def) {
+    var layer = state.overlays[def.id];
+    if (!layer || !map.hasLayer(layer)) { return Promise.resolve(); }
+    var seq = analyticSeq[def.id] = (analyticSeq[def.id] || 0) + 1;
+    state.analytic[def.id] = { loading: true };
+    return api(analyticUrl(def)).then(function (data) {
+      if (seq !== analyticSeq[def.id]) { return; }
+      if (def.render === "heatmap") {
+        var pts = data.points || [];
+        // Normalise on a high quantile, not the single busiest cell, so the pattern stays visible.
+        var ws = pts.map(function (p) { return p[2]; }).sort(function (a, b) { return b - a; });
+        layer.setOptions({ max: Math.max(1, ws[Math.floor(ws.length * 0.02)] || 1) });
+        layer.setLatLngs(pts);
+        state.analytic[def.id] = { loading: false, points: pts.length, total: data.total };
+      } else {
+        layer.clearLayers();
+        layer.addData(data);
+        state.analytic[def.id] = { loading: false, features: (data.features || []).length, summary: data.summary };
+      }
+    }, function (e) {
+      if (seq !== analyticSeq[def.id]) { return; }
+      state.analytic[def.id] = { loading: false, error: (e.problem && e.problem.detail) || String(e.status) };
+      toast(t("layer.error", { layer: def.title[I18N.lang] || def.title.id }));
+    });
+  }
+
+  function reloadAnalytics() {
+    state.layers.forEach(function (def) { if (def.url) { loadAnalytic(def); } });
+  }
+
   function buildLayerControl() {
     if (state.layerControl) { map.removeControl(state.layerControl); }
     var overlays = {};
     state.layers.forEach(function (def) {
-      var swatch = '<span class="swatch swatch-' + def.geometry + '"></span>';
+      var swatch = '<span class="swatch swatch-' + (def.render === "heatmap" ? "heatmap" : def.geometry) + '"></span>';
       overlays[swatch + (def.title[I18N.lang] || def.title.id)] = state.overlays[def.id];
     });
     state.layerControl = L.control.layers(null, overlays, {
@@ -225,7 +336,10 @@
     map.attributionControl.addAttribution(meta.attribution.peta112);
     map.attributionControl.addAttribution(meta.attribution.osm);
     meta.layers.forEach(function (def) {
-      var layer = def.render === "live" ? liveLayers[def.id] : tileLayer(def);
+      var layer = def.render === "live" ? liveLayers[def.id]
+        : def.render === "geojson" ? geojsonLayer(def)
+        : def.render === "heatmap" ? (L.heatLayer ? heatLayer(def) : null)
+        : tileLayer(def);
       if (!layer) { return; }
       state.overlays[def.id] = layer;
       if (def.visible) { layer.addTo(map); }
@@ -284,6 +398,9 @@
     if (f.status && f.status !== "open" && inc.status !== f.status) { return false; }
     if (f.category && inc.category !== f.category) { return false; }
     if (f.window && ageSeconds(inc.received_at) > f.window) { return false; }
+    if (f.since && Date.parse(inc.received_at) < Date.parse(f.since)) { return false; }
+    if (f.until && Date.parse(inc.received_at) >= Date.parse(f.until)) { return false; }
+    if (f.agency && inc.tasks && !inc.tasks.some(function (x) { return x.agency === f.agency; })) { return false; }
     return true;
   }
 
@@ -314,6 +431,7 @@
     list.textContent = "";
     var overdue = items.filter(isOverdue).length;
     document.getElementById("list-summary").textContent = t("list.summary", { n: items.length }) +
+      (state.total > items.length ? " · " + t("list.of_total", { n: state.total }) : "") +
       (overdue ? " · " + t("list.overdue", { n: overdue }) : "");
     if (!items.length) {
       list.appendChild(el("li", { class: "empty", text: t("list.empty") }));
@@ -349,7 +467,11 @@
     if (f.status === "open") { q.push("open=1"); } else if (f.status) { q.push("status=" + encodeURIComponent(f.status)); }
     if (f.category) { q.push("category=" + encodeURIComponent(f.category)); }
     if (f.window) { q.push("since=" + encodeURIComponent(new Date(Date.now() - f.window * 1000).toISOString())); }
+    if (f.since) { q.push("since=" + encodeURIComponent(f.since)); }
+    if (f.until) { q.push("until=" + encodeURIComponent(f.until)); }
+    if (f.agency) { q.push("agency=" + encodeURIComponent(f.agency)); }
     return api(API + "/incidents?" + q.join("&")).then(function (page) {
+      state.total = page.total;
       // Replace the store with what the server says matches now; upsert keeps it one code path.
       state.incidents.forEach(function (inc, id) {
         if (!page.items.some(function (i) { return i.id === id; }) && id !== state.selected) {
@@ -721,7 +843,7 @@
     state.filter.status = e.target.value; loadIncidents(); renderAll();
   });
   document.getElementById("f-category").addEventListener("change", function (e) {
-    state.filter.category = e.target.value; loadIncidents(); renderAll();
+    state.filter.category = e.target.value; loadIncidents(); renderAll(); reloadAnalytics();
   });
   document.querySelectorAll("[data-window]").forEach(function (b) {
     b.addEventListener("click", function () {
@@ -729,6 +851,7 @@
         x.classList.toggle("active", x === b); x.setAttribute("aria-pressed", x === b ? "true" : "false");
       });
       state.filter.window = parseInt(b.dataset.window, 10);
+      clearDrilldown(false);
       loadIncidents(); renderAll();
     });
   });
@@ -741,7 +864,7 @@
 
   function fillStatusOptions() {
     var sel = document.getElementById("f-status");
-    var keep = sel.value;
+    var keep = state.filter.status;
     Array.from(sel.options).slice(2).forEach(function (o) { o.remove(); });
     CHAIN.concat(["cancelled", "prank"]).forEach(function (s) { sel.appendChild(el("option", { value: s, text: t("status." + s) })); });
     sel.value = keep;
@@ -751,7 +874,7 @@
     var cats = Object.values(state.categories).sort(function (a, b) { return a.priority - b.priority || a.code.localeCompare(b.code); });
     [["f-category", 1], ["c-category", 1]].forEach(function (spec) {
       var sel = document.getElementById(spec[0]);
-      var keep = sel.value;
+      var keep = spec[0] === "f-category" ? state.filter.category : sel.value;
       Array.from(sel.options).slice(spec[1]).forEach(function (o) { o.remove(); });
       cats.forEach(function (c) {
         sel.appendChild(el("option", { value: c.code, text: catName(c.code) + " (P" + c.priority + ")" }));
@@ -776,6 +899,7 @@
     document.getElementById("map").setAttribute("aria-label", t("map.label"));
     fillStatusOptions();
     fillCategoryOptions();
+    renderDrilldown();
     if (state.layers.length) { buildLayerControl(); }
     renderAll();
   }
@@ -805,7 +929,54 @@
   }
 
   // -- start -----------------------------------------------------------------------------
+  /* A link from the dashboard: /map?category=&agency=&status=&since=&until= narrows the list (and the
+   * analytic overlays) to what the official was looking at; a chip shows it and clears it. */
+  function readUrlFilters() {
+    var qs = new URLSearchParams(window.location.search), f = state.filter;
+    if (qs.get("category")) { f.category = qs.get("category"); }
+    if (qs.has("status")) { f.status = qs.get("status") === "all" ? "" : qs.get("status"); }
+    if (qs.get("agency")) { f.agency = qs.get("agency"); }
+    if (qs.get("since") || qs.get("until")) {
+      f.since = qs.get("since") || ""; f.until = qs.get("until") || ""; f.window = 0;
+      if (!qs.has("status")) { f.status = ""; }
+    }
+    document.getElementById("f-status").value = f.status;
+    document.querySelectorAll("[data-window]").forEach(function (x) {
+      x.classList.toggle("active", parseInt(x.dataset.window, 10) === f.window);
+    });
+    renderDrilldown();
+  }
+
+  function renderDrilldown() {
+    var box = document.getElementById("drilldown"), f = state.filter;
+    if (!box) { return; }
+    var parts = [];
+    if (f.agency) { parts.push(t("filter.agency") + ": " + f.agency); }
+    if (f.since || f.until) { parts.push((f.since || "…").slice(0, 10) + " – " + (f.until || "…").slice(0, 10)); }
+    box.hidden = !parts.length;
+    box.textContent = "";
+    if (!parts.length) { return; }
+    box.appendChild(el("span", { text: parts.join(" · ") }));
+    box.appendChild(el("button", { type: "button", class: "btn btn-small", id: "drilldown-clear", text: t("filter.clear"),
+                                   onclick: function () { clearDrilldown(true); } }));
+  }
+
+  function clearDrilldown(reload) {
+    var f = state.filter;
+    if (!f.agency && !f.since && !f.until) { return; }
+    f.agency = ""; f.since = ""; f.until = "";
+    if (!f.window) {
+      f.window = 86400;
+      document.querySelectorAll("[data-window]").forEach(function (x) { x.classList.toggle("active", x.dataset.window === "86400"); });
+    }
+    if (window.history && window.history.replaceState) { window.history.replaceState(null, "", window.location.pathname); }
+    renderDrilldown();
+    reloadAnalytics();
+    if (reload) { loadIncidents(); renderAll(); }
+  }
+
   I18N.apply(document);
+  readUrlFilters();
   showView("list");
   fillStatusOptions();
   tick();
@@ -830,5 +1001,6 @@
   }, 15000);
 
   window.peta112 = { map: map, state: state, upsertIncident: upsertIncident, upsertUnit: upsertUnit,
+                     reloadAnalytics: reloadAnalytics,
                      reload: loadIncidents, styleFor: styleFor };
 })();

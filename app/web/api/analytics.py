@@ -1,4 +1,4 @@
-"""Analytics API: clusters (GeoJSON, CSV, CAP 1.2), hotspots, agency performance, trends.
+"""Analytics API: clusters (GeoJSON, CSV, CAP 1.2), hotspots, agency performance, trends, density.
 
 Thin: parse and validate query parameters (422 naming the field), call
 app.services.analytics, pick the representation.
@@ -10,6 +10,7 @@ from flask import Response, current_app, jsonify, request
 
 from app.db import get_session
 from app.services.analytics import clusters as cl
+from app.services.analytics import density as dens
 from app.services.analytics import hotspots as hs
 from app.services.analytics import performance as perf
 from app.services.analytics import trends as tr
@@ -18,7 +19,7 @@ from app.services.errors import InvalidInput
 from app.web.api import bp
 from app.web.api.incidents import _int_arg, _list_arg, _parse_time
 
-DEFAULT_DAYS = {"clusters": 30, "hotspots": 365, "performance": 365, "trends": 365}
+DEFAULT_DAYS = {"clusters": 30, "hotspots": 365, "performance": 365, "trends": 365, "density": 30}
 
 
 def _utm_epsg() -> int:
@@ -109,5 +110,19 @@ def analytics_agency_performance():
 
 @bp.get("/analytics/trends")
 def analytics_trends():
-    q = tr.TrendQuery(window=_window("trends"), categories=_list_arg("category"))
+    q = tr.TrendQuery(window=_window("trends"), categories=_list_arg("category"),
+                      kecamatan=request.args.get("kecamatan") or None)
     return jsonify(tr.trends(get_session(), q))
+
+
+@bp.get("/analytics/density")
+def analytics_density():
+    """Incident counts on a metric grid as [lat, lon, weight]: what the map's heatmap layer draws."""
+    q = dens.DensityQuery(
+        window=_window("density"), categories=_list_arg("category"), agency=request.args.get("agency") or None,
+        kecamatan=request.args.get("kecamatan") or None, open_only=request.args.get("open") in ("1", "true"),
+        cell_m=_float_arg("cell_m", 75.0, 20, 2000),
+    )
+    resp = jsonify(dens.density(get_session(), q, _utm_epsg()))
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp

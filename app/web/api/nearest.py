@@ -6,10 +6,15 @@ from the per-process routing cache (see app/services/routing.py) in milliseconds
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from flask import jsonify, request
 
 from app.db import get_session
 from app.services import routing
+from app.services.dispatch import check_in_city
+from app.services.mapview import city_bounds
 from app.web.api import bp
 from app.web.problems import Problem
 
@@ -24,9 +29,20 @@ def _flag(name: str) -> bool:
     return raw in _TRUE
 
 
+def _check_in_city(lat_raw: Any, lon_raw: Any) -> None:
+    """A point far outside the city has no road to snap to (and breaks the UTM transform): 422 as in intake."""
+    try:
+        lat, lon = float(lat_raw), float(lon_raw)
+    except (TypeError, ValueError):
+        return  # routing names the malformed field
+    if math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180:
+        check_in_city(tuple(city_bounds(get_session()) or (None, None, None, None)), lat, lon)
+
+
 @bp.get("/nearest")
 def get_nearest():
     a = request.args
+    _check_in_city(a.get("lat"), a.get("lon"))
     return jsonify(routing.nearest_for_point(
         get_session(), a.get("lat"), a.get("lon"), agency=a.get("agency") or None,
         k=a.get("k", "5"), by=a.get("by", "time"), unit_type=a.get("unit_type") or None,

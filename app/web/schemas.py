@@ -1,0 +1,480 @@
+"""Request and response shapes of the HTTP API, as pydantic models, for the OpenAPI document.
+
+The views build plain dicts (services return them); these models only *describe*
+those dicts so that ``GET /openapi.json`` is generated from code and a contract
+test (schemathesis) can check every response against it.  Objects allow extra
+properties: adding a field to a response is not a breaking change, removing or
+retyping one is, and the contract test catches that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# -- errors ----------------------------------------------------------------------------------
+class FieldError(Model):
+    field: str
+    detail: str
+
+
+class Problem(Model):
+    """RFC 9457 problem details (``application/problem+json``), for every 4xx and 5xx."""
+
+    type: str = Field(description="URI of the problem type; about:blank for plain HTTP errors")
+    title: str
+    status: int
+    detail: str | None = None
+    field: str | None = Field(None, description="the offending input field, for bad input")
+    errors: list[FieldError] | None = None
+    instance: str | None = None
+
+
+# -- catalog -----------------------------------------------------------------------------------
+class PlanLine(Model):
+    agency: str
+    unit_type: str | None = None
+    count: int
+
+
+class CategoryAgency(Model):
+    agency: str
+    role: Literal["primary", "support"]
+
+
+class Category(Model):
+    code: str
+    name_id: str
+    name_en: str
+    priority: int = Field(ge=1, le=5)
+    target_response_s: int
+    is_emergency: bool
+    response_plan: list[PlanLine]
+    color: str
+    agencies: list[CategoryAgency]
+
+
+class Categories(Model):
+    categories: list[Category]
+
+
+class Agency(Model):
+    code: str
+    name: str
+    name_en: str
+    kind: str
+    phone: str | None
+    color: str
+
+
+class Agencies(Model):
+    agencies: list[Agency]
+
+
+# -- incidents -------------------------------------------------------------------------------
+IncidentStatus = Literal["received", "verified", "dispatched", "en_route", "on_scene", "resolved", "closed",
+                         "cancelled", "prank"]
+TaskStatus = Literal["forwarded", "acknowledged", "en_route", "on_scene", "resolved", "rejected"]
+Source = Literal["phone", "sms", "whatsapp", "app", "web", "radio", "open311", "import", "demo"]
+
+
+class LocationIn(Model):
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    address: str | None = Field(None, max_length=500)
+
+
+class CallerIn(Model):
+    name: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, max_length=32, description="digits, optionally starting with +")
+
+
+class IncidentIn(Model):
+    """A call to log: a category and a place (lat+lon, or an address to geocode)."""
+
+    category: str = Field(description="an incident category code, see GET /api/v1/categories")
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    address: str | None = Field(None, max_length=500, description="free text; geocoded when lat/lon are absent")
+    location: LocationIn | None = None
+    caller_name: str | None = Field(None, max_length=200)
+    caller_phone: str | None = Field(None, max_length=32)
+    caller: CallerIn | None = None
+    description: str | None = Field(None, max_length=2000)
+    source: Source | None = "phone"
+    idempotency_key: str | None = Field(None, max_length=200, description="same as the Idempotency-Key header")
+
+
+class StatusChange(Model):
+    status: IncidentStatus
+    note: str | None = Field(None, max_length=1000)
+
+
+class TaskChange(Model):
+    status: TaskStatus
+    reason: str | None = Field(None, max_length=500, description="required when rejecting")
+
+
+class AssignmentIn(Model):
+    unit_id: int
+
+
+class PositionIn(Model):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class AreaRef(Model):
+    id: int
+    code: str
+    name: str
+
+
+class Caller(Model):
+    name: str | None
+    phone: str | None
+
+
+class Task(Model):
+    id: int
+    agency: str
+    agency_name: str
+    status: TaskStatus
+    forwarded_at: datetime
+    acknowledged_at: datetime | None = None
+    en_route_at: datetime | None = None
+    on_scene_at: datetime | None = None
+    resolved_at: datetime | None = None
+    rejected_at: datetime | None = None
+    reject_reason: str | None = None
+
+
+class Assignment(Model):
+    id: int
+    unit_id: int
+    callsign: str
+    unit_type: str
+    agency: str
+    unit_status: str
+    eta_s: float | None
+    assigned_at: datetime
+    released_at: datetime | None
+    actor: str | None
+
+
+class Event(Model):
+    id: int
+    at: datetime
+    actor: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    data: dict[str, Any]
+
+
+class Incident(Model):
+    id: int
+    category: str
+    category_name: str
+    category_name_en: str
+    status: IncidentStatus
+    priority: int
+    source: str
+    address: str | None
+    description: str | None
+    is_prank: bool
+    duplicate_of: int | None
+    received_at: datetime
+    verified_at: datetime | None
+    dispatched_at: datetime | None
+    en_route_at: datetime | None
+    on_scene_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    updated_at: datetime
+    target_response_s: int
+    lat: float | None
+    lon: float | None
+    caller: Caller
+    kelurahan: AreaRef | None
+    kecamatan: AreaRef | None
+    tasks: list[Task]
+    assignments: list[Assignment]
+    events: list[Event] | None = Field(None, description="detail only: the audit trail")
+    prank_history: dict[str, Any] | None = Field(None, description="intake only: earlier calls from this phone")
+    recommended: dict[str, Any] | None = Field(None, description="intake only: nearest units for the plan")
+
+
+class IncidentPage(Model):
+    total: int
+    limit: int
+    offset: int
+    items: list[Incident]
+    next: str | None = None
+
+
+class QueueItem(Model):
+    id: int
+    category: str
+    category_name: str
+    status: IncidentStatus
+    priority: int
+    address: str | None
+    received_at: datetime
+    target_response_s: int
+    waiting_s: float
+    lat: float | None
+    lon: float | None
+    kelurahan: str | None
+    overdue: bool
+    tasks: list[Task]
+    assignments: list[Assignment]
+
+
+class Queue(Model):
+    items: list[QueueItem]
+
+
+class Unit(Model):
+    id: int
+    callsign: str
+    unit_type: str
+    agency: str
+    status: str
+    station_id: int | None
+    station_name: str | None
+    current_incident_id: int | None
+    position_at: datetime | None
+    lat: float | None
+    lon: float | None
+
+
+class Units(Model):
+    units: list[Unit]
+
+
+class LineString(Model):
+    type: Literal["LineString"]
+    coordinates: list[list[float]]
+
+
+class Candidate(Model):
+    kind: str
+    agency: str
+    eta_s: float | None = None
+    distance_m: float | None = None
+    route: LineString | None = None
+
+
+class Nearest(Model):
+    query: dict[str, Any]
+    method: str
+    candidates: list[Candidate]
+
+
+class IncidentNearest(Nearest):
+    incident_id: int
+
+
+class EtaUnit(Model):
+    assignment_id: int
+    unit_id: int
+    callsign: str
+    eta_s: float | None
+    method: str
+    arrives_at: datetime | None
+
+
+class Eta(Model):
+    incident_id: int
+    status: IncidentStatus
+    first_eta_s: float | None
+    units: list[EtaUnit]
+
+
+class GeocodeHit(Model):
+    id: int
+    kind: str
+    name: str
+    score: float
+    lat: float
+    lon: float
+
+
+class Geocode(Model):
+    query: str
+    normalized: str
+    results: list[GeocodeHit]
+
+
+class Reverse(Model):
+    lat: float
+    lon: float
+    street: dict[str, Any] | None = None
+    kelurahan: AreaRef | None = None
+    kecamatan: AreaRef | None = None
+
+
+class Health(Model):
+    status: Literal["ok", "unavailable"]
+    database: dict[str, Any]
+
+
+class Layers(Model):
+    layers: list[dict[str, Any]]
+    bounds: list[float] | None
+
+
+# -- Open311 GeoReport v2 ------------------------------------------------------------------
+class Open311Error(Model):
+    code: int
+    description: str
+
+
+class Open311Service(Model):
+    service_code: str
+    service_name: str
+    description: str
+    metadata: bool
+    type: Literal["realtime", "batch", "blackbox"]
+    keywords: str
+    group: str
+
+
+class Open311ServiceDefinition(Model):
+    service_code: str
+    attributes: list[dict[str, Any]]
+
+
+class Open311Endpoint(Model):
+    specification: str
+    url: str
+    changeset: str
+    type: str
+    formats: list[str]
+
+
+class Open311Discovery(Model):
+    changeset: str
+    contact: str
+    key_service: str
+    endpoints: list[Open311Endpoint]
+
+
+class Open311Request(Model):
+    """A service request: an incident's public side (never the caller's name or phone)."""
+
+    service_request_id: str
+    status: Literal["open", "closed"]
+    status_notes: str | None
+    service_name: str
+    service_code: str
+    description: str | None
+    agency_responsible: str | None
+    service_notice: str | None
+    requested_datetime: datetime
+    updated_datetime: datetime | None
+    expected_datetime: datetime | None
+    address: str | None
+    address_id: str | None = None
+    zipcode: str | None = None
+    lat: float | None
+    long: float | None
+    media_url: str | None
+
+
+class Open311Created(Model):
+    service_request_id: str
+    service_notice: str | None
+    account_id: str | None
+
+
+class Open311RequestIn(Model):
+    """POST requests: form-encoded (as the spec says) or JSON."""
+
+    api_key: str = Field(description="issued by the city's 112 operator (PETA112_OPEN311_KEYS)")
+    service_code: str
+    lat: float | None = Field(None, ge=-90, le=90)
+    long: float | None = Field(None, ge=-180, le=180)
+    address_string: str | None = None
+    email: str | None = Field(None, description="accepted, not stored yet")
+    device_id: str | None = None
+    account_id: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    description: str | None = None
+    media_url: str | None = Field(None, description="accepted, not stored yet")
+
+
+# -- features (OGC API - Features style) --------------------------------------------------
+class Link(Model):
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class SpatialExtent(Model):
+    bbox: list[list[float]]
+    crs: str | None = None
+
+
+class TemporalExtent(Model):
+    interval: list[list[datetime | None]]
+    trs: str | None = None
+
+
+class Extent(Model):
+    spatial: SpatialExtent | None = None
+    temporal: TemporalExtent | None = None
+
+
+class CollectionInfo(Model):
+    id: str
+    title: str
+    description: str | None = None
+    itemType: Literal["feature"] = "feature"  # noqa: N815 - the OGC name
+    extent: Extent | None = None
+    crs: list[str] | None = None
+    links: list[Link]
+
+
+class Collections(Model):
+    links: list[Link]
+    collections: list[CollectionInfo]
+
+
+class Conformance(Model):
+    conformsTo: list[str]  # noqa: N815 - the OGC name
+
+
+class Geometry(Model):
+    type: Literal["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+                  "GeometryCollection"]
+
+
+class Feature(Model):
+    type: Literal["Feature"]
+    id: int | str | None = None
+    geometry: Geometry | None
+    properties: dict[str, Any] | None
+
+
+class FeatureCollection(Model):
+    """RFC 7946 GeoJSON with OGC API Features paging members."""
+
+    type: Literal["FeatureCollection"]
+    features: list[Feature]
+    numberMatched: int  # noqa: N815 - the OGC name
+    numberReturned: int  # noqa: N815 - the OGC name
+    timeStamp: datetime  # noqa: N815 - the OGC name
+    links: list[Link]
