@@ -24,6 +24,7 @@ run: $(STAMP)
 	$(VENV)/bin/peta112 db up
 	$(VENV)/bin/peta112 db migrate
 	$(VENV)/bin/peta112 demo --if-empty
+	$(VENV)/bin/peta112 user demo
 	$(VENV)/bin/peta112 serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: $(STAMP)

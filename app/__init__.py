@@ -12,9 +12,8 @@ from app.config import PROJECT_ROOT, Settings, from_env
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """The only way an app is built: settings in, blueprints and database wired."""
     from app import db
-    from app.web import api, features, health, open311, openapi, problems, stream, tiles
+    from app.web import api, auth, dashboard, features, health, open311, openapi, problems, stream, tiles
     from app.web import map as map_page
-    from app.web.dashboard import bp as dashboard_bp
 
     settings = settings or from_env()
     if overrides:
@@ -26,12 +25,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions["peta112.settings"] = settings
     db.init_app(app, settings)
     problems.init_app(app)
+    limits = {"api.create_incident": settings.rate_limit_intake, "open311.create_request": settings.rate_limit_intake,
+              "auth.login": settings.rate_limit_login, "auth.create_token": settings.rate_limit_login}
+    auth.init_app(app, {k: v for k, v in limits.items() if v > 0})
+    app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(tiles.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(map_page.bp)
-    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(dashboard.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(features.bp)
     app.register_blueprint(openapi.bp)

@@ -225,6 +225,11 @@ from app.cli_reports import report  # noqa: E402
 
 cli.add_command(report)
 from app import cli_backup  # noqa: E402,F401  (adds db backup / db restore)
+from app.cli_users import privacy, token, user  # noqa: E402
+
+cli.add_command(user)
+cli.add_command(token)
+cli.add_command(privacy)
 
 
 def main() -> None:

@@ -32,6 +32,10 @@ class Settings:
     pg_bin: str | None = None
     testing: bool = False
     open311_keys: tuple[str, ...] = ()
+    # Requests per minute per client address and worker; 0 switches a limit off.
+    rate_limit_intake: int = 600
+    rate_limit_login: int = 10
+    personal_data_days: int = 365
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -58,6 +62,11 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw["secret_key"] = env["PETA112_SECRET_KEY"]
     if env.get("PETA112_PG_BIN"):
         kw["pg_bin"] = env["PETA112_PG_BIN"]
+    for key, name in (("rate_limit_intake", "PETA112_RATE_LIMIT_INTAKE"),
+                      ("rate_limit_login", "PETA112_RATE_LIMIT_LOGIN"),
+                      ("personal_data_days", "PETA112_PERSONAL_DATA_DAYS")):
+        if env.get(name):
+            kw[key] = int(env[name])
     if env.get("PETA112_OPEN311_KEYS"):
         kw["open311_keys"] = tuple(k.strip() for k in env["PETA112_OPEN311_KEYS"].split(",") if k.strip())
     return Settings(**kw)

@@ -13,7 +13,7 @@ changes.  A layer file looks like::
     render = "tiles"                  # tiles (vector tiles) | live (drawn from the JSON API)
                                       # | geojson (a GeoJSON endpoint) | heatmap ([lat, lon, weight] points)
     cache_seconds = 3600              # Cache-Control max-age of its tiles
-    roles = ["dispatcher", "viewer"]  # who may see it (enforced once login exists)
+    roles = ["dispatcher", "admin"]   # who may see it (default: every role; admin always)
     popup = ["name", "class"]         # feature properties shown on click
     [source]
     sql = "SELECT r.geom, r.highway AS class FROM road_edges r, bounds b WHERE r.geom && b.box"
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import PROJECT_ROOT
+from app.domain.roles import ROLES
 
 LAYERS_DIR = PROJECT_ROOT / "layers"
 REQUIRED = ("id", "title", "geometry", "source", "style", "minzoom", "maxzoom")
@@ -69,7 +70,7 @@ class Layer:
     visible: bool = True
     cache_seconds: int = 60
     popup: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ("dispatcher", "supervisor", "viewer")
+    roles: tuple[str, ...] = ROLES
     attribution: str = ""
     order: int = 100
     extra: dict[str, Any] = field(default_factory=dict)

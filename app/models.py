@@ -217,6 +217,32 @@ flood_states = Table(
     Column("cleared_by", Text),
 )
 
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", Text, nullable=False, unique=True),
+    Column("display_name", Text),
+    Column("role", Text, nullable=False),
+    Column("agency_code", Text, ForeignKey("agencies.code")),
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("last_login_at"),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("token_sha256", Text, nullable=False, unique=True),
+    Column("prefix", Text, nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("expires_at"),
+    _ts("last_used_at"),
+    _ts("revoked_at"),
+)
+
 # Tables whose row counts /healthz and `peta112 db status` report.
 COUNTED_TABLES = (
     "agencies", "incident_categories", "admin_areas", "road_nodes", "road_edges",

@@ -17,6 +17,7 @@ from app import create_app
 from app.config import Settings, from_env
 from app.db import cluster_for, migrate
 from app.db.engine import make_engine
+from tests import users
 
 # One database per pytest process, so parallel runs (two developers, CI) never collide.
 TEST_DB = os.environ.get("PETA112_TEST_DB", f"peta112_test_{os.getpid()}")
@@ -41,6 +42,10 @@ def test_db_url(cluster, base_settings: Settings) -> Iterator[str]:
     cluster.ensure_database(TEST_DB)
     url = cluster.url(TEST_DB)
     migrate(url, "head")
+    eng = make_engine(url)
+    with eng.begin() as conn:
+        users.seed(conn)
+    eng.dispose()
     yield url
     cluster.drop_database(TEST_DB)
 
@@ -89,6 +94,15 @@ def app(settings: Settings, db_conn: Connection):
 
 @pytest.fixture()
 def client(app):
+    """A test client signed in as admin (an API token); pass ``headers=users.auth(role)`` to act as another."""
+    c = app.test_client()
+    c.environ_base["HTTP_AUTHORIZATION"] = users.auth("admin")["Authorization"]
+    return c
+
+
+@pytest.fixture()
+def anon(app):
+    """A test client with no credentials."""
     return app.test_client()
 
 
@@ -99,6 +113,7 @@ class LiveServer:
         self.db_url = url
         self.url = base_url
         self.engine = engine
+        self.headers = users.auth("dispatcher")
 
 
 @pytest.fixture(scope="session")

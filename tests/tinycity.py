@@ -46,4 +46,8 @@ INSERT INTO units (id, station_id, agency_code, callsign, unit_type, status, geo
 
 
 def seed(conn: Connection) -> None:
+    """The tiny city and one test user per role (tests/users.py), so any server on it can be signed into."""
+    from tests import users
+
     conn.execute(text(SQL))
+    users.seed(conn)

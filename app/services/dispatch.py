@@ -186,6 +186,8 @@ QUEUE_SQL = text("""
     JOIN incident_categories c ON c.code = i.category_code
     LEFT JOIN admin_areas kel ON kel.id = i.kelurahan_id
     WHERE i.status = ANY(:open)
+      AND (CAST(:agency AS text) IS NULL OR EXISTS (
+           SELECT 1 FROM incident_tasks t WHERE t.incident_id = i.id AND t.agency_code = CAST(:agency AS text)))
     ORDER BY i.priority, i.received_at
     LIMIT :limit
 """)
@@ -499,6 +501,24 @@ def list_incidents(session: Session, f: IncidentFilter) -> dict[str, Any]:
     return {"total": total, "limit": f.limit, "offset": f.offset, "items": items}
 
 
+def has_task(session: Session, incident_id: int, agency: str) -> bool:
+    return session.execute(text("SELECT 1 FROM incident_tasks WHERE incident_id = :i AND agency_code = :a"),
+                           {"i": incident_id, "a": agency}).first() is not None
+
+
+def record_view(session: Session, incident_id: int, actor: str) -> None:
+    """Who looked at a call (and its caller's details) is part of the audit trail."""
+    row = session.execute(text(
+        "INSERT INTO incident_events (incident_id, actor, kind) SELECT id, :a, 'viewed' FROM incidents "
+        "WHERE id = :i RETURNING id"), {"i": incident_id, "a": actor}).first()
+    if row is not None:
+        session.commit()
+
+
+def unit_agency(session: Session, unit_id: int) -> str | None:
+    return session.execute(text("SELECT agency_code FROM units WHERE id = :u"), {"u": unit_id}).scalar_one_or_none()
+
+
 # -- lifecycle ---------------------------------------------------------------------------
 def _lock_incident(session: Session, incident_id: int) -> Any:
     row = session.execute(text("SELECT id, status FROM incidents WHERE id = :id FOR UPDATE"),
@@ -684,9 +704,13 @@ def update_unit_position(session: Session, unit_id: int, lat: Any, lon: Any,
     return next(u for u in list_units(session) if u["id"] == unit_id)
 
 
-def queue(session: Session, limit: int = 200) -> list[dict[str, Any]]:
-    """Open incidents, most urgent first, with waiting time and whether the target is missed."""
-    rows = session.execute(QUEUE_SQL, {"open": list(INCIDENT_OPEN), "limit": limit}).mappings().all()
+def queue(session: Session, limit: int = 200, agency: str | None = None) -> list[dict[str, Any]]:
+    """Open incidents, most urgent first, with waiting time and whether the target is missed.
+
+    ``agency`` narrows the queue to incidents that agency has a task in (an OPD's own queue).
+    """
+    rows = session.execute(QUEUE_SQL, {"open": list(INCIDENT_OPEN), "limit": limit,
+                                       "agency": agency}).mappings().all()
     items = [{k: _iso(v) for k, v in r.items()} for r in rows]
     for it in items:
         it["waiting_s"] = round(float(it["waiting_s"]), 1)

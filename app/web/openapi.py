@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from werkzeug.routing import AnyConverter, IntegerConverter, PathConverter, Rule
 
 from app.web import schemas as s
+from app.web.policy import POLICY, PUBLIC
 
 bp = Blueprint("openapi", __name__)
 
@@ -296,8 +297,9 @@ def _error_responses(kind: str, reg: _Schemas) -> dict[str, Any]:
                         "content": {"application/json": {"schema": errs}, "text/xml": {}}}}
     if kind == "none":
         return {}
-    return {"4XX": {"description": "problem details (RFC 9457): 400/422 bad input naming the field, 404, "
-                                   "405, 409 conflicting state",
+    return {"4XX": {"description": "problem details (RFC 9457): 400/422 bad input naming the field, "
+                                   "401 not signed in, 403 role not allowed or CSRF, 404, 405, "
+                                   "409 conflicting state, 413 too large, 429 rate limited",
                     "content": {"application/problem+json": {"schema": reg.ref(s.Problem)}}}}
 
 
@@ -329,6 +331,13 @@ def _operation(app: Flask, rule: Rule, method: str, reg: _Schemas) -> dict[str, 
     if op.body is not None and method in ("post", "put", "patch"):
         out["requestBody"] = {"required": True, "content": _content(reg.ref(op.body), op.body_media)}
     out["responses"] = responses
+    rule_roles = POLICY.get(rule.endpoint)
+    if rule_roles == PUBLIC:
+        out["security"] = []
+    else:
+        out["security"] = [{"bearerAuth": []}, {"session": []}]
+        if rule_roles:
+            out["x-roles"] = sorted(rule_roles)
     return out
 
 
@@ -360,7 +369,13 @@ def build_spec(app: Flask) -> dict[str, Any]:
         },
         "tags": [{"name": t} for t in (T_INC, T_ROUTE, T_CAT, T_GEO, T_FEAT, T_311, T_ANA, T_MAP, T_SYS)],
         "paths": paths,
-        "components": {"schemas": reg.components},
+        "components": {"schemas": reg.components, "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer",
+                           "description": "API token from `peta112 token create` or POST /api/v1/tokens"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                        "description": "browser session from POST /login; unsafe methods also need X-CSRF-Token"},
+        }},
+        "security": [{"bearerAuth": []}, {"session": []}],
     }
 
 

@@ -61,6 +61,7 @@
     opts = opts || {};
     var headers = { "Accept": "application/json" };
     if (opts.body !== undefined) { headers["Content-Type"] = "application/json"; }
+    if (document.body.dataset.csrf) { headers["X-CSRF-Token"] = document.body.dataset.csrf; }
     Object.assign(headers, opts.headers || {});
     return fetch(path, {
       method: opts.method || "GET", headers: headers,

@@ -25,7 +25,7 @@ def free_port() -> int:
 def gunicorn(database_url: str, workers: int = 2, threads: int = 4) -> Iterator[int]:
     """Start gunicorn on DATABASE_URL, wait for /healthz, yield the port, stop it."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url, "PETA112_RATE_LIMIT_INTAKE": "0"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", "app.wsgi:app"],
@@ -50,7 +50,9 @@ def gunicorn(database_url: str, workers: int = 2, threads: int = 4) -> Iterator[
         proc.wait(timeout=30)
 
 
-def get_json(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
-    conn.request("GET", path)
+def get_json(conn: http.client.HTTPConnection, path: str, role: str = "dispatcher") -> tuple[int, bytes]:
+    from tests import users
+
+    conn.request("GET", path, headers=users.auth(role))
     resp = conn.getresponse()
     return resp.status, resp.read()

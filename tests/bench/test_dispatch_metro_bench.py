@@ -28,6 +28,7 @@ from sqlalchemy import text
 
 from app.db.engine import make_engine
 from geodata.demo import generate, load
+from tests import users
 from tests.bench.results import full_run, percentile, record
 from tests.bench.server import get_json, gunicorn
 from tests.scratch import scratch_database
@@ -72,6 +73,7 @@ def metro(cluster):
         city = generate(seed=112, scale="metro" if FULL else "small", years=2 if FULL else 0.25)
         with engine.begin() as conn:
             load(conn, city, analyze=False)
+            users.seed(conn)
             have = conn.execute(text("SELECT count(*) FROM incidents")).scalar_one()
             if have < TARGET_INCIDENTS:
                 copies = -(-TARGET_INCIDENTS // have)
@@ -185,7 +187,8 @@ def test_intake_throughput_metro(metro, recommend):
             body = json.dumps({"category": "kecelakaan", "lat": lat, "lon": lon, "caller_phone": f"08{i:02d}{j:06d}"})
             t0 = time.perf_counter()
             conn.request("POST", f"/api/v1/incidents?recommend={int(recommend)}", body,
-                         {"Content-Type": "application/json", "Idempotency-Key": f"{tag}-{i}-{j}"})
+                         {"Content-Type": "application/json", "Idempotency-Key": f"{tag}-{i}-{j}",
+                          **users.auth("call_taker")})
             resp = conn.getresponse()
             resp.read()
             with lock:

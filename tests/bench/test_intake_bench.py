@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from app.db.engine import make_engine
-from tests import tinycity
+from tests import tinycity, users
 from tests.bench.results import full_run, percentile, record
 from tests.bench.server import gunicorn
 from tests.scratch import scratch_database
@@ -51,7 +51,8 @@ def test_intake_throughput(gunicorn_server):
                                "source": "phone"})
             t0 = time.perf_counter()
             conn.request("POST", "/api/v1/incidents", body,
-                         {"Content-Type": "application/json", "Idempotency-Key": f"bench-{i}-{j}"})
+                         {"Content-Type": "application/json", "Idempotency-Key": f"bench-{i}-{j}",
+                          **users.auth("call_taker")})
             resp = conn.getresponse()
             resp.read()
             latencies[i].append(time.perf_counter() - t0)

@@ -36,6 +36,7 @@ from sqlalchemy import text
 
 from app.db.engine import make_engine
 from geodata.demo import generate, load
+from tests import users
 from tests.bench.results import full_run, percentile, record
 from tests.scratch import scratch_database
 
@@ -50,6 +51,9 @@ WORKERS, THREADS = 2, 8
 MIX = (("intake", 0.15), ("nearest", 0.30), ("tile", 0.35), ("list", 0.20))
 TILE_Z = 15
 ROOT = Path(__file__).resolve().parents[2]
+
+
+AUTH = users.auth("dispatcher")
 
 
 def _free_port() -> int:
@@ -67,6 +71,7 @@ def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 def _seed_demo(conn: Any) -> None:
     load(conn, generate(seed=112, scale="small", years=0.25), replace=True)
+    users.seed(conn)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +131,9 @@ class SSEListener(threading.Thread):
 
     def run(self) -> None:
         with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as sock:
-            sock.sendall(b"GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+            auth = users.auth("dispatcher")["Authorization"].encode()
+            sock.sendall(b"GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+                         b"Authorization: " + auth + b"\r\n\r\n")
             tail = b""
             while not self.stop.is_set():
                 try:
@@ -150,14 +157,14 @@ def _request(kind: str, k: int, rng: random.Random, points: list[tuple[float, fl
                            "lat": lat + rng.uniform(-3e-4, 3e-4), "lon": lon + rng.uniform(-3e-4, 3e-4),
                            "caller_phone": f"0857{k:08d}", "source": "phone"})
         return "POST", "/api/v1/incidents", body, {"Content-Type": "application/json",
-                                                   "Idempotency-Key": f"load-{k}"}
+                                                   "Idempotency-Key": f"load-{k}", **AUTH}
     if kind == "nearest":
         agency = rng.choice(("DAMKAR", "DINKES", "POLRI"))
-        return "GET", f"/api/v1/nearest?lat={lat:.6f}&lon={lon:.6f}&agency={agency}&k=3", None, {}
+        return "GET", f"/api/v1/nearest?lat={lat:.6f}&lon={lon:.6f}&agency={agency}&k=3", None, AUTH
     if kind == "tile":
         x, y = tiles[rng.randrange(len(tiles))]
-        return "GET", f"/tiles/roads/{TILE_Z}/{x}/{y}.pbf", None, {}
-    return "GET", rng.choice(("/api/v1/incidents?limit=50&open=1", "/api/v1/incidents?limit=20")), None, {}
+        return "GET", f"/tiles/roads/{TILE_Z}/{x}/{y}.pbf", None, AUTH
+    return "GET", rng.choice(("/api/v1/incidents?limit=50&open=1", "/api/v1/incidents?limit=20")), None, AUTH
 
 
 def test_mixed_load(load_server):

@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from app.db.engine import make_engine
 from geodata.demo import generate, load
+from tests import users
 from tests.bench.results import full_run, record
 from tests.bench.server import gunicorn
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -64,6 +65,7 @@ STEPS = [["zoom", 1], ["zoom", 1], ["pan", 300, 0], ["pan", 0, 250], ["pan", -30
 def _seed(conn) -> None:  # noqa: ANN001 - scratch_database's Connection
     years = 3.3 if full_run() else 1.0
     load(conn, generate(seed=112, scale="city" if full_run() else "small", years=years, until=UNTIL))
+    users.seed(conn)
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +99,12 @@ def test_map_render_and_pan_zoom_with_the_whole_history(server):
             page = ctx.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+            users.browser_login(page, base)
             t0 = time.perf_counter()
             page.goto(url)
             page.wait_for_selector("body.ready", timeout=60_000)
             ready_ms = (time.perf_counter() - t0) * 1000
-            page.wait_for_function(FIRST_TILES_JS, timeout=60_000)
+            users.wait_js(page, FIRST_TILES_JS, timeout=60)
             tiles_ms = (time.perf_counter() - t0) * 1000
             total = page.evaluate("window.peta112.state.total")
             drawn = page.evaluate("window.peta112.state.markers.size")
@@ -109,8 +112,8 @@ def test_map_render_and_pan_zoom_with_the_whole_history(server):
             # The heatmap over the whole history: one aggregated request, drawn on one canvas.
             t1 = time.perf_counter()
             page.evaluate("() => { const p = window.peta112; p.map.addLayer(p.state.overlays.heatmap); }")
-            page.wait_for_function("() => { const a = window.peta112.state.analytic.heatmap; return a && !a.loading; }",
-                                   timeout=60_000)
+            users.wait_js(page, "() => { const a = window.peta112.state.analytic.heatmap; return a && !a.loading; }",
+                          timeout=60)
             heat_ms = (time.perf_counter() - t1) * 1000
             heat = page.evaluate("window.peta112.state.analytic.heatmap")
             assert heat["total"] > 0.8 * n  # pranks, cancelled and duplicates are left out

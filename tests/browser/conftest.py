@@ -21,7 +21,7 @@ from app import create_app
 from app.config import Settings
 from app.db import migrate
 from app.db.engine import make_engine
-from tests import tinycity
+from tests import tinycity, users
 
 CHROMIUM = os.environ.get("PETA112_CHROMIUM", "/usr/bin/chromium")
 # As root, without the network: the flags the machine notes say Chromium needs here.
@@ -87,5 +87,6 @@ def page(browser, live_server: LiveServer):
     pg.console_errors = []
     pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    users.browser_login(pg, live_server.url)
     yield pg
     ctx.close()

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests import users
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -22,13 +23,14 @@ def calls(browser, live_server) -> list[dict]:
     try:
         for cat, lat, lon in CALLS:
             resp = ctx.request.post(live_server.url + "/api/v1/incidents", data=json.dumps(
-                {"category": cat, "lat": lat, "lon": lon}), headers={"Content-Type": "application/json"})
+                {"category": cat, "lat": lat, "lon": lon}),
+                headers={"Content-Type": "application/json", **users.auth("dispatcher")})
             assert resp.status == 201, resp.text()
             inc = resp.json()
             for task in inc["tasks"]:
                 r = ctx.request.patch(f"{live_server.url}/api/v1/incidents/{inc['id']}/tasks/{task['agency']}",
                                       data=json.dumps({"status": "acknowledged"}),
-                                      headers={"Content-Type": "application/json"})
+                                      headers={"Content-Type": "application/json", **users.auth("dispatcher")})
                 assert r.status == 200, r.text()
             out.append(inc)
     finally:
@@ -67,7 +69,7 @@ def test_filters_change_the_data(page, live_server, calls):
     loads = int(page.evaluate("document.body.dataset.loads"))
     with page.expect_request(lambda r: "agency-performance" in r.url and "category=banjir" in r.url):
         page.select_option("#d-category", "banjir")
-    page.wait_for_function("n => +document.body.dataset.loads > n", arg=loads)
+    users.wait_js(page, "n => +document.body.dataset.loads > n", arg=loads)
     rows = page.locator("#ranking tbody tr[data-agency]")
     after = {rows.nth(i).get_attribute("data-agency") for i in range(rows.count())}
     assert "BPBD" in after and "DAMKAR" not in after and len(after) < before
@@ -76,7 +78,7 @@ def test_filters_change_the_data(page, live_server, calls):
     page.fill("#d-since", "2020-01-01")
     page.fill("#d-until", "2020-01-31")
     page.locator("#d-until").dispatch_event("change")
-    page.wait_for_function("() => document.querySelector('#ranking tbody td.empty')")
+    users.wait_js(page, "() => document.querySelector('#ranking tbody td.empty')")
     assert page.console_errors == []
 
 
@@ -126,8 +128,8 @@ def test_analytic_layers_toggle_in_the_layer_control(page, live_server, calls, l
     control = page.locator(".leaflet-control-layers label", has_text=label)
     assert not control.locator("input").is_checked()  # off by default: they cost a query
     control.locator("input").check()
-    page.wait_for_function("id => { const a = window.peta112.state.analytic[id]; return a && !a.loading; }",
-                           arg=layer_id, timeout=20_000)
+    users.wait_js(page, "id => { const a = window.peta112.state.analytic[id]; return a && !a.loading; }",
+                  arg=layer_id, timeout=20)
     state = page.evaluate("id => window.peta112.state.analytic[id]", layer_id)
     assert "error" not in state, state
     api = [r for r in responses if "/api/v1/analytics/" in r.url]

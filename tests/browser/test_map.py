@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests import users
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -60,7 +61,8 @@ def test_incident_created_through_api_appears_in_list_and_as_marker(page, live_s
     open_map(page, live_server)
     resp = page.request.post(live_server.url + "/api/v1/incidents", data=json.dumps({
         "category": "kebakaran", "lat": -6.982, "lon": 110.431, "caller": {"name": "Sari", "phone": "081234"},
-        "description": "asap tebal dari gudang"}), headers={"Content-Type": "application/json"})
+        "description": "asap tebal dari gudang"}),
+        headers={"Content-Type": "application/json", **users.auth("dispatcher")})
     assert resp.status == 201
     inc = resp.json()
     page.evaluate("window.peta112.reload()")
@@ -79,9 +81,10 @@ def test_incident_created_through_api_appears_in_list_and_as_marker(page, live_s
 
 def test_live_stream_shows_an_incident_from_another_dispatcher_without_reload(page, live_server):
     open_map(page, live_server)
-    page.wait_for_function("window.peta112.state.streaming === true", timeout=10_000)
+    users.wait_js(page, "window.peta112.state.streaming === true", timeout=10)
     resp = page.request.post(live_server.url + "/api/v1/incidents", data=json.dumps({
-        "category": "banjir", "lat": -6.965, "lon": 110.438}), headers={"Content-Type": "application/json"})
+        "category": "banjir", "lat": -6.965, "lon": 110.438}),
+        headers={"Content-Type": "application/json", **users.auth("dispatcher")})
     inc = resp.json()
     # Polling runs every 15 s; within 5 s it can only have come through the SSE stream.
     page.locator(f'#incident-list li[data-id="{inc["id"]}"]').wait_for(timeout=5_000)
@@ -140,7 +143,7 @@ def test_status_buttons_and_assigning_a_nearest_unit(page, live_server):
     open_map(page, live_server)
     resp = page.request.post(live_server.url + "/api/v1/incidents", data=json.dumps({
         "category": "kebakaran", "lat": -6.992, "lon": 110.412}),
-        headers={"Content-Type": "application/json"})
+        headers={"Content-Type": "application/json", **users.auth("dispatcher")})
     inc = resp.json()
     page.evaluate("window.peta112.reload()")
     page.locator(f'#incident-list li[data-id="{inc["id"]}"]').wait_for()
@@ -148,13 +151,13 @@ def test_status_buttons_and_assigning_a_nearest_unit(page, live_server):
     page.locator(".leaflet-popup-content button").click()
     page.locator('#detail [data-status="verified"]').click()
     page.locator("#detail .status-verified").first.wait_for()
-    page.wait_for_function("document.querySelector('#detail h2') && "
+    users.wait_js(page, "document.querySelector('#detail h2') && "
                            "!document.querySelector('#detail [data-status=\"verified\"]')")
     page.locator('#nearest [data-unit="801"]').wait_for()
     assert page.locator("path.leaflet-interactive").count() > 0
     page.screenshot(path=str(ARTIFACTS / "detail-nearest.png"))
     page.locator('#nearest [data-unit="801"]').click()
-    page.wait_for_function("id => window.peta112.state.incidents.get(id).status === 'dispatched'", arg=inc["id"])
+    users.wait_js(page, "id => window.peta112.state.incidents.get(id).status === 'dispatched'", arg=inc["id"])
     assert "T-DAMKAR-1" in page.locator("#detail").inner_text()
     assert page.console_errors == []
 
@@ -163,7 +166,7 @@ def test_phone_layout(browser, live_server):
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = ctx.new_page()
     try:
-        page.goto(live_server.url + "/map")
+        users.browser_login(page, live_server.url)
         page.wait_for_selector("body.ready")
         map_box = page.locator("#map").bounding_box()
         panel_box = page.locator(".panel").bounding_box()

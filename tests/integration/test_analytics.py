@@ -25,6 +25,7 @@ from app.services.analytics import hotspots as hs
 from app.services.analytics import performance as perf
 from app.services.analytics.common import make_window
 from geodata.demo import DemoCity, generate, load
+from tests import users
 from tests.cap import cap_xsd as _cap_xsd
 
 UNTIL = date(2026, 11, 25)
@@ -67,7 +68,7 @@ def api(settings, city_conn: Connection, db: Session):
     application = create_app(settings)
     application.extensions["peta112.session_factory"] = lambda: Session(
         bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield application.test_client()
+    yield users.signed_in(application.test_client())
     application.extensions["peta112.engine"].dispose()
 
 

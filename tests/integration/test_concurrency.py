@@ -29,12 +29,13 @@ def test_two_dispatchers_same_unit_exactly_one_wins(live_server):
     ids = []
     for lon in (110.431, 110.432):
         r = requests.post(f"{base}/api/v1/incidents", json={"category": "kebakaran", "lat": -6.978, "lon": lon},
-                          timeout=30)
+                          timeout=30, headers=live_server.headers)
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
     for round_ in range(5):
         codes = _parallel(2, lambda i: requests.post(
-            f"{base}/api/v1/incidents/{ids[i]}/assignments", json={"unit_id": 802}, timeout=30).status_code)
+            f"{base}/api/v1/incidents/{ids[i]}/assignments", json={"unit_id": 802}, timeout=30,
+            headers=live_server.headers).status_code)
         assert sorted(codes) == [201, 409], (round_, codes)
         with live_server.engine.begin() as conn:
             open_ = conn.execute(text(
@@ -44,7 +45,8 @@ def test_two_dispatchers_same_unit_exactly_one_wins(live_server):
                 "SELECT incident_id FROM assignments WHERE unit_id = 802 AND released_at IS NULL")).scalar_one()
             aid = conn.execute(text(
                 "SELECT id FROM assignments WHERE unit_id = 802 AND released_at IS NULL")).scalar_one()
-        r = requests.delete(f"{base}/api/v1/incidents/{winner}/assignments/{aid}", timeout=30)
+        r = requests.delete(f"{base}/api/v1/incidents/{winner}/assignments/{aid}", timeout=30,
+                            headers=live_server.headers)
         assert r.status_code == 200
 
 
@@ -52,7 +54,8 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_incident(live_serv
     base = live_server.url
     body = {"category": "ambulans", "lat": -6.97, "lon": 110.41}
     responses = _parallel(6, lambda i: requests.post(
-        f"{base}/api/v1/incidents", json=body, headers={"Idempotency-Key": "race-key-1"}, timeout=30))
+        f"{base}/api/v1/incidents", json=body, headers={**live_server.headers, "Idempotency-Key": "race-key-1"},
+        timeout=30))
     assert all(r.status_code in (200, 201) for r in responses), [r.text for r in responses]
     assert len({r.json()["id"] for r in responses}) == 1
     assert sum(r.status_code == 201 for r in responses) == 1

@@ -20,6 +20,7 @@ from app import create_app
 from app.services import routing
 from app.services.analytics import coverage as cov
 from geodata.demo import DemoCity, generate, load
+from tests import users
 
 UNTIL = date(2026, 11, 25)
 T = 240.0  # seconds: the 4-minute isochrone
@@ -60,7 +61,7 @@ def api(settings, city_conn: Connection, db: Session):
     application = create_app(settings)
     application.extensions["peta112.session_factory"] = lambda: Session(
         bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield application.test_client()
+    yield users.signed_in(application.test_client())
     application.extensions["peta112.engine"].dispose()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from geodata.demo import generate, load
+from tests import users
 
 UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
 Q = "since=2026-08-01&until=2026-11-01"
@@ -33,7 +34,7 @@ def api(settings, city_conn: Connection):
     application = create_app(settings)
     application.extensions["peta112.session_factory"] = lambda: Session(
         bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield application.test_client()
+    yield users.signed_in(application.test_client())
     application.extensions["peta112.engine"].dispose()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests import tinycity
+from tests import tinycity, users
 
 IN_EAST = {"lat": -6.978, "lon": 110.431}
 
@@ -87,7 +87,7 @@ def test_non_json_body_is_422(client, city):
 def test_lifecycle_and_illegal_transition(client, city):
     inc = post(client, {"category": "kebakaran", **IN_EAST}).get_json()
     url = f"/api/v1/incidents/{inc['id']}"
-    assert client.patch(url, json={"status": "verified"}, headers={"X-Actor": "op-7"}).status_code == 200
+    assert client.patch(url, json={"status": "verified"}, headers=users.auth("dispatcher")).status_code == 200
     bad = client.patch(url, json={"status": "closed"})
     assert bad.status_code == 409
     assert bad.get_json()["field"] == "status"
@@ -99,7 +99,9 @@ def test_lifecycle_and_illegal_transition(client, city):
     changes = [(e["from_status"], e["to_status"]) for e in detail["events"] if e["kind"] == "status_changed"]
     assert changes[0] == ("received", "verified")
     assert changes[-1] == ("resolved", "closed")
-    assert detail["events"][1]["actor"] == "op-7" or any(e["actor"] == "op-7" for e in detail["events"])
+    verified = next(e for e in detail["events"] if e["to_status"] == "verified")
+    assert verified["actor"] == "t_dispatcher"  # the signed-in user, not a header the client chose
+    assert any(e["kind"] == "viewed" and e["actor"] == "t_admin" for e in detail["events"])
     assert client.patch(url, json={"status": "verified"}).status_code == 409
 
 

@@ -19,6 +19,7 @@ from app import create_app
 from app.layers import LAYERS_DIR
 from app.services import floods
 from geodata.demo import DemoCity, generate, load
+from tests import users
 from tests.cap import cap_xsd
 
 UNTIL = date(2026, 11, 25)
@@ -59,7 +60,7 @@ def api(settings, city_conn: Connection, db: Session):
     application = create_app(settings)
     application.extensions["peta112.session_factory"] = lambda: Session(
         bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield application.test_client()
+    yield users.signed_in(application.test_client())
     application.extensions["peta112.engine"].dispose()
 
 
@@ -69,23 +70,23 @@ def kel(city: DemoCity) -> list[str]:
     return city.manifest["flood_prone_kelurahan"][:2]
 
 
-def _put(api, ref: str, body: dict, actor: str = "bpbd.piket"):
-    return api.put(f"/api/v1/flood-states/{ref}", json=body, headers={"X-Actor": actor})
+def _put(api, ref: str, body: dict, role: str = "bpbd"):
+    return api.put(f"/api/v1/flood-states/{ref}", json=body, headers=users.auth(role))
 
 
 def test_set_overwrite_clear_keeps_history(api, db: Session, kel: list[str]):
     r = _put(api, kel[0], {"level": 2, "note": "Genangan 40 cm di RW 03"})
     assert r.status_code == 200, r.get_json()
     first = r.get_json()
-    assert first["level"] == 2 and first["current"] and first["set_by"] == "bpbd.piket"
+    assert first["level"] == 2 and first["current"] and first["set_by"] == "t_bpbd"
     assert first["label_en"] == "Flood 10-70 cm" and first["colour"] == "#ffff00" and first["replaced"] is None
 
     kid = first["kelurahan"]["id"]
-    r = _put(api, str(kid), {"level": 3}, actor="bpbd.kasi")  # by numeric id this time
+    r = _put(api, str(kid), {"level": 3}, role="admin")  # by numeric id this time
     second = r.get_json()
     assert r.status_code == 200 and second["level"] == 3 and second["kelurahan"]["code"] == kel[0]
     assert second["replaced"]["id"] == first["id"] and second["replaced"]["cleared_at"] == second["set_at"]
-    assert second["replaced"]["cleared_by"] == "bpbd.kasi"
+    assert second["replaced"]["cleared_by"] == "t_admin"
 
     hist = api.get(f"/api/v1/flood-states/{kel[0]}").get_json()
     assert [h["level"] for h in hist["history"]] == [3, 2] and hist["current"]["id"] == second["id"]
@@ -93,8 +94,8 @@ def test_set_overwrite_clear_keeps_history(api, db: Session, kel: list[str]):
                            {"k": kid}).scalar_one()
     assert n_current == 1
 
-    r = api.delete(f"/api/v1/flood-states/{kel[0]}", headers={"X-Actor": "bpbd.kasi"})
-    assert r.status_code == 200 and r.get_json()["cleared_by"] == "bpbd.kasi" and not r.get_json()["current"]
+    r = api.delete(f"/api/v1/flood-states/{kel[0]}", headers=users.auth("admin"))
+    assert r.status_code == 200 and r.get_json()["cleared_by"] == "t_admin" and not r.get_json()["current"]
     hist = api.get(f"/api/v1/flood-states/{kel[0]}").get_json()
     assert hist["current"] is None and len(hist["history"]) == 2
     assert all(h["cleared_at"] for h in hist["history"])

@@ -31,7 +31,7 @@ from sqlalchemy import text
 from app.db import migrate
 from app.db.cluster import EmbeddedCluster
 from app.db.engine import make_engine
-from tests import tinycity
+from tests import tinycity, users
 
 N = 200
 CLIENTS = 8
@@ -132,7 +132,7 @@ class Client:
         body = json.dumps({"category": ("kebakaran", "kecelakaan", "pohon_tumbang", "banjir")[i % 4],
                            "lat": -6.962 - (i % 35) * 0.001, "lon": 110.402 + (i // 35) * 0.006,
                            "caller_phone": f"0813{i:07d}", "description": f"panggilan {i}"})
-        headers = {"Content-Type": "application/json", "Idempotency-Key": f"nlc-{i}"}
+        headers = {"Content-Type": "application/json", "Idempotency-Key": f"nlc-{i}", **users.auth("call_taker")}
         deadline, attempt = time.monotonic() + DEADLINE_S, 0
         while True:
             attempt += 1

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import create_app
-from tests import tinycity
+from tests import tinycity, users
 
 KEY = "kunci-rahasia-1"
 REPORT = {"api_key": KEY, "service_code": "kebakaran", "lat": "-6.978", "long": "110.431",
@@ -24,7 +24,7 @@ def o311(settings, db_conn):
     application = create_app(settings.with_overrides(open311_keys=("other-key", KEY)))
     application.extensions["peta112.session_factory"] = lambda: Session(
         bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield application.test_client()
+    yield users.signed_in(application.test_client())
     application.extensions["peta112.engine"].dispose()
 
 

@@ -10,7 +10,6 @@ content type.  A failure names the operation and prints a curl line to replay.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,9 +20,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from app import create_app
-from app.db import migrate
-from app.db.engine import make_engine
-from tests import tinycity
+from tests import tinycity, users
+from tests.scratch import scratch_database
 
 MAX_EXAMPLES = 25
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -33,21 +31,12 @@ POSTS = {"/api/v1/incidents"}
 
 @pytest.fixture(scope="module")
 def fuzz_app(cluster, base_settings) -> Iterator[Any]:
-    name = f"peta112_fuzz_{os.getpid()}"
-    cluster.drop_database(name)
-    cluster.ensure_database(name)
-    url = cluster.url(name)
-    migrate(url, "head")
-    eng = make_engine(url)
-    with eng.begin() as conn:
-        tinycity.seed(conn)
-    eng.dispose()
-    application = create_app(base_settings.with_overrides(database_url=url, open311_keys=("fuzz-key",)))
-    try:
-        yield application
-    finally:
-        application.extensions["peta112.engine"].dispose()
-        cluster.drop_database(name)
+    with scratch_database(cluster, "peta112_fuzz", seed=tinycity.seed) as url:
+        application = create_app(base_settings.with_overrides(database_url=url, open311_keys=("fuzz-key",)))
+        try:
+            yield application
+        finally:
+            application.extensions["peta112.engine"].dispose()
 
 
 def _selected(schema: Any) -> list[Any]:
@@ -71,7 +60,7 @@ def _fuzz(op: Any) -> int:
     def run(case: Any) -> None:
         nonlocal count
         count += 1
-        case.call_and_validate(checks=CHECKS)
+        case.call_and_validate(checks=CHECKS, headers=users.auth("admin"))
 
     run()
     return count

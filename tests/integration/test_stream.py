@@ -8,6 +8,7 @@ from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import Engine, text
 
 from app.web.stream import libpq_conninfo, relay, sse
+from tests import users
 
 
 def test_sse_message_format():
@@ -44,7 +45,7 @@ def test_committed_unit_change_is_relayed_and_rollback_is_not(engine: Engine, te
 
 
 def test_stream_endpoint_answers_event_stream(app):
-    with app.test_client().get("/api/v1/stream") as resp:
+    with users.signed_in(app.test_client()).get("/api/v1/stream") as resp:
         assert resp.status_code == 200
         assert resp.mimetype == "text/event-stream"
         assert resp.headers["Cache-Control"] == "no-cache"

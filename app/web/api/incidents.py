@@ -9,13 +9,30 @@ from flask import jsonify, request
 
 from app.db import get_session
 from app.services import dispatch
-from app.services.errors import InvalidInput
+from app.services.errors import InvalidInput, NotFound
 from app.web.api import bp
+from app.web.auth import actor, current_user
+from app.web.policy import AGENCY_BOUND, AGENCY_SCOPED_READS
+from app.web.problems import Problem
 
 
-def actor() -> str:
-    """Who is acting; replaced by the logged-in user once roles exist."""
-    return (request.headers.get("X-Actor") or "operator")[:100]
+def scoped_agency() -> str | None:
+    """The agency whose incidents alone this user may read (agency officers), else None."""
+    user = current_user()
+    return user.agency_code if user is not None and user.role in AGENCY_SCOPED_READS else None
+
+
+def check_visible(incident_id: int) -> None:
+    """An agency officer asking for another agency's incident gets 404, as if it did not exist."""
+    agency = scoped_agency()
+    if agency is not None and not dispatch.has_task(get_session(), incident_id, agency):
+        raise NotFound(f"incident {incident_id} does not exist", "id")
+
+
+def check_own_agency(agency: str | None) -> None:
+    user = current_user()
+    if user is not None and user.role in AGENCY_BOUND and agency != user.agency_code:
+        raise Problem(403, "Forbidden", f"{user.username} acts only for {user.agency_code}", field="agency")
 
 
 def json_body() -> dict[str, Any]:
@@ -101,7 +118,8 @@ def create_incident():
 def list_incidents():
     f = dispatch.IncidentFilter(
         bbox=_bbox_arg(), categories=_list_arg("category"), statuses=_list_arg("status"),
-        agency=request.args.get("agency") or None, kelurahan=request.args.get("kelurahan") or None,
+        agency=scoped_agency() or request.args.get("agency") or None,
+        kelurahan=request.args.get("kelurahan") or None,
         since=_parse_time(request.args.get("since"), "since"),
         until=_parse_time(request.args.get("until"), "until"),
         open_only=request.args.get("open") in ("1", "true"),
@@ -118,6 +136,8 @@ def list_incidents():
 
 @bp.get("/incidents/<int:incident_id>")
 def get_incident(incident_id: int):
+    check_visible(incident_id)
+    dispatch.record_view(get_session(), incident_id, actor())
     return jsonify(dispatch.get_incident(get_session(), incident_id))
 
 
@@ -130,6 +150,7 @@ def patch_incident(incident_id: int):
 
 @bp.patch("/incidents/<int:incident_id>/tasks/<agency>")
 def patch_task(incident_id: int, agency: str):
+    check_own_agency(agency)
     body = json_body()
     return jsonify(dispatch.update_task(get_session(), incident_id, agency, body.get("status"), actor(),
                                         body.get("reason")))
@@ -149,7 +170,8 @@ def release(incident_id: int, assignment_id: int):
 
 @bp.get("/queue")
 def triage_queue():
-    return jsonify({"items": dispatch.queue(get_session(), limit=_int_arg("limit", 200, 1, 1000))})
+    return jsonify({"items": dispatch.queue(get_session(), limit=_int_arg("limit", 200, 1, 1000),
+                                            agency=scoped_agency())})
 
 
 @bp.get("/units")
@@ -160,12 +182,16 @@ def units():
 
 @bp.post("/units/<int:unit_id>/position")
 def unit_position(unit_id: int):
+    user = current_user()
+    if user is not None and user.role in AGENCY_BOUND:
+        check_own_agency(dispatch.unit_agency(get_session(), unit_id))
     body = json_body()
     return jsonify(dispatch.update_unit_position(get_session(), unit_id, body.get("lat"), body.get("lon")))
 
 
 @bp.get("/incidents/<int:incident_id>/nearest")
 def incident_nearest(incident_id: int):
+    check_visible(incident_id)
     a = request.args
     return jsonify(dispatch.nearest_for_incident(get_session(), incident_id, agency=a.get("agency") or None,
                                                  k=a.get("k", "5"), by=a.get("by", "time"),
@@ -174,4 +200,5 @@ def incident_nearest(incident_id: int):
 
 @bp.get("/incidents/<int:incident_id>/eta")
 def incident_eta(incident_id: int):
+    check_visible(incident_id)
     return jsonify(dispatch.eta(get_session(), incident_id))

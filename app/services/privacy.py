@@ -1,0 +1,32 @@
+"""Retention of callers' personal data: names and phone numbers are kept only as long as needed.
+
+Incidents themselves stay (analytics need years of history); after the retention
+period the caller's name and phone are erased and the erasure is audited.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+PURGE_SQL = text("""
+WITH purged AS (
+    UPDATE incidents SET caller_name = NULL, caller_phone = NULL, updated_at = now()
+    WHERE received_at < now() - make_interval(days => :days)
+      AND (caller_name IS NOT NULL OR caller_phone IS NOT NULL)
+    RETURNING id),
+audit AS (
+    INSERT INTO incident_events (incident_id, actor, kind, data)
+    SELECT id, :actor, 'personal_data_purged', jsonb_build_object('retention_days', CAST(:days AS int))
+    FROM purged RETURNING 1)
+SELECT count(*) FROM audit
+""")
+
+
+def purge_personal_data(session: Session, days: int, actor: str = "retention") -> int:
+    """Erase caller name and phone of incidents older than ``days``; return how many."""
+    if days < 1:
+        raise ValueError("retention must be at least one day")
+    n = session.execute(PURGE_SQL, {"days": days, "actor": actor}).scalar_one()
+    session.commit()
+    return int(n)

@@ -1,0 +1,94 @@
+"""Which roles may call each endpoint: one table, checked before every request.
+
+Deny by default: an endpoint that is not listed here is refused for everyone,
+so a new view cannot go live unprotected (tests/integration/test_auth.py checks
+that every route in the app is listed, and exercises each role on each one).
+"""
+
+from __future__ import annotations
+
+from app.domain.roles import ROLES
+
+PUBLIC = "public"
+ALL = frozenset(ROLES)
+DESK = frozenset({"call_taker", "dispatcher", "admin"})
+OPS = DESK | {"agency", "bpbd"}
+ANALYSTS = frozenset({"dispatcher", "bpbd", "official", "admin"})
+
+POLICY: dict[str, frozenset[str] | str] = {
+    # no login: health, the login page, static files, the API description, public alerts, Open311
+    "health.healthz": PUBLIC,
+    "static": PUBLIC,
+    "auth.login_page": PUBLIC,
+    "auth.login": PUBLIC,
+    "map.index": PUBLIC,
+    "openapi.spec": PUBLIC,
+    "openapi.docs": PUBLIC,
+    "features.conformance": PUBLIC,
+    "api.cap_feed": PUBLIC,
+    "api.cap_flood_alert": PUBLIC,
+    "open311.discovery": PUBLIC,
+    "open311.services": PUBLIC,
+    "open311.service_definition": PUBLIC,
+    "open311.list_requests": PUBLIC,
+    "open311.get_request": PUBLIC,
+    "open311.create_request": PUBLIC,  # Open311 authenticates POST with its own api_key
+    "open311.unknown": PUBLIC,
+    # every signed-in user
+    "auth.logout": ALL,
+    "auth.me": ALL,
+    "auth.create_token": ALL,
+    "map.page": ALL,
+    "map.layers": ALL,
+    "dashboard.page": ALL,
+    "stream.events": ALL,
+    "tiles.tile": ALL,  # and the layer's own roles (layers/*.toml)
+    "features.list_collections": ALL,
+    "features.get_collection": ALL,
+    "features.get_items": ALL,
+    "api.list_categories": ALL,
+    "api.list_agencies": ALL,
+    "api.units": ALL,
+    "api.list_incidents": ALL,  # agency users: only their agency's incidents; personal data masked
+    "api.get_incident": ALL,
+    "api.triage_queue": ALL,
+    "api.flood_states_list": ALL,
+    "api.flood_state_history": ALL,
+    # the call desk
+    "api.create_incident": DESK,
+    "api.patch_incident": DESK,
+    "api.assign": frozenset({"dispatcher", "admin"}),
+    "api.release": frozenset({"dispatcher", "admin"}),
+    # operations: the desk and the agencies in the field
+    "api.patch_task": frozenset({"agency", "bpbd", "dispatcher", "admin"}),  # agency/bpbd: own agency only
+    "api.unit_position": frozenset({"agency", "bpbd", "dispatcher", "admin"}),  # agency/bpbd: own units only
+    "api.get_nearest": OPS,
+    "api.incident_nearest": OPS,
+    "api.incident_eta": OPS,
+    "api.forward": OPS,
+    "api.reverse": OPS,
+    # analytics
+    "api.analytics_agency_performance": ANALYSTS,
+    "api.analytics_cluster_cap": ANALYSTS,
+    "api.analytics_clusters": ANALYSTS,
+    "api.analytics_coverage": ANALYSTS,
+    "api.analytics_density": ANALYSTS,
+    "api.analytics_hotspots": ANALYSTS,
+    "api.analytics_trends": ANALYSTS,
+    # BPBD's flood states
+    "api.flood_state_set": frozenset({"bpbd", "admin"}),
+    "api.flood_state_clear": frozenset({"bpbd", "admin"}),
+}
+
+# Agency-bound roles act only on their own agency's tasks and units.
+AGENCY_BOUND = frozenset({"agency", "bpbd"})
+# Roles that see only incidents their agency has a task in.
+AGENCY_SCOPED_READS = frozenset({"agency"})
+
+
+def allowed(endpoint: str | None, role: str | None) -> bool | None:
+    """True/False for a listed endpoint, None for an unlisted one (refused)."""
+    rule = POLICY.get(endpoint or "")
+    if rule is None:
+        return None
+    return rule == PUBLIC or (role is not None and role in rule)
