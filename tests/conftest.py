@@ -118,6 +118,7 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
+    import logging
     import threading
 
     from werkzeug.serving import make_server
@@ -128,12 +129,15 @@ def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
     with scratch_database(cluster, "peta112_live", seed=tinycity.seed) as url:
         eng = make_engine(url)
         application = create_app(base_settings.with_overrides(database_url=url))
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per tile request drowns failures
         server = make_server("127.0.0.1", 0, application, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, name="peta112-live-server", daemon=True)
         thread.start()
         try:
             yield LiveServer(url, f"http://127.0.0.1:{server.server_port}", eng)
         finally:
             server.shutdown()
+            server.server_close()
+            thread.join(10)
             application.extensions["peta112.engine"].dispose()
             eng.dispose()

@@ -19,12 +19,8 @@ import http.client
 import itertools
 import json
 import math
-import os
 import random
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -38,6 +34,7 @@ from app.db.engine import make_engine
 from geodata.demo import generate, load
 from tests import users
 from tests.bench.results import full_run, percentile, record
+from tests.bench.server import gunicorn
 from tests.scratch import scratch_database
 
 pytestmark = pytest.mark.bench
@@ -54,12 +51,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 AUTH = users.auth("dispatcher")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -84,41 +75,9 @@ def load_server(cluster, tmp_path_factory):
             box = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
                                     "FROM (SELECT ST_Extent(geom) AS e FROM admin_areas) x")).one()
         engine.dispose()
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PETA112_")}
-        env["DATABASE_URL"] = url
-        log_path = tmp_path_factory.mktemp("load") / "gunicorn.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-                 "--worker-class", "gthread", "--threads", str(THREADS), "--timeout", "120", "--graceful-timeout", "3",
-                 "--log-level", "warning", "app.wsgi:app"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                _wait_ready(port)
-                yield port, points, tuple(float(v) for v in box)
-            finally:
-                proc.send_signal(signal.SIGINT)  # quick shutdown; open SSE streams are killed after 3 s
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
-
-
-def _wait_ready(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-        finally:
-            c.close()
-        time.sleep(0.2)
+        log = tmp_path_factory.mktemp("load") / "gunicorn.log"
+        with gunicorn(url, workers=WORKERS, threads=THREADS, log=log) as port:
+            yield port, points, tuple(float(v) for v in box)
 
 
 class SSEListener(threading.Thread):
