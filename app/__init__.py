@@ -12,7 +12,7 @@ from app.config import PROJECT_ROOT, Settings, from_env
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """The only way an app is built: settings in, blueprints and database wired."""
     from app import db
-    from app.web import api, auth, dashboard, features, health, open311, openapi, problems, stream, tiles
+    from app.web import api, auth, dashboard, features, health, hygiene, open311, openapi, problems, stream, tiles
     from app.web import map as map_page
 
     settings = settings or from_env()
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions["peta112.settings"] = settings
     db.init_app(app, settings)
     problems.init_app(app)
+    hygiene.init_app(app)
     limits = {"api.create_incident": settings.rate_limit_intake, "open311.create_request": settings.rate_limit_intake,
               "auth.login": settings.rate_limit_login, "auth.create_token": settings.rate_limit_login}
     auth.init_app(app, {k: v for k, v in limits.items() if v > 0})

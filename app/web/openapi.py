@@ -116,13 +116,12 @@ NEAREST_PARAMS = (
 LAT = q("lat", num_range(-90, 90), required=True)
 LON = q("lon", num_range(-180, 180), required=True)
 IDEMPOTENCY = header("Idempotency-Key", "a retry with the same key returns the first result instead of a duplicate")
-ACTOR = header("X-Actor", "who acts (until logins exist)")
 
 _DEFAULTS: dict[str, Op] = {
     "health.healthz": Op("Database reachable, versions, schema revision, row counts", (T_SYS,), s.Health,
                          extra={"503": {"description": "database unreachable", "model": s.Health}}),
     "api.create_incident": Op(
-        "Log a 112 call", (T_INC,), s.Incident, status=201, body=s.IncidentIn, params=(IDEMPOTENCY, ACTOR),
+        "Log a 112 call", (T_INC,), s.Incident, status=201, body=s.IncidentIn, params=(IDEMPOTENCY,),
         description="Geolocates (lat/lon or a free-text address), forwards to the responsible agencies, flags "
                     "duplicates and repeat prank callers, and recommends the nearest units. 201 when created; "
                     "200 with `Idempotent-Replayed: true` when the Idempotency-Key was seen before.",
@@ -135,12 +134,11 @@ _DEFAULTS: dict[str, Op] = {
                 q("open", flag(), "only open incidents"), LIMIT, OFFSET)),
     "api.get_incident": Op("One incident with tasks, assignments and its audit trail", (T_INC,), s.Incident),
     "api.patch_incident": Op("Change an incident's status (illegal moves are 409)", (T_INC,), s.Incident,
-                             body=s.StatusChange, params=(ACTOR,)),
-    "api.patch_task": Op("Change an agency's task on an incident", (T_INC,), s.Incident, body=s.TaskChange,
-                         params=(ACTOR,)),
+                             body=s.StatusChange),
+    "api.patch_task": Op("Change an agency's task on an incident", (T_INC,), s.Incident, body=s.TaskChange),
     "api.assign": Op("Send a unit (two dispatchers racing: one 201, the other 409)", (T_INC,), s.Incident,
-                     status=201, body=s.AssignmentIn, params=(ACTOR,)),
-    "api.release": Op("Release a unit from an incident", (T_INC,), s.Incident, params=(ACTOR,)),
+                     status=201, body=s.AssignmentIn),
+    "api.release": Op("Release a unit from an incident", (T_INC,), s.Incident),
     "api.triage_queue": Op("Open incidents by priority and waiting time", (T_INC,), s.Queue,
                            params=(q("limit", int_range(1, 1000)),)),
     "api.units": Op("Unit status board", (T_INC,), s.Units, params=(q("agency", STR), q("status", STR))),

@@ -204,6 +204,8 @@ def test_security_headers(client, city):
     ({"category": "kebakaran", "lat": 110.431, "lon": -6.978}, "lat"),
     ({"category": "kebakaran", "location": {"type": "Point", "coordinates": ["x", 1]}}, "location"),
     ({"category": ["kebakaran"], **IN_EAST}, "category"),
+    ({"category": "keba\u0000karan", **IN_EAST}, "category"),
+    ({"category": "kebakaran", **IN_EAST, "caller": {"name": "a\u0000b"}}, "caller.name"),
 ])
 def test_hostile_input_is_refused_and_changes_nothing(client, city, body, field):
     before = city.execute(text("SELECT count(*) FROM incidents")).scalar_one()
