@@ -91,7 +91,9 @@ kel AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
         WHERE a.level = 'kelurahan' AND ST_Intersects(a.geom, pt.g) ORDER BY a.id LIMIT 1),
 kec AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
         WHERE a.level = 'kecamatan' AND ST_Intersects(a.geom, pt.g) ORDER BY a.id LIMIT 1),
-street AS (SELECT e.name FROM road_edges e, pt WHERE e.name IS NOT NULL ORDER BY e.geom <-> pt.g LIMIT 1),
+-- KNN (<->) uses the GiST index only against a constant point, not one joined from pt.
+street AS (SELECT e.name FROM road_edges e WHERE e.name IS NOT NULL
+           ORDER BY e.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1),
 dup AS (SELECT i.id FROM incidents i, pt
         WHERE i.status = ANY(:open) AND i.category_code = ANY(:related)
           AND i.received_at > now() - make_interval(secs => :window)
