@@ -101,7 +101,8 @@ def _check_request() -> Response | None:
                 return redirect(f"/login?next={request.full_path.rstrip('?')}")
             raise Problem(401, "Unauthorized", "sign in, or send an API token as 'Authorization: Bearer ...'")
         raise Problem(403, "Forbidden", f"role {user.role} may not use {endpoint}")
-    if user and g.get("auth_method") == "session" and request.method in UNSAFE:
+    # Signing in again (another user at the same desk) replaces the session; no CSRF token needed.
+    if user and g.get("auth_method") == "session" and request.method in UNSAFE and endpoint != "auth.login":
         sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
         if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
             raise Problem(403, "Forbidden", "missing or wrong X-CSRF-Token header", field="X-CSRF-Token")

@@ -176,3 +176,26 @@ def test_phone_layout(browser, live_server):
         page.screenshot(path=str(ARTIFACTS / "map-390x844.png"))
     finally:
         ctx.close()
+
+
+def test_call_typed_in_one_browser_appears_in_another_through_sse(page, browser, live_server):
+    """A call-taker types a call; the dispatcher's open map shows it, pushed over SSE."""
+    other = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+    dispatcher = other.new_page()
+    try:
+        users.browser_login(dispatcher, live_server.url, role="dispatcher")
+        users.wait_js(dispatcher, "window.peta112.state.streaming === true", timeout=10)
+        users.browser_login(page, live_server.url, role="call_taker")
+        page.click("#tab-new")
+        page.select_option("#c-category", "kebakaran")
+        click_map_at(page, *CITY_POINT)
+        page.fill("#c-caller-phone", "0813 1111 2222")
+        page.fill("#c-description", "asap dari rumah warga")
+        page.click("#c-submit")
+        page.locator("#view-detail").wait_for(state="visible")
+        new_id = int(re.search(r"#(\d+)", page.locator("#detail h2").inner_text()).group(1))
+        # The dispatcher's page polls only every 15 s: within 5 s the call came over SSE.
+        dispatcher.locator(f'#incident-list li[data-id="{new_id}"]').wait_for(timeout=5_000)
+        dispatcher.screenshot(path=str(ARTIFACTS / "second-browser-sse.png"))
+    finally:
+        other.close()
