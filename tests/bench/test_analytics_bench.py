@@ -127,6 +127,7 @@ def test_clustering_100k_against_sklearn(history):
     n = 100_000 if FULL else 2_000
     with Session(history) as s:
         newest = s.execute(text("SELECT max(received_at) FROM incidents")).scalar_one()
+        n = min(n, s.execute(text("SELECT count(*) FROM incidents")).scalar_one())
         since = s.execute(text("SELECT received_at FROM incidents ORDER BY received_at DESC OFFSET :n LIMIT 1"),
                           {"n": n - 1}).scalar_one()
         window = make_window(since, newest + timedelta(seconds=1), 30)
