@@ -10,22 +10,19 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app import create_app
 from app.services.analytics import clusters as cl
 from app.services.analytics import hotspots as hs
 from app.services.analytics import performance as perf
 from app.services.analytics.common import make_window
-from geodata.demo import DemoCity, generate, load
-from tests import users
+from geodata.demo import DemoCity, generate
 from tests.cap import cap_xsd as _cap_xsd
 
 UNTIL = date(2026, 11, 25)
@@ -36,40 +33,6 @@ CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
 @pytest.fixture(scope="module")
 def city() -> DemoCity:
     return generate(seed=112, scale="small", years=1, until=UNTIL)
-
-
-@pytest.fixture(scope="module")
-def city_conn(engine: Engine, city: DemoCity) -> Iterator[Connection]:
-    conn = engine.connect()
-    trans = conn.begin()
-    try:
-        load(conn, city, replace=True, analyze=False)
-        conn.execute(text("ANALYZE incidents, incident_tasks, admin_areas"))
-        yield conn
-    finally:
-        trans.rollback()
-        conn.close()
-
-
-@pytest.fixture()
-def db(city_conn: Connection) -> Iterator[Session]:
-    """A session in a savepoint of the module's transaction: a test's own writes vanish after it."""
-    nested = city_conn.begin_nested()
-    s = Session(bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    try:
-        yield s
-    finally:
-        s.close()
-        nested.rollback()
-
-
-@pytest.fixture()
-def api(settings, city_conn: Connection, db: Session):
-    application = create_app(settings)
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield users.signed_in(application.test_client())
-    application.extensions["peta112.engine"].dispose()
 
 
 def _window(since: str, until: str):

@@ -7,20 +7,16 @@ and the proposed station by actually adding it and measuring again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app import create_app
-from app.services import routing
 from app.services.analytics import coverage as cov
-from geodata.demo import DemoCity, generate, load
-from tests import users
+from geodata.demo import DemoCity, generate
 
 UNTIL = date(2026, 11, 25)
 T = 240.0  # seconds: the 4-minute isochrone
@@ -29,40 +25,6 @@ T = 240.0  # seconds: the 4-minute isochrone
 @pytest.fixture(scope="module")
 def city() -> DemoCity:
     return generate(seed=112, scale="small", years=0.25, until=UNTIL)
-
-
-@pytest.fixture(scope="module")
-def city_conn(engine: Engine, city: DemoCity) -> Iterator[Connection]:
-    conn = engine.connect()
-    trans = conn.begin()
-    try:
-        load(conn, city, replace=True, analyze=False)
-        conn.execute(text("ANALYZE road_edges, road_nodes, stations, admin_areas"))
-        yield conn
-    finally:
-        trans.rollback()
-        conn.close()
-        routing.invalidate()
-
-
-@pytest.fixture()
-def db(city_conn: Connection) -> Iterator[Session]:
-    nested = city_conn.begin_nested()
-    s = Session(bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    try:
-        yield s
-    finally:
-        s.close()
-        nested.rollback()
-
-
-@pytest.fixture()
-def api(settings, city_conn: Connection, db: Session):
-    application = create_app(settings)
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield users.signed_in(application.test_client())
-    application.extensions["peta112.engine"].dispose()
 
 
 def _station_on_two_way_node(db: Session) -> tuple[int, int]:

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import tomllib
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app import create_app
 from app.layers import LAYERS_DIR
 from app.services import floods
-from geodata.demo import DemoCity, generate, load
+from geodata.demo import DemoCity, generate
 from tests import users
 from tests.cap import cap_xsd
 
@@ -30,38 +28,6 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 @pytest.fixture(scope="module")
 def city() -> DemoCity:
     return generate(seed=112, scale="small", years=0.25, until=UNTIL)
-
-
-@pytest.fixture(scope="module")
-def city_conn(engine: Engine, city: DemoCity) -> Iterator[Connection]:
-    conn = engine.connect()
-    trans = conn.begin()
-    try:
-        load(conn, city, replace=True, analyze=False)
-        yield conn
-    finally:
-        trans.rollback()
-        conn.close()
-
-
-@pytest.fixture()
-def db(city_conn: Connection) -> Iterator[Session]:
-    nested = city_conn.begin_nested()
-    s = Session(bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    try:
-        yield s
-    finally:
-        s.close()
-        nested.rollback()
-
-
-@pytest.fixture()
-def api(settings, city_conn: Connection, db: Session):
-    application = create_app(settings)
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield users.signed_in(application.test_client())
-    application.extensions["peta112.engine"].dispose()
 
 
 @pytest.fixture()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,15 +9,15 @@ import nbformat
 import pytest
 
 from tests import demodb
+from tests.scratch import scratch_database
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "analytics_walkthrough.ipynb"
 
 
 @pytest.fixture(scope="module")
 def demo_url(cluster) -> Iterator[str]:
-    name = f"peta112_notebook_{os.getpid()}"
-    yield demodb.create(cluster, name)
-    cluster.drop_database(name)
+    with scratch_database(cluster, "peta112_notebook", seed=demodb.seed) as url:
+        yield url
 
 
 def test_stored_notebook_is_executed_and_small():

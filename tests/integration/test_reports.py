@@ -14,15 +14,15 @@ from sqlalchemy import text
 
 from app.db.engine import make_engine
 from tests import demodb
+from tests.scratch import scratch_database
 
 PETA112 = [sys.executable, "-m", "app.cli_main"]
 
 
 @pytest.fixture(scope="module")
 def demo_url(cluster) -> Iterator[str]:
-    name = f"peta112_reports_{os.getpid()}"
-    yield demodb.create(cluster, name)
-    cluster.drop_database(name)
+    with scratch_database(cluster, "peta112_reports", seed=demodb.seed) as url:
+        yield url
 
 
 def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:

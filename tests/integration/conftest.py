@@ -1,0 +1,55 @@
+"""Fixtures for modules that analyse a generated demo city.
+
+Such a module defines a module-scoped ``city`` fixture (``geodata.demo.generate(...)``);
+these fixtures load it once into a transaction that is rolled back after the module,
+and give each test a savepoint of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.services import routing
+from geodata.demo import DemoCity, load
+from tests import users
+
+
+@pytest.fixture(scope="module")
+def city_conn(engine: Engine, city: DemoCity) -> Iterator[Connection]:
+    conn = engine.connect()
+    trans = conn.begin()
+    try:
+        load(conn, city, replace=True, analyze=False)
+        conn.execute(text("ANALYZE incidents, incident_tasks, admin_areas, road_edges, road_nodes, stations"))
+        yield conn
+    finally:
+        trans.rollback()
+        conn.close()
+        routing.invalidate()  # the routing cache must not outlive the rolled-back network
+
+
+@pytest.fixture()
+def db(city_conn: Connection) -> Iterator[Session]:
+    """A session in a savepoint of the module's transaction: a test's own writes vanish after it."""
+    nested = city_conn.begin_nested()
+    s = Session(bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield s
+    finally:
+        s.close()
+        nested.rollback()
+
+
+@pytest.fixture()
+def api(settings, city_conn: Connection, db: Session):
+    """A test client (signed in as admin) whose requests run inside the module's transaction."""
+    application = create_app(settings)
+    application.extensions["peta112.session_factory"] = lambda: Session(
+        bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield users.signed_in(application.test_client())
+    application.extensions["peta112.engine"].dispose()
