@@ -128,7 +128,9 @@ def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
 
     with scratch_database(cluster, "peta112_live", seed=tinycity.seed) as url:
         eng = make_engine(url)
-        application = create_app(base_settings.with_overrides(database_url=url))
+        # Browser tests sign in dozens of times a minute from one address: no login rate limit here
+        # (tests/integration/test_auth.py tests the limit itself).
+        application = create_app(base_settings.with_overrides(database_url=url, rate_limit_login=0))
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per tile request drowns failures
         server = make_server("127.0.0.1", 0, application, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="peta112-live-server", daemon=True)
