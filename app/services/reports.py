@@ -31,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
+from app.domain.lifecycle import INCIDENT_OPEN
 from app.services.analytics import clusters as cl
 from app.services.analytics import performance as perf
 from app.services.analytics.common import LOCAL_TZ, Window, check_categories
@@ -39,7 +40,7 @@ from app.services.errors import InvalidInput
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"  # report_weekly.html
 LANGS = ("id", "en")
 CLUSTER_CATEGORIES = ("banjir", "rob", "pohon_tumbang")  # as the map's BPBD cluster layer
-OPEN = ("received", "verified", "dispatched", "en_route", "on_scene")
+
 MAX_MAP_POINTS = 20_000  # a folium file beyond this is too heavy to open on a phone
 MAX_UNRESOLVED_ROWS = 200
 OSM_ATTRIBUTION = ('peta112 · data jalan/batas: © <a href="https://www.openstreetmap.org/copyright">'
@@ -353,7 +354,7 @@ def weekly_report(session: Session, until: date | None = None, lang: str = "id",
                   "ok": bool(g["compliance"]["arrival"]["meets_goal"])} for g in performance["groups"]]
     unresolved = []
     for i in incidents:
-        if i["status"] not in OPEN:
+        if i["status"] not in INCIDENT_OPEN:
             continue
         age = (now - i["received_at"]).total_seconds()
         overdue = i["status"] != "on_scene" and i["on_scene_at"] is None and age > (i["target_response_s"] or 1e12)

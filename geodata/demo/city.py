@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon
 
+from app.domain.lifecycle import INCIDENT_OPEN
 from geodata.demo.areas import build_areas
 from geodata.demo.catalog import seed_catalog
 from geodata.demo.frame import CENTRE_LONLAT, SCALES, UTM_EPSG, Frame, rng_for
@@ -223,7 +224,6 @@ def _manifest(city: DemoCity, spec, frame, terrain, net, truth, start) -> dict[s
                 for h in truth["hotspots"]]
     inc = city.incidents
     e = city.road_edges
-    open_states = ("received", "verified", "dispatched", "en_route", "on_scene")
     return {
         "generator": "peta112 demo", "generator_version": GENERATOR_VERSION,
         "seed": city.seed, "scale": city.scale, "years": city.years,
@@ -247,7 +247,7 @@ def _manifest(city: DemoCity, spec, frame, terrain, net, truth, start) -> dict[s
             "kelurahan": int((city.admin_areas["level"] == "kelurahan").sum()),
             "admin_areas": len(city.admin_areas), "places": len(city.places), "stations": len(city.stations),
             "units": len(city.units), "incidents": len(inc),
-            "open_incidents": int(inc["status"].isin(open_states).sum()),
+            "open_incidents": int(inc["status"].isin(INCIDENT_OPEN).sum()),
             "incident_tasks": len(city.incident_tasks), "incident_events": len(city.incident_events),
             "assignments": len(city.assignments),
             "incidents_by_category": {k: int(v) for k, v in inc["category_code"].value_counts().sort_index().items()},

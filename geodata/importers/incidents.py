@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from app.domain.lifecycle import INCIDENT_STATUSES
 from geodata.bulk import copy_rows, ewkb
 from geodata.importers.common import (
     ImportProblem,
@@ -37,8 +38,6 @@ from geodata.importers.common import (
     require_columns,
 )
 
-STATUSES = ("received", "verified", "dispatched", "en_route", "on_scene", "resolved", "closed",
-            "cancelled", "prank")
 TIME_COLUMNS = ("verified_at", "dispatched_at", "en_route_at", "on_scene_at", "resolved_at",
                 "closed_at", "cancelled_at")
 TEXT_COLUMNS = ("address", "caller_name", "caller_phone", "description")
@@ -88,8 +87,8 @@ def import_incidents(conn: Connection, path: str | Path, replace: bool = False, 
         if received is None:
             raise ImportProblem(f"{where}: empty received_at")
         status = (clean_str(rec.get("status")) or ("prank" if cat == "prank" else "closed")).lower()
-        if status not in STATUSES:
-            raise ImportProblem(f"{where}: unknown status {status!r} (known: {', '.join(STATUSES)})")
+        if status not in INCIDENT_STATUSES:
+            raise ImportProblem(f"{where}: unknown status {status!r} (known: {', '.join(INCIDENT_STATUSES)})")
         prio = clean_str(rec.get("priority"))
         try:
             priority = int(float(prio)) if prio else int(categories[cat])
