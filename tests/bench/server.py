@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,3 +73,51 @@ def get_json(conn: http.client.HTTPConnection, path: str, role: str = "dispatche
     conn.request("GET", path, headers=users.auth(role))
     resp = conn.getresponse()
     return resp.status, resp.read()
+
+
+@dataclass
+class IntakeRun:
+    seconds: float
+    latencies: list[float]  # seconds, every request
+    errors: list[str]       # status of every answer that was not 201
+    stored: int             # incidents in the database carrying the run's Idempotency-Keys
+
+
+def post_incidents(port: int, engine, tag: str, clients: int, per_client: int,  # noqa: ANN001
+                   body: Callable[[int, int], dict], path: str = "/api/v1/incidents") -> IntakeRun:
+    """``clients`` concurrent call-takers post ``per_client`` calls each (keys ``tag-i-j``), then count them."""
+    from sqlalchemy import text
+
+    from tests import users
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+    headers = {"Content-Type": "application/json", **users.auth("call_taker")}
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        barrier.wait()
+        for j in range(per_client):
+            t0 = time.perf_counter()
+            conn.request("POST", path, json.dumps(body(i, j)), {**headers, "Idempotency-Key": f"{tag}-{i}-{j}"})
+            resp = conn.getresponse()
+            resp.read()
+            with lock:
+                latencies.append(time.perf_counter() - t0)
+                if resp.status != 201:
+                    errors.append(str(resp.status))
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - t0
+    with engine.connect() as db:
+        stored = db.execute(text("SELECT count(*) FROM incidents WHERE idempotency_key LIKE :t"),
+                            {"t": f"{tag}-%"}).scalar_one()
+    return IntakeRun(seconds, latencies, errors, stored)

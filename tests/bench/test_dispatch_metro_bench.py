@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 import time
 from typing import Any
 
@@ -30,7 +29,7 @@ from app.db.engine import make_engine
 from geodata.demo import generate, load
 from tests import users
 from tests.bench.results import full_run, percentile, record
-from tests.bench.server import get_json, gunicorn
+from tests.bench.server import get_json, gunicorn, post_incidents
 from tests.scratch import scratch_database
 
 FULL = full_run()
@@ -173,42 +172,17 @@ def test_straight_line_nearest_vs_distance_scan(metro):
 def test_intake_throughput_metro(metro, recommend):
     port, engine, points = metro
     _warm(port)
-    errors: list[str] = []
-    latencies: list[float] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(CLIENTS)
     tag = f"metro-{int(recommend)}"
 
-    def client(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        barrier.wait()
-        for j in range(PER_CLIENT):
-            lat, lon = points[(i * PER_CLIENT + j) % len(points)]
-            body = json.dumps({"category": "kecelakaan", "lat": lat, "lon": lon, "caller_phone": f"08{i:02d}{j:06d}"})
-            t0 = time.perf_counter()
-            conn.request("POST", f"/api/v1/incidents?recommend={int(recommend)}", body,
-                         {"Content-Type": "application/json", "Idempotency-Key": f"{tag}-{i}-{j}",
-                          **users.auth("call_taker")})
-            resp = conn.getresponse()
-            resp.read()
-            with lock:
-                latencies.append(time.perf_counter() - t0)
-                if resp.status != 201:
-                    errors.append(str(resp.status))
-        conn.close()
+    def call(i: int, j: int) -> dict:
+        lat, lon = points[(i * PER_CLIENT + j) % len(points)]
+        return {"category": "kecelakaan", "lat": lat, "lon": lon, "caller_phone": f"08{i:02d}{j:06d}"}
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
-    with engine.connect() as db:
-        stored = db.execute(text("SELECT count(*) FROM incidents WHERE idempotency_key LIKE :t"),
-                            {"t": f"{tag}-%"}).scalar_one()
+    run = post_incidents(port, engine, tag, CLIENTS, PER_CLIENT, call,
+                         path=f"/api/v1/incidents?recommend={int(recommend)}")
     total = CLIENTS * PER_CLIENT
-    assert errors == [] and stored == total
+    assert run.errors == [] and run.stored == total
+    latencies, elapsed = run.latencies, run.seconds
     FIG[f"intake_{'with_advice' if recommend else 'only'}"] = {
         "clients": CLIENTS, "incidents": total, "per_s": round(total / elapsed, 1), **_ms(latencies),
         "lost": 0, "doubled": 0}
