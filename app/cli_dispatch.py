@@ -14,11 +14,12 @@ from app.services.errors import ServiceError
 def _session(ctx: click.Context):
     from app.db import ensure_database
     from app.db.engine import make_engine, make_sessionmaker
+    from app.incidents.viewer import SYSTEM_VIEWER
 
     url = ensure_database(ctx.find_root().obj)
     engine = make_engine(url)
     ctx.call_on_close(engine.dispose)
-    return make_sessionmaker(engine)()
+    return make_sessionmaker(engine, viewer=SYSTEM_VIEWER)()
 
 
 def _echo(data: Any, as_json: bool, summary: str) -> None:

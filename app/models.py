@@ -57,6 +57,8 @@ incident_categories = Table(
     Column("response_plan", JSONB, nullable=False),
     Column("icon", Text),
     Column("color", Text, nullable=False),
+    Column("is_public", Boolean, nullable=False),
+    Column("public_description", Boolean, nullable=False),
 )
 
 category_agencies = Table(
@@ -241,6 +243,18 @@ api_tokens = Table(
     _ts("expires_at"),
     _ts("last_used_at"),
     _ts("revoked_at"),
+)
+
+read_audit = Table(
+    "read_audit", metadata,
+    Column("id", BigInteger, primary_key=True),
+    _ts("at", nullable=False),
+    Column("username", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("surface", Text, nullable=False),
+    Column("filter", JSONB, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("personal_data", Boolean, nullable=False),
 )
 
 # Tables whose row counts /healthz and `peta112 db status` report.

@@ -7,14 +7,18 @@ otherwise it starts (if needed) its embedded cluster.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT, Settings
 from app.db.cluster import ClusterError, EmbeddedCluster
 from app.db.engine import make_engine, make_sessionmaker, normalize_url
+
+if TYPE_CHECKING:
+    from app.incidents.viewer import Viewer
 
 __all__ = [
     "ClusterError",
@@ -87,11 +91,25 @@ def head_revision() -> str | None:
 
 # -- Flask integration --------------------------------------------------------------
 def init_app(app: Flask, settings: Settings) -> None:
-    engine = make_engine(database_url(settings))
-    factory = make_sessionmaker(engine)
+    engine = make_engine(database_url(settings), app_role=True)
+    factory = make_sessionmaker(engine, viewer=request_viewer)
     app.extensions["peta112.engine"] = engine
     app.extensions["peta112.session_factory"] = factory
     app.teardown_appcontext(_close_session)
+
+
+def request_viewer() -> Viewer:
+    """Who reads: in a request the signed-in user, else anonymous (no incident rows).
+
+    Outside a request (app-context jobs, tests preparing data) the code itself is the
+    actor, as in the CLI: the system viewer.
+    """
+    from app.incidents.viewer import SYSTEM_VIEWER, for_user
+
+    if not has_request_context():
+        return SYSTEM_VIEWER
+    override = g.get("viewer")
+    return override if override is not None else for_user(g.get("user"))
 
 
 def get_engine() -> Engine:

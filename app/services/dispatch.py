@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.domain.lifecycle import (
+from app.incidents.lifecycle import (
     INCIDENT_OPEN,
     INCIDENT_STATUSES,
     INCIDENT_TERMINAL,

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.domain.lifecycle import INCIDENT_OPEN, INCIDENT_STATUSES
+from app.incidents.lifecycle import INCIDENT_OPEN, INCIDENT_STATUSES
 from app.services import dispatch
 from app.services.errors import InvalidInput, NotFound, ServiceError
 

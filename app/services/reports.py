@@ -31,7 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
-from app.domain.lifecycle import INCIDENT_OPEN
+from app.incidents.lifecycle import INCIDENT_OPEN
 from app.services.analytics import clusters as cl
 from app.services.analytics import performance as perf
 from app.services.analytics.common import LOCAL_TZ, Window, check_categories

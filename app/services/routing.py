@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -42,6 +40,7 @@ from shapely.ops import substring
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
+from app.db import sqlfiles as sql_files
 from app.services.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -61,19 +60,12 @@ PROBE_EDGES = 64             # edges compared with the graph on every query
 K_MAX = 50
 BY_VALUES = ("time", "distance")
 
-SQL_FILE = Path(__file__).resolve().parent.parent / "db" / "sql" / "routing.sql"
 _GEOD = Geod(ellps="WGS84")
-
-
-@lru_cache(maxsize=1)
-def _statements() -> dict[str, str]:
-    parts = re.split(r"^-- name: (\w+)\s*$", SQL_FILE.read_text(), flags=re.M)
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
 def sql(name: str) -> TextClause:
     """A named statement from app/db/sql/routing.sql."""
-    return text(_statements()[name])
+    return sql_files.statement("app.db", "sql/routing.sql", name)
 
 
 @lru_cache(maxsize=8)

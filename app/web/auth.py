@@ -92,6 +92,10 @@ def _check_request() -> Response | None:
         return None
     user = _resolve_user()
     g.user = user
+    # The lookup ran as anonymous; end its transaction so the next one starts as this user
+    # (app/db: every transaction tells the database who reads, for row-level security).
+    if "db_session" in g:
+        g.db_session.commit()
     verdict = allowed(endpoint, user.role if user else None)
     if verdict is None:
         raise Problem(403, "Forbidden", f"endpoint {endpoint} is not open to any role")

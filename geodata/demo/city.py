@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon
 
-from app.domain.lifecycle import INCIDENT_OPEN
+from app.incidents.lifecycle import INCIDENT_OPEN
 from geodata.demo.areas import build_areas
 from geodata.demo.catalog import seed_catalog
 from geodata.demo.frame import CENTRE_LONLAT, SCALES, UTM_EPSG, Frame, rng_for

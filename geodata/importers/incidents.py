@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from app.domain.lifecycle import INCIDENT_STATUSES
+from app.incidents.lifecycle import INCIDENT_STATUSES
 from geodata.bulk import copy_rows, ewkb
 from geodata.importers.common import (
     ImportProblem,

@@ -52,7 +52,8 @@ def test_models_match_migrated_columns(engine):
 
 def test_geometry_is_4326_with_gist_indexes(db_conn):
     rows = db_conn.execute(text(
-        "SELECT f_table_name, srid FROM geometry_columns WHERE f_table_schema = 'public'"
+        "SELECT f_table_name, srid FROM geometry_columns g JOIN pg_tables t "
+        "ON t.schemaname = g.f_table_schema AND t.tablename = g.f_table_name WHERE f_table_schema = 'public'"
     )).all()
     assert rows and all(srid == 4326 for _, srid in rows)
     for table, _ in rows:

@@ -1,6 +1,6 @@
 import pytest
 
-from app.domain.lifecycle import (
+from app.incidents.lifecycle import (
     IllegalTransition,
     check_incident_transition,
     check_task_transition,

@@ -1,4 +1,10 @@
-"""Which status changes an incident and an agency task may make.
+"""The life of a 112 call: its statuses, which changes it may make, and what "open" means.
+
+This file is the one home of the status lists.  The database read model
+(``app/incidents/sql/facts.sql``, installed by migrations through
+:func:`app.incidents.facts.install`) is rendered from the constants below, and a
+test checks that the installed functions still agree with them, so "open",
+"awaiting arrival" and "not counted" cannot drift between Python and SQL.
 
 Dispatch centres audit these transitions, so they are one explicit table rather
 than checks scattered through views: a status only moves forward along the
@@ -14,6 +20,12 @@ INCIDENT_ENDINGS = ("cancelled", "prank")
 INCIDENT_STATUSES = INCIDENT_CHAIN + INCIDENT_ENDINGS
 INCIDENT_TERMINAL = frozenset({"closed", "cancelled", "prank"})
 INCIDENT_OPEN = frozenset(INCIDENT_CHAIN[:-2])  # received .. on_scene
+# Open and nobody on scene yet: the calls that can become overdue against their category's target.
+INCIDENT_AWAITING = frozenset(INCIDENT_CHAIN[:INCIDENT_CHAIN.index("on_scene")])
+# Statuses of calls that are not real events: they count in call volume, never in analytics.
+INCIDENT_NOT_COUNTED = frozenset({"cancelled", "prank"})
+# The category of a call recorded as a prank from the start.
+PRANK_CATEGORY = "prank"
 # Column stamped when an incident enters a status.
 INCIDENT_TIMESTAMP = {
     "verified": "verified_at",

@@ -1,0 +1,86 @@
+"""Install the incident read model and visibility in the database, and tell a session who reads.
+
+``incident_facts`` is the one view every reader of incidents selects from (lists,
+tiles, OGC collections, the live stream, analytics, reports); ``incident_public`` is
+the projection anonymous readers get.  Both, and the row-level-security policies
+under them, are rendered from ``sql/facts.sql`` with the lists of
+:mod:`app.incidents.lifecycle` and :mod:`app.incidents.viewer`.
+
+Migrations call :func:`install`; a later change to the rules or the view is a new
+migration calling it again (``CREATE OR REPLACE``/``DROP ... CREATE``), and
+``tests/integration/test_incident_facts.py`` fails if the database disagrees with
+the Python lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from app.db import sqlfiles
+from app.incidents import lifecycle, viewer
+from app.incidents.viewer import Viewer
+
+PACKAGE, FILE = "app.incidents", "sql/facts.sql"
+APP_ROLE = "peta112_app"
+
+
+def _array(values: Iterable[str]) -> str:
+    items = sorted(values)
+    for v in items:
+        if not v.replace("_", "").isalnum():
+            raise ValueError(f"not a plain code: {v!r}")
+    return "ARRAY[" + ", ".join(f"'{v}'" for v in items) + "]::text[]"
+
+
+def render(name: str) -> str:
+    """A block of facts.sql with the Python lists written in."""
+    tokens = {
+        "@open@": _array(lifecycle.INCIDENT_OPEN),
+        "@awaiting@": _array(lifecycle.INCIDENT_AWAITING),
+        "@not_counted@": _array(lifecycle.INCIDENT_NOT_COUNTED),
+        "@prank_category@": f"'{lifecycle.PRANK_CATEGORY}'",
+        "@all_rows_roles@": _array(viewer.ALL_ROWS),
+        "@agency_roles@": _array(viewer.AGENCY_ROWS),
+        "@personal_roles@": _array(viewer.PERSONAL),
+        "@creator_roles@": _array(viewer.CREATORS),
+        "@public_window_days@": str(int(viewer.PUBLIC_WINDOW_DAYS)),
+    }
+    sql = sqlfiles.raw(PACKAGE, FILE, name)
+    for token, value in tokens.items():
+        sql = sql.replace(token, value)
+    return sql
+
+
+def _run_script(conn: Connection, sql: str) -> None:
+    # A multi-statement script with no parameters: straight to the driver, so that
+    # '%' (format('%I')) and ':' are not read as placeholders.
+    with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
+        cur.execute(sql)
+
+
+def install(conn: Connection, with_role: bool = True) -> None:
+    """Create or replace the app role's grants, the rules, the policies and the views."""
+    if with_role:
+        _run_script(conn, render("app_role"))
+    _run_script(conn, render("install"))
+
+
+def uninstall(conn: Connection, with_role: bool = True) -> None:
+    _run_script(conn, render("uninstall"))
+    if with_role:
+        _run_script(conn, render("revoke_app_role"))
+
+
+def apply_viewer(target: Session | Connection, who: Viewer) -> None:
+    """Tell the current transaction who is reading (until it commits or rolls back)."""
+    target.execute(sqlfiles.statement(PACKAGE, FILE, "set_viewer"),
+                   {"role": who.role, "agency": who.agency or ""})
+
+
+def installed_rules(target: Session | Connection) -> dict[str, Any]:
+    row = target.execute(sqlfiles.statement(PACKAGE, FILE, "rules")).mappings().one()
+    return {k: frozenset(v) for k, v in row.items()}
