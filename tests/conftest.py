@@ -18,6 +18,7 @@ from app.config import Settings, from_env
 from app.db import cluster_for, migrate
 from app.db.engine import make_engine
 from tests import users
+from tests.apps import joined_app
 
 # One database per pytest process, so parallel runs (two developers, CI) never collide.
 TEST_DB = os.environ.get("PETA112_TEST_DB", f"peta112_test_{os.getpid()}")
@@ -84,12 +85,8 @@ def session(db_conn: Connection) -> Iterator[Session]:
 @pytest.fixture()
 def app(settings: Settings, db_conn: Connection):
     """An app whose every request session joins the test's rolled-back transaction."""
-    application = create_app(settings)
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    yield application
-    application.extensions["peta112.engine"].dispose()
+    with joined_app(settings, db_conn) as application:
+        yield application
 
 
 @pytest.fixture()

@@ -40,9 +40,14 @@ def make_engine(url: str, app_role: bool = False, **kw: object) -> Engine:
 
 
 def _set_app_role(dbapi_connection: Any, _record: Any) -> None:
-    with dbapi_connection.cursor() as cur:
-        cur.execute(f"SET ROLE {APP_ROLE}")
-    dbapi_connection.commit()  # a SET inside a transaction that rolls back would be undone
+    try:
+        with dbapi_connection.cursor() as cur:
+            cur.execute(f"SET ROLE {APP_ROLE}")
+        dbapi_connection.commit()  # a SET inside a transaction that rolls back would be undone
+    except Exception:
+        # The pool does not close a connection whose connect event failed: do it here.
+        dbapi_connection.close()
+        raise
 
 
 def make_sessionmaker(engine: Engine, viewer: Viewer | Callable[[], Viewer] | None = None) -> sessionmaker[Session]:

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from app import create_app
 from app.services import routing
 from geodata.demo import DemoCity, load
 from tests import users
+from tests.apps import joined_app
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +48,5 @@ def db(city_conn: Connection) -> Iterator[Session]:
 @pytest.fixture()
 def api(settings, city_conn: Connection, db: Session):
     """A test client (signed in as admin) whose requests run inside the module's transaction."""
-    application = create_app(settings)
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield users.signed_in(application.test_client())
-    application.extensions["peta112.engine"].dispose()
+    with joined_app(settings, city_conn) as application:
+        yield users.signed_in(application.test_client())

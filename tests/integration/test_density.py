@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.orm import Session
 
-from app import create_app
 from geodata.demo import generate, load
 from tests import users
+from tests.apps import joined_app
 
 UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
 Q = "since=2026-08-01&until=2026-11-01"
@@ -31,11 +30,8 @@ def city_conn(engine: Engine) -> Iterator[Connection]:
 
 @pytest.fixture()
 def api(settings, city_conn: Connection):
-    application = create_app(settings)
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=city_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield users.signed_in(application.test_client())
-    application.extensions["peta112.engine"].dispose()
+    with joined_app(settings, city_conn) as application:
+        yield users.signed_in(application.test_client())
 
 
 def test_density_sends_weighted_grid_points_not_every_incident(api, city_conn: Connection):

@@ -7,10 +7,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from app import create_app
 from tests import tinycity, users
+from tests.apps import joined_app
 
 KEY = "kunci-rahasia-1"
 REPORT = {"api_key": KEY, "service_code": "kebakaran", "lat": "-6.978", "long": "110.431",
@@ -21,11 +20,8 @@ REPORT = {"api_key": KEY, "service_code": "kebakaran", "lat": "-6.978", "long": 
 @pytest.fixture()
 def o311(settings, db_conn):
     tinycity.seed(db_conn)
-    application = create_app(settings.with_overrides(open311_keys=("other-key", KEY)))
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield users.signed_in(application.test_client())
-    application.extensions["peta112.engine"].dispose()
+    with joined_app(settings, db_conn, open311_keys=("other-key", KEY)) as application:
+        yield users.signed_in(application.test_client())
 
 
 def test_discovery_and_services_in_json_and_xml(o311):
@@ -122,12 +118,9 @@ def test_post_refuses_bad_input_with_georeport_errors(o311, change, status, word
 
 
 def test_no_keys_configured_means_no_posts(settings, db_conn):
-    application = create_app(settings)
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    res = application.test_client().post("/open311/v2/requests.json", data=REPORT)
+    with joined_app(settings, db_conn) as application:
+        res = application.test_client().post("/open311/v2/requests.json", data=REPORT)
     assert res.status_code == 403
-    application.extensions["peta112.engine"].dispose()
 
 
 def test_request_list_filters(o311, db_conn):
