@@ -19,13 +19,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     if overrides:
         settings = settings.with_overrides(**overrides)
     app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"), static_url_path="/static")
-    app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
-                      MAX_CONTENT_LENGTH=1 * 1024 * 1024)
+    app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)
     app.json.sort_keys = False  # keep fields in the order services build them
     app.extensions["peta112.settings"] = settings
     db.init_app(app, settings)
     problems.init_app(app)
-    hygiene.init_app(app)
+    hygiene.init_app(app)  # first: before authentication and before any route is added
     limits = {"api.create_incident": settings.rate_limit_intake, "open311.create_request": settings.rate_limit_intake,
               "auth.login": settings.rate_limit_login, "auth.create_token": settings.rate_limit_login}
     auth.init_app(app, {k: v for k, v in limits.items() if v > 0})

@@ -482,7 +482,8 @@ def list_incidents(session: Session, f: IncidentFilter) -> dict[str, Any]:
         where.append("EXISTS (SELECT 1 FROM incident_tasks t WHERE t.incident_id = i.id AND t.agency_code = :ag)")
         params["ag"] = f.agency
     if f.kelurahan:
-        where.append("(kel.code = :kel OR kel.name ILIKE :kel OR CAST(kel.id AS text) = :kel)")
+        # A name, not a pattern: lower() = lower() instead of ILIKE, so a backslash, '%' or '_' is a plain character.
+        where.append("(kel.code = :kel OR lower(kel.name) = lower(:kel) OR CAST(kel.id AS text) = :kel)")
         params["kel"] = f.kelurahan
     if f.since:
         where.append("i.received_at >= :since")
