@@ -154,6 +154,7 @@ incidents = Table(
     Column("is_prank", Boolean, nullable=False),
     Column("duplicate_of", BigInteger, ForeignKey("incidents.id")),
     Column("idempotency_key", Text, unique=True),
+    Column("idempotency_fingerprint", Text),
     _ts("received_at", nullable=False),
     _ts("verified_at"),
     _ts("dispatched_at"),
@@ -241,6 +242,15 @@ api_tokens = Table(
     _ts("expires_at"),
     _ts("last_used_at"),
     _ts("revoked_at"),
+)
+
+unit_positions = Table(
+    "unit_positions", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("actor", Text, nullable=False),
+    _ts("at", nullable=False),
+    _geom("POINT"),
 )
 
 # Tables whose row counts /healthz and `peta112 db status` report.

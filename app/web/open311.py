@@ -19,6 +19,7 @@ from app.db import get_session
 from app.services import open311
 from app.services.errors import InvalidInput, NotFound, ServiceError
 from app.services.xmltext import xml_text
+from app.web import links
 from app.web.problems import Problem
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -97,7 +98,7 @@ def _unexpected(exc: Exception) -> Response:
 # -- endpoints -------------------------------------------------------------------------------
 @bp.get(f"/discovery.<{FORMATS}:fmt>")
 def discovery(fmt: str) -> Response:
-    return render(open311.discovery(request.host_url.rstrip("/") + bp.url_prefix), fmt, "discovery")
+    return render(open311.discovery(links.absolute(bp.url_prefix or "")), fmt, "discovery")
 
 
 @bp.get(f"/services.<{FORMATS}:fmt>")

@@ -80,8 +80,9 @@ def _demo(url: str, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, env=env, timeout=600)
 
 
-def test_demo_command_loads_refuses_and_replaces(scratch_url: str, settings, tmp_path: Path):
-    from app import create_app
+def test_demo_command_loads_refuses_and_replaces(scratch_url: str, tmp_path: Path):
+    from app.db.engine import make_engine
+    from app.services.status import database_status
 
     manifest = tmp_path / "manifest.json"
     first = _demo(scratch_url, "--manifest", str(manifest))
@@ -91,11 +92,12 @@ def test_demo_command_loads_refuses_and_replaces(scratch_url: str, settings, tmp
     assert truth["seed"] == 112 and truth["scale"] == "small"
     assert truth["slow_agency"]["code"] and truth["hotspots"] and truth["flood_prone_kelurahan"]
 
-    app = create_app(settings, database_url=scratch_url)
+    engine = make_engine(scratch_url)  # what the admins' /api/v1/health reports
     try:
-        counts = app.test_client().get("/healthz").get_json()["database"]["counts"]
+        with engine.connect() as conn:
+            counts = database_status(conn)["counts"]
     finally:
-        app.extensions["peta112.engine"].dispose()
+        engine.dispose()
     c = truth["counts"]
     assert counts["road_edges"] == c["road_edges"] and counts["road_nodes"] == c["road_nodes"]
     assert counts["incidents"] == c["incidents"] and counts["incident_events"] == c["incident_events"]
