@@ -12,23 +12,36 @@ from app.config import PROJECT_ROOT, Settings, from_env
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """The only way an app is built: settings in, blueprints and database wired."""
     from app import db
-    from app.web import api, auth, dashboard, features, health, hygiene, open311, openapi, problems, stream, tiles
+    from app.web import (
+        analytics_limits,
+        api,
+        auth,
+        dashboard,
+        features,
+        health,
+        hygiene,
+        open311,
+        openapi,
+        problems,
+        stream,
+        tiles,
+    )
     from app.web import map as map_page
 
     settings = settings or from_env()
     if overrides:
         settings = settings.with_overrides(**overrides)
     app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"), static_url_path="/static")
-    app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
-                      MAX_CONTENT_LENGTH=1 * 1024 * 1024)
+    app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)
     app.json.sort_keys = False  # keep fields in the order services build them
     app.extensions["peta112.settings"] = settings
     db.init_app(app, settings)
     problems.init_app(app)
-    hygiene.init_app(app)
+    hygiene.init_app(app)  # first: before authentication and before any route is added
     limits = {"api.create_incident": settings.rate_limit_intake, "open311.create_request": settings.rate_limit_intake,
               "auth.login": settings.rate_limit_login, "auth.create_token": settings.rate_limit_login}
     auth.init_app(app, {k: v for k, v in limits.items() if v > 0})
+    analytics_limits.init_app(app)  # after auth: a slot belongs to the signed-in user
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)

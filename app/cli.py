@@ -65,7 +65,10 @@ def _redacted(url: str) -> str:
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """peta112: GIS situational awareness for Call Center 112."""
-    ctx.obj = from_env()
+    try:
+        ctx.obj = from_env()
+    except ValueError as exc:  # a malformed PETA112_* variable
+        raise UserError(str(exc)) from None
 
 
 # -- db -------------------------------------------------------------------------------
@@ -195,6 +198,10 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the web app (the database must be up and migrated)."""
     s = _settings(ctx)
     ensure_database(s)
+    if s.base_url is None:  # links point at the address served, never at a request's Host header
+        local = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+        s = s.with_overrides(base_url=f"http://{local}:{port}")
+        click.echo(f"links use {s.base_url}; set PETA112_BASE_URL to the public address")
     if workers <= 0:
         from app import create_app
 
@@ -205,7 +212,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         "--worker-class", "gthread", "--threads", "32", "--timeout", "120",
         "--access-logfile", "-", "app.wsgi:app",
     ]
-    os.execv(sys.executable, argv)
+    os.execve(sys.executable, argv, {**os.environ, "PETA112_BASE_URL": s.base_url})
 
 
 # -- commands defined in other modules (one line each) ---------------------------------

@@ -6,12 +6,16 @@ here, so no module reads ``os.environ`` on its own.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Absolute links when PETA112_BASE_URL is unset (`peta112 serve` derives one from --host/--port).
+DEV_BASE_URL = "http://127.0.0.1:5000"
 
 
 def _default_var_dir() -> Path:
@@ -36,6 +40,11 @@ class Settings:
     rate_limit_intake: int = 600
     rate_limit_login: int = 10
     personal_data_days: int = 365
+    # The public root every absolute link and feed is built from (never the Host header); None: DEV_BASE_URL.
+    base_url: str | None = None
+    # Analytics: PostgreSQL cancels a query after this long; at most this many at once per user and process.
+    analytics_timeout_s: float = 10.0
+    analytics_concurrency: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -43,8 +52,32 @@ class Settings:
         """True when peta112 runs its own private cluster under ``var_dir``."""
         return not self.database_url
 
+    @property
+    def public_url(self) -> str:
+        """The base URL for absolute links, without a trailing slash."""
+        return (self.base_url or DEV_BASE_URL).rstrip("/")
+
     def with_overrides(self, **kw: Any) -> Settings:
         return replace(self, **kw)
+
+
+def check_base_url(value: str) -> str:
+    """``http(s)://host[:port][/prefix]``, nothing else: it is pasted into every published link."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or parts.username or any(c in value for c in " \t\r\n\\"):
+        raise ValueError(f"PETA112_BASE_URL must look like https://112.example.go.id[/prefix], not {value!r}")
+    return value.strip().rstrip("/")
+
+
+def _positive(name: str, raw: str, kind: type) -> Any:
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive number, not {raw!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number, not {raw!r}")
+    return value
 
 
 def from_env(env: dict[str, str] | None = None) -> Settings:
@@ -67,6 +100,13 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
                       ("personal_data_days", "PETA112_PERSONAL_DATA_DAYS")):
         if env.get(name):
             kw[key] = int(env[name])
+    if env.get("PETA112_BASE_URL"):
+        kw["base_url"] = check_base_url(env["PETA112_BASE_URL"])
+    if env.get("PETA112_ANALYTICS_TIMEOUT_S"):
+        kw["analytics_timeout_s"] = _positive("PETA112_ANALYTICS_TIMEOUT_S", env["PETA112_ANALYTICS_TIMEOUT_S"], float)
+    if env.get("PETA112_ANALYTICS_CONCURRENCY"):
+        kw["analytics_concurrency"] = _positive("PETA112_ANALYTICS_CONCURRENCY", env["PETA112_ANALYTICS_CONCURRENCY"],
+                                                int)
     if env.get("PETA112_OPEN311_KEYS"):
         kw["open311_keys"] = tuple(k.strip() for k in env["PETA112_OPEN311_KEYS"].split(",") if k.strip())
     return Settings(**kw)

@@ -156,6 +156,7 @@ incidents = Table(
     Column("is_prank", Boolean, nullable=False),
     Column("duplicate_of", BigInteger, ForeignKey("incidents.id")),
     Column("idempotency_key", Text, unique=True),
+    Column("idempotency_fingerprint", Text),
     _ts("received_at", nullable=False),
     _ts("verified_at"),
     _ts("dispatched_at"),
@@ -255,6 +256,15 @@ read_audit = Table(
     Column("filter", JSONB, nullable=False),
     Column("count", Integer, nullable=False),
     Column("personal_data", Boolean, nullable=False),
+)
+
+unit_positions = Table(
+    "unit_positions", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("actor", Text, nullable=False),
+    _ts("at", nullable=False),
+    _geom("POINT"),
 )
 
 # Tables whose row counts /healthz and `peta112 db status` report.

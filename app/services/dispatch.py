@@ -8,6 +8,8 @@ index in the database, not checks in Python, decide races).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from app.incidents.lifecycle import (
 )
 from app.services import geocode, routing
 from app.services.errors import Conflict, InvalidInput, NotFound
+from app.services.mapview import city_bounds
 
 MAX_TEXT = {"description": 2000, "caller_name": 200, "address": 500, "source": 32, "actor": 100,
             "idempotency_key": 200, "note": 1000, "reason": 500}
@@ -43,6 +46,9 @@ PRANK_REPEAT_THRESHOLD = 3
 # Indonesia's extent: the fallback bound when no city area is loaded yet.
 INDONESIA_BBOX = (94.0, -11.5, 141.5, 6.5)
 CITY_MARGIN_DEG = 0.02
+# AVL positions: a unit may be out of town (a hospital run, mutual aid) but not across the country.
+UNIT_MARGIN_M = 10_000.0
+METRES_PER_DEGREE = 111_320.0
 
 
 @dataclass
@@ -101,12 +107,13 @@ dup AS (SELECT i.id FROM incidents i, pt
         ORDER BY i.geom <-> pt.g LIMIT 1),
 ins AS (
     INSERT INTO incidents (category_code, status, priority, source, address, kelurahan_id, kecamatan_id,
-                           caller_name, caller_phone, description, duplicate_of, idempotency_key, geom)
+                           caller_name, caller_phone, description, duplicate_of, idempotency_key,
+                           idempotency_fingerprint, geom)
     SELECT :category, 'received', :priority, :source,
            COALESCE(CAST(:address AS text),
                     NULLIF(concat_ws(', ', (SELECT name FROM street), (SELECT name FROM kel)), '')),
            (SELECT id FROM kel), (SELECT id FROM kec), :caller_name, :caller_phone, :description,
-           (SELECT id FROM dup), :key, pt.g
+           (SELECT id FROM dup), :key, :fingerprint, pt.g
     FROM pt
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING *),
@@ -233,13 +240,19 @@ def coordinate(value: Any, field: str) -> float:
     return x
 
 
-def check_in_city(bounds: tuple[Any, Any, Any, Any], lat: float, lon: float) -> None:
-    """Refuse points outside the city (plus a small margin); swapped lat/lon lands here too."""
+def check_in_city(bounds: tuple[Any, Any, Any, Any], lat: float, lon: float, margin_deg: float = CITY_MARGIN_DEG,
+                  fallback: tuple[float, float, float, float] | None = INDONESIA_BBOX) -> None:
+    """Refuse points outside the city (plus a margin); swapped lat/lon lands here too.
+
+    Without city data the ``fallback`` box applies (Indonesia), or nothing when it is None.
+    """
     if bounds[0] is None:
-        xmin, ymin, xmax, ymax = INDONESIA_BBOX
+        if fallback is None:
+            return
+        xmin, ymin, xmax, ymax = fallback
         where = "Indonesia"
     else:
-        m = CITY_MARGIN_DEG
+        m = margin_deg
         xmin, ymin, xmax, ymax = bounds[0] - m, bounds[1] - m, bounds[2] + m, bounds[3] + m
         where = "the city"
     if not (xmin <= lon <= xmax and ymin <= lat <= ymax):
@@ -259,9 +272,22 @@ def _category(session: Session, code: Any) -> Any:
 
 
 def _json(data: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(data, default=str)
+
+
+def fingerprint(v: dict[str, Any]) -> str:
+    """SHA-256 of the validated call, canonicalised: what an Idempotency-Key promises to repeat.
+
+    Built from the normalised fields (trimmed text, phone without spaces), so a retry that
+    differs only in formatting is still the same request; coordinates a geocoder found
+    are left out, since they follow from the address.
+    """
+    given = v["geocoded"] is None
+    canonical = {"category": v["category"]["code"], "lat": v["lat"] if given else None,
+                 "lon": v["lon"] if given else None, "address": v["address"], "caller_name": v["caller_name"],
+                 "caller_phone": v["caller_phone"], "description": v["description"], "source": v["source"]}
+    text_ = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text_.encode()).hexdigest()
 
 
 def _event(session: Session, incident_id: int, actor: str, kind: str, from_status: str | None = None,
@@ -305,24 +331,34 @@ def validate_intake(session: Session, req: Intake) -> dict[str, Any]:
 
 
 def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
-    """Log a call; return (incident, created).  A repeated Idempotency-Key returns the first."""
+    """Log a call; return (incident, created).
+
+    A repeated Idempotency-Key with the same request returns the first incident; with a
+    different request it is a 422 naming ``Idempotency-Key``, so the second call is never
+    silently answered with the first (issue 14).  Incidents stored before fingerprints
+    existed replay for any request, as they used to.
+    """
     v = validate_intake(session, req)
     cat = v["category"]
+    fp = fingerprint(v) if v["idempotency_key"] else None
     row = session.execute(INTAKE_SQL, {
         "lat": v["lat"], "lon": v["lon"], "open": list(INCIDENT_OPEN),
         "related": sorted(related_categories(cat["code"])), "window": DUPLICATE_WINDOW_S,
         "radius": DUPLICATE_RADIUS_M, "category": cat["code"], "priority": cat["priority"],
         "source": v["source"], "address": v["address"], "caller_name": v["caller_name"],
         "caller_phone": v["caller_phone"], "description": v["description"], "key": v["idempotency_key"],
-        "actor": v["actor"] or "operator", "category_name": cat["name_id"], "category_name_en": cat["name_en"],
-        "target": cat["target_response_s"],
+        "fingerprint": fp, "actor": v["actor"] or "operator", "category_name": cat["name_id"],
+        "category_name_en": cat["name_en"], "target": cat["target_response_s"],
         "created_data": _json({"category": cat["code"], "source": v["source"], "geocoded": v["geocoded"]}),
     }).mappings().one_or_none()
     if row is None:  # the Idempotency-Key was used before (or by a concurrent retry)
         session.rollback()
-        existing = session.execute(text("SELECT id FROM incidents WHERE idempotency_key = :k"),
-                                   {"k": v["idempotency_key"]}).scalar_one()
-        return get_incident(session, existing), False
+        existing = session.execute(text("SELECT id, idempotency_fingerprint FROM incidents "
+                                        "WHERE idempotency_key = :k"), {"k": v["idempotency_key"]}).one()
+        if existing.idempotency_fingerprint not in (None, fp):
+            raise InvalidInput("this Idempotency-Key was already used for a different request; the call was not "
+                               "stored: send it again with a new key", "Idempotency-Key")
+        return get_incident(session, existing.id), False
     session.commit()
     incident = _incident_dict(row)
     incident["tasks"] = [{k: _iso(x) if not isinstance(x, str) else x for k, x in t.items()}
@@ -482,7 +518,8 @@ def list_incidents(session: Session, f: IncidentFilter) -> dict[str, Any]:
         where.append("EXISTS (SELECT 1 FROM incident_tasks t WHERE t.incident_id = i.id AND t.agency_code = :ag)")
         params["ag"] = f.agency
     if f.kelurahan:
-        where.append("(kel.code = :kel OR kel.name ILIKE :kel OR CAST(kel.id AS text) = :kel)")
+        # A name, not a pattern: lower() = lower() instead of ILIKE, so a backslash, '%' or '_' is a plain character.
+        where.append("(kel.code = :kel OR lower(kel.name) = lower(:kel) OR CAST(kel.id AS text) = :kel)")
         params["kel"] = f.kelurahan
     if f.since:
         where.append("i.received_at >= :since")
@@ -695,13 +732,26 @@ def list_units(session: Session, agency: str | None = None, status: str | None =
 
 def update_unit_position(session: Session, unit_id: int, lat: Any, lon: Any,
                          actor: str = "avl") -> dict[str, Any]:
+    """Move a unit; the position must lie within the city plus UNIT_MARGIN_M, and is audited in unit_positions.
+
+    A tracker sending (-89.9, 0) or a stolen token moving units about would otherwise
+    put them on the map and into nearest-unit advice with no trace of who did it.
+    """
     lat, lon = coordinate(lat, "lat"), coordinate(lon, "lon")
+    bounds = city_bounds(session)
+    if bounds is not None:
+        widest = max(abs(bounds[1]), abs(bounds[3]))  # a degree of longitude is shortest there
+        margin = UNIT_MARGIN_M / (METRES_PER_DEGREE * math.cos(math.radians(min(widest, 89.0))))
+        check_in_city(tuple(bounds), lat, lon, margin_deg=margin, fallback=None)
     row = session.execute(text(
         "UPDATE units SET geom = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), position_at = now(), "
         "version = version + 1 WHERE id = :u RETURNING id"), {"u": unit_id, "lat": lat, "lon": lon}).one_or_none()
     if row is None:
         session.rollback()
         raise NotFound(f"unit {unit_id} does not exist", "unit_id")
+    session.execute(text("INSERT INTO unit_positions (unit_id, actor, geom) "
+                         "VALUES (:u, :actor, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"),
+                    {"u": unit_id, "actor": actor, "lat": lat, "lon": lon})
     session.commit()
     return next(u for u in list_units(session) if u["id"] == unit_id)
 

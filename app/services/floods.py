@@ -37,6 +37,7 @@ from app.services.analytics.clusters import (
 )
 from app.services.analytics.common import iso
 from app.services.errors import InvalidInput, NotFound
+from app.services.xmltext import xml_text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ATOM_TYPE = "application/atom+xml"
@@ -322,9 +323,9 @@ def atom_feed(session: Session, base_url: str, epsg: int = 32749, embed: bool = 
     latest = session.execute(LATEST_CHANGE_SQL).scalar_one() or _now(session)
 
     def sub(parent: ET.Element, tag: str, value: str | None = None, **attrs: str) -> ET.Element:
-        el = ET.SubElement(parent, tag, attrs)
+        el = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items()})
         if value is not None:
-            el.text = value
+            el.text = xml_text(value)
         return el
 
     # Atom elements unqualified under a literal default xmlns: ElementTree's default_namespace

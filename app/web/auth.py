@@ -165,7 +165,8 @@ def init_app(app: Flask, rate_limits: dict[str, int]) -> None:
 # -- views -------------------------------------------------------------------------------------
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: a login link must not bounce a user to another site."""
-    if not target:
+    # Control characters (CRLF) would split the Location header; a backslash reads as "//" in browsers.
+    if not target or any(c < " " or c == "\x7f" or c == "\\" for c in target):
         return "/map"
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):

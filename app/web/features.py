@@ -9,12 +9,12 @@ scraping vector tiles.  SQL and parameter parsing live in app/services/features.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, json, request
 
 from app.db import get_session
 from app.services import features as feat
+from app.web import links
 from app.web.problems import Problem
 
 bp = Blueprint("features", __name__, url_prefix="/api/v1")
@@ -44,7 +44,7 @@ def _collection(cid: str) -> feat.Collection:
 
 
 def _root() -> str:
-    return request.host_url.rstrip("/") + bp.url_prefix
+    return links.absolute(bp.url_prefix or "")
 
 
 def _describe(c: feat.Collection) -> dict[str, Any]:
@@ -59,8 +59,8 @@ def _describe(c: feat.Collection) -> dict[str, Any]:
     out["links"] = [
         {"href": base, "rel": "self", "type": "application/json", "title": c.title},
         {"href": f"{base}/items", "rel": "items", "type": GEOJSON, "title": f"{c.title} (GeoJSON)"},
-        {"href": f"/tiles/{c.id}/{{z}}/{{x}}/{{y}}.pbf", "rel": "related", "type": "application/vnd.mapbox-vector-tile",
-         "title": f"{c.title} (vector tiles)", "templated": True},
+        {"href": links.absolute(f"/tiles/{c.id}/{{z}}/{{x}}/{{y}}.pbf"), "rel": "related",
+         "type": "application/vnd.mapbox-vector-tile", "title": f"{c.title} (vector tiles)", "templated": True},
     ]
     return out
 
@@ -85,9 +85,7 @@ def get_collection(collection_id: str) -> Response:
 
 
 def _page_link(rel: str, offset: int, limit: int, title: str) -> dict[str, Any]:
-    args = request.args.to_dict()
-    args.update(offset=str(offset), limit=str(limit))
-    return {"href": f"{request.base_url}?{urlencode(args)}", "rel": rel, "type": GEOJSON, "title": title}
+    return {"href": links.this_page(offset=offset, limit=limit), "rel": rel, "type": GEOJSON, "title": title}
 
 
 @bp.get("/collections/<collection_id>/items")
@@ -106,14 +104,14 @@ def get_items(collection_id: str) -> Response:
     except feat.FeatureQueryError as exc:
         raise _bad(exc) from None
     page = feat.items(get_session(), c, bbox, tf, limit, offset)
-    links = [{"href": request.url, "rel": "self", "type": GEOJSON, "title": "Halaman ini"},
-             {"href": f"{_root()}/collections/{c.id}", "rel": "collection", "type": "application/json",
-              "title": c.title}]
+    page_links = [{"href": links.this_page(), "rel": "self", "type": GEOJSON, "title": "Halaman ini"},
+                  {"href": f"{_root()}/collections/{c.id}", "rel": "collection", "type": "application/json",
+                   "title": c.title}]
     if offset + page["numberReturned"] < page["numberMatched"]:
-        links.append(_page_link("next", offset + limit, limit, "Halaman berikutnya"))
+        page_links.append(_page_link("next", offset + limit, limit, "Halaman berikutnya"))
     if offset > 0:
-        links.append(_page_link("prev", max(0, offset - limit), limit, "Halaman sebelumnya"))
+        page_links.append(_page_link("prev", max(0, offset - limit), limit, "Halaman sebelumnya"))
     body = {"type": "FeatureCollection", "features": page["features"],
             "numberMatched": page["numberMatched"], "numberReturned": page["numberReturned"],
-            "timeStamp": feat.now_iso(), "links": links}
+            "timeStamp": feat.now_iso(), "links": page_links}
     return _json(body, GEOJSON)

@@ -18,6 +18,8 @@ from werkzeug.exceptions import HTTPException
 from app.db import get_session
 from app.services import open311
 from app.services.errors import InvalidInput, NotFound, ServiceError
+from app.services.xmltext import xml_text
+from app.web import links
 from app.web.problems import Problem
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -41,7 +43,7 @@ def _xml_value(parent: ET.Element, value: Any) -> None:
     elif isinstance(value, bool):
         parent.text = "true" if value else "false"
     elif value is not None:
-        parent.text = str(value)
+        parent.text = xml_text(str(value))
 
 
 def to_xml(root: str, data: Any) -> bytes:
@@ -96,7 +98,7 @@ def _unexpected(exc: Exception) -> Response:
 # -- endpoints -------------------------------------------------------------------------------
 @bp.get(f"/discovery.<{FORMATS}:fmt>")
 def discovery(fmt: str) -> Response:
-    return render(open311.discovery(request.host_url.rstrip("/") + bp.url_prefix), fmt, "discovery")
+    return render(open311.discovery(links.absolute(bp.url_prefix or "")), fmt, "discovery")
 
 
 @bp.get(f"/services.<{FORMATS}:fmt>")

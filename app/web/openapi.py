@@ -118,8 +118,11 @@ LON = q("lon", num_range(-180, 180), required=True)
 IDEMPOTENCY = header("Idempotency-Key", "a retry with the same key returns the first result instead of a duplicate")
 
 _DEFAULTS: dict[str, Op] = {
-    "health.healthz": Op("Database reachable, versions, schema revision, row counts", (T_SYS,), s.Health,
+    "health.healthz": Op("Up or down, nothing else (no credentials needed)", (T_SYS,), s.Health,
                          extra={"503": {"description": "database unreachable", "model": s.Health}}),
+    "health.details": Op("Database reachable, versions, schema revision, row counts (admins)", (T_SYS,),
+                         s.HealthDetails,
+                         extra={"503": {"description": "database unreachable", "model": s.HealthDetails}}),
     "api.create_incident": Op(
         "Log a 112 call", (T_INC,), s.Incident, status=201, body=s.IncidentIn, params=(IDEMPOTENCY,),
         description="Geolocates (lat/lon or a free-text address), forwards to the responsible agencies, flags "
@@ -365,6 +368,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
                            "(Open311: GeoReport error lists).",
             "license": {"name": "MIT", "identifier": "MIT"},
         },
+        "servers": [{"url": app.extensions["peta112.settings"].public_url}],
         "tags": [{"name": t} for t in (T_INC, T_ROUTE, T_CAT, T_GEO, T_FEAT, T_311, T_ANA, T_MAP, T_SYS)],
         "paths": paths,
         "components": {"schemas": reg.components, "securitySchemes": {

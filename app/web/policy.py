@@ -17,7 +17,8 @@ ANALYSTS = frozenset({"dispatcher", "bpbd", "official", "admin"})
 
 POLICY: dict[str, frozenset[str] | str] = {
     # no login: health, the login page, static files, the API description, public alerts, Open311
-    "health.healthz": PUBLIC,
+    "health.healthz": PUBLIC,  # up or down only; details below
+    "health.details": frozenset({"admin"}),
     "static": PUBLIC,
     "auth.login_page": PUBLIC,
     "auth.login": PUBLIC,

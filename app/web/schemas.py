@@ -324,7 +324,11 @@ class Reverse(Model):
 
 
 class Health(Model):
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "down"]
+
+
+class HealthDetails(Model):
+    status: Literal["ok", "down"]
     database: dict[str, Any]
 
 

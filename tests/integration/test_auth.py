@@ -70,6 +70,7 @@ SURFACES = [
     ("features.get_items", "GET", lambda i: "/api/v1/collections/incidents/items", None),
     ("open311.list_requests", "GET", lambda i: "/open311/v2/requests.json", None),
     ("health.healthz", "GET", lambda i: "/healthz", None),
+    ("health.details", "GET", lambda i: "/api/v1/health", None),
 ]
 
 

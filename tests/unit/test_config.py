@@ -1,5 +1,9 @@
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from app.cli import cli
 from app.config import from_env
 from app.db.engine import normalize_url
 
@@ -24,3 +28,27 @@ def test_normalize_url_accepts_libpq_styles():
     assert normalize_url("postgres://a@h/db") == "postgresql+psycopg://a@h/db"
     assert normalize_url("postgresql://a@h/db") == "postgresql+psycopg://a@h/db"
     assert normalize_url("postgresql+psycopg://a@h/db") == "postgresql+psycopg://a@h/db"
+
+
+def test_base_url_and_analytics_limits_from_the_environment():
+    s = from_env({"PETA112_BASE_URL": "https://112.kota.go.id/peta/", "PETA112_ANALYTICS_TIMEOUT_S": "2.5",
+                  "PETA112_ANALYTICS_CONCURRENCY": "3"})
+    assert s.public_url == "https://112.kota.go.id/peta"
+    assert (s.analytics_timeout_s, s.analytics_concurrency) == (2.5, 3)
+    d = from_env({})
+    assert d.base_url is None and d.public_url == "http://127.0.0.1:5000"
+    assert (d.analytics_timeout_s, d.analytics_concurrency) == (10.0, 2)
+
+
+@pytest.mark.parametrize("env", [{"PETA112_BASE_URL": "evil.example"}, {"PETA112_BASE_URL": "ftp://x.example"},
+                                 {"PETA112_BASE_URL": "https://x.example/?a=b"},
+                                 {"PETA112_BASE_URL": "https://x.example/a\r\nb"},
+                                 {"PETA112_ANALYTICS_TIMEOUT_S": "nan"}, {"PETA112_ANALYTICS_TIMEOUT_S": "0"},
+                                 {"PETA112_ANALYTICS_CONCURRENCY": "two"}])
+def test_bad_settings_are_one_readable_line(env):
+    with pytest.raises(ValueError, match="PETA112_"):
+        from_env(env)
+    result = CliRunner().invoke(cli, ["db", "status"], env=env)
+    assert result.exit_code != 0
+    assert result.output.strip().startswith("error: PETA112_") and len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.services.analytics.common import LOCAL_TZ, Window, check_categories, check_choice, check_range, iso
 from app.services.errors import NotFound
+from app.services.xmltext import xml_text
 
 HULLS = ("convex", "concave")
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -235,7 +236,7 @@ def cap_xml(m: CapMessage) -> str:
     def sub(parent: ET.Element, tag: str, value: str | None = None) -> ET.Element:
         el = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
         if value is not None:
-            el.text = value
+            el.text = xml_text(value)
         return el
 
     alert = ET.Element(f"{{{CAP_NS}}}alert")

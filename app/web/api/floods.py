@@ -13,6 +13,7 @@ from flask import Response, current_app, jsonify, request
 from app.db import get_session
 from app.services import floods
 from app.services.analytics.clusters import DEFAULT_SENDER, DEFAULT_SENDER_NAME
+from app.web import links
 from app.web.api import bp
 from app.web.api.incidents import _int_arg, actor, json_body
 
@@ -54,7 +55,7 @@ def flood_state_clear(ref: str):
 @bp.get("/cap/feed.atom")
 def cap_feed():
     embed = request.args.get("embed", "1") not in ("0", "false", "no")
-    xml = floods.atom_feed(get_session(), request.url_root, _epsg(), embed=embed, **_sender())
+    xml = floods.atom_feed(get_session(), links.base_url(), _epsg(), embed=embed, **_sender())
     return Response(xml, mimetype=floods.ATOM_TYPE)
 
 

@@ -10,6 +10,7 @@ from flask import jsonify, request
 from app.db import get_session
 from app.services import dispatch
 from app.services.errors import InvalidInput, NotFound
+from app.web import links
 from app.web.api import bp
 from app.web.auth import actor, current_user
 from app.web.policy import AGENCY_BOUND, AGENCY_SCOPED_READS
@@ -128,9 +129,7 @@ def list_incidents():
     page = dispatch.list_incidents(get_session(), f)
     nxt = f.offset + f.limit
     if nxt < page["total"]:
-        args = request.args.to_dict()
-        args["offset"] = str(nxt)
-        page["next"] = request.base_url + "?" + "&".join(f"{k}={v}" for k, v in args.items())
+        page["next"] = links.this_page(offset=nxt)
     return jsonify(page)
 
 
@@ -186,7 +185,7 @@ def unit_position(unit_id: int):
     if user is not None and user.role in AGENCY_BOUND:
         check_own_agency(dispatch.unit_agency(get_session(), unit_id))
     body = json_body()
-    return jsonify(dispatch.update_unit_position(get_session(), unit_id, body.get("lat"), body.get("lon")))
+    return jsonify(dispatch.update_unit_position(get_session(), unit_id, body.get("lat"), body.get("lon"), actor()))
 
 
 @bp.get("/incidents/<int:incident_id>/nearest")
