@@ -44,7 +44,7 @@ class Settings:
     base_url: str | None = None
     # Analytics: PostgreSQL cancels a query after this long; at most this many at once per user and process.
     analytics_timeout_s: float = 10.0
-    analytics_concurrency: int = 2
+    analytics_concurrency: int = 4  # the dashboard sends 2 at once; a filter change may overlap a round
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -5,7 +5,8 @@ holds a gunicorn thread and a database connection that the call desk needs.  So 
 ``api.analytics_*`` request
 
 - holds one of its user's ``PETA112_ANALYTICS_CONCURRENCY`` slots in this process
-  (default 2); a request beyond that is 429 with Retry-After, before any query runs;
+  (default 4: the dashboard sends two at once and a filter change may overlap them);
+  a request beyond that is 429 with Retry-After, before any query runs;
 - runs its queries under ``SET LOCAL statement_timeout`` (``PETA112_ANALYTICS_TIMEOUT_S``,
   default 10 s); PostgreSQL cancels a query that runs longer, and the cancel is a 503
   with Retry-After, not a 500.

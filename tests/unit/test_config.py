@@ -37,7 +37,7 @@ def test_base_url_and_analytics_limits_from_the_environment():
     assert (s.analytics_timeout_s, s.analytics_concurrency) == (2.5, 3)
     d = from_env({})
     assert d.base_url is None and d.public_url == "http://127.0.0.1:5000"
-    assert (d.analytics_timeout_s, d.analytics_concurrency) == (10.0, 2)
+    assert (d.analytics_timeout_s, d.analytics_concurrency) == (10.0, 4)
 
 
 @pytest.mark.parametrize("env", [{"PETA112_BASE_URL": "evil.example"}, {"PETA112_BASE_URL": "ftp://x.example"},
