@@ -82,14 +82,27 @@ def session(db_conn: Connection) -> Iterator[Session]:
 
 
 @pytest.fixture()
-def app(settings: Settings, db_conn: Connection):
+def make_app(settings: Settings, db_conn: Connection):
+    """Build apps with other settings whose every request session joins the test's rolled-back transaction."""
+    built = []
+
+    def build(**overrides):
+        application = create_app(settings.with_overrides(**overrides) if overrides else settings)
+        application.extensions["peta112.session_factory"] = lambda: Session(
+            bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        built.append(application)
+        return application
+
+    yield build
+    for application in built:
+        application.extensions["peta112.engine"].dispose()
+
+
+@pytest.fixture()
+def app(make_app):
     """An app whose every request session joins the test's rolled-back transaction."""
-    application = create_app(settings)
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    yield application
-    application.extensions["peta112.engine"].dispose()
+    return make_app()
 
 
 @pytest.fixture()
