@@ -95,6 +95,9 @@ def check_policy(password: str, username: str) -> None:
         raise InvalidInput("password must not contain the username", "password")
     if len(set(password)) < 5:
         raise InvalidInput("password must not repeat a few characters", "password")
+    steps = {ord(b) - ord(a) for a, b in zip(password, password[1:], strict=False)}
+    if len(steps) <= 2:  # 123456789012, abcdefghijkl, 135791357913
+        raise InvalidInput("password must not be a simple sequence", "password")
     if _is_common(password):
         raise InvalidInput("password is too common (it is on a list of passwords attackers try first)", "password")
 
