@@ -34,6 +34,8 @@ class AccountLocked(ServiceError):
 def authenticate(db: Session, username: str, password: str, *, ip: str | None = None) -> User | None:
     """The user if the password is right; None if not; :class:`AccountLocked` while the account is locked."""
     name = (username or "").strip().lower()[:100]
+    if not passwords.encodable(name):
+        name = ""  # cannot be a username; checked like an unknown one
     password = (password or "")[: passwords.MAX_LENGTH * 4]
     row = db.execute(text(
         f"SELECT {users.COLUMNS}, u.password_hash, u.active, "

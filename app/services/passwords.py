@@ -36,8 +36,19 @@ def hash_password(password: str) -> str:
     return HASHER.hash(password)
 
 
+def encodable(value: str) -> bool:
+    """False for text that is not valid Unicode (a lone surrogate from JSON's \\ud800) or holds NUL."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
 def verify(stored_hash: str, password: str) -> bool:
     """True if ``password`` matches ``stored_hash`` (argon2id, or a legacy werkzeug hash)."""
+    if not encodable(password):
+        password = ""  # still do the work: the answer must take as long as any other
     if stored_hash.startswith(LEGACY_PREFIXES):
         return check_password_hash(stored_hash, password)
     try:
@@ -89,8 +100,8 @@ def check_policy(password: str, username: str) -> None:
         raise InvalidInput(f"password must have at least {MIN_LENGTH} characters", "password")
     if len(password) > MAX_LENGTH:
         raise InvalidInput(f"password must have at most {MAX_LENGTH} characters", "password")
-    if any(ord(c) < 32 or ord(c) == 127 for c in password):
-        raise InvalidInput("password must not contain control characters", "password")
+    if any(ord(c) < 32 or ord(c) == 127 for c in password) or not encodable(password):
+        raise InvalidInput("password must not contain control characters or invalid Unicode", "password")
     if username and username.lower() in password.lower():
         raise InvalidInput("password must not contain the username", "password")
     if len(set(password)) < 5:

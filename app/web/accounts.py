@@ -63,6 +63,8 @@ def create_token():
     if not isinstance(body, dict):
         raise Problem(422, "Unprocessable Content", "the body must be a JSON object", field="body")
     name = str(body.get("name") or "api")[:100]
+    if not passwords.encodable(name) or any(ord(c) < 32 for c in name):
+        raise Problem(422, "Unprocessable Content", "name must be plain text", field="name")
     days = body.get("days", 365)
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
         raise Problem(422, "Unprocessable Content", "days must be an integer from 1 to 3650", field="days")

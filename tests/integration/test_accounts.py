@@ -90,6 +90,26 @@ def test_unknown_and_disabled_users_cost_a_hash_check_too(anon, city, monkeypatc
     assert len(checked) == 3 and checked[2] != passwords.dummy_hash()
 
 
+@pytest.mark.parametrize("body,status", [
+    ({"username": "\ud800", "password": "\ud800"}, 401),
+    ({"username": "t_admin", "password": "x\u0000y"}, 422),  # NUL is refused at the door (app/web/hygiene.py)
+    ({"username": ["t_admin"], "password": {"a": 1}}, 401),
+    ({"username": "t_admin", "password": "p" * 100_000}, 401),
+])
+def test_hostile_sign_in_input_is_a_4xx_problem(anon, city, body, status):
+    import json
+
+    res = anon.post("/login", data=json.dumps(body), content_type="application/json")
+    assert res.status_code == status and res.mimetype == "application/problem+json"
+
+
+def test_hostile_token_names_are_refused(client, city):
+    import json
+
+    res = client.post("/api/v1/tokens", data=json.dumps({"name": "a\ud800"}), content_type="application/json")
+    assert res.status_code == 422 and res.get_json()["field"] == "name"
+
+
 def test_an_old_werkzeug_hash_signs_in_and_becomes_argon2(anon, city):
     city.execute(text("UPDATE users SET password_hash = :h WHERE username = 't_official'"),
                  {"h": generate_password_hash(users.password("t_official"))})
