@@ -243,7 +243,9 @@ def login():
     # Login CSRF: a form on another site must not sign this browser into the attacker's account.
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         raise Problem(403, "Forbidden", "signing in from another site is refused", field="Sec-Fetch-Site")
-    form = request.form if request.form else (request.get_json(silent=True) or {})
+    form = request.form if request.form else request.get_json(silent=True)
+    if not isinstance(form, dict):
+        form = {}  # a JSON array or number: no username, no password
     wants_json = request.is_json or request.accept_mimetypes.best == "application/json"
     db, ip = get_session(), request.remote_addr or "-"
     limiter: RateLimiter = current_app.extensions["peta112.ratelimit"]

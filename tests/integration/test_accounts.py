@@ -91,7 +91,9 @@ def test_unknown_and_disabled_users_cost_a_hash_check_too(anon, city, monkeypatc
 
 
 @pytest.mark.parametrize("body,status", [
-    ({"username": "\ud800", "password": "\ud800"}, 401),
+    ({"username": "\ud800", "password": "\ud800"}, 422),  # lone surrogates too
+    (1.5, 401),
+    (["t_admin", "x"], 401),
     ({"username": "t_admin", "password": "x\u0000y"}, 422),  # NUL is refused at the door (app/web/hygiene.py)
     ({"username": ["t_admin"], "password": {"a": 1}}, 401),
     ({"username": "t_admin", "password": "p" * 100_000}, 401),
