@@ -71,6 +71,15 @@ def _end_everything(db: Session, user_id: int) -> dict[str, int]:
     return {"sessions_ended": sessions.end_all(db, user_id), "tokens_revoked": tokens.revoke_all(db, user_id)}
 
 
+def _keep_an_admin(db: Session, user_id: int, field: str) -> None:
+    """Refuse to disable or demote the last active admin: nobody could manage accounts over the API then."""
+    row = db.execute(text(
+        "SELECT u.role, (SELECT count(*) FROM users o WHERE o.role = 'admin' AND o.active AND o.id <> u.id) AS others "
+        "FROM users u WHERE u.id = :i"), {"i": user_id}).one()
+    if row.role == "admin" and row.others == 0:
+        raise Conflict("this is the last active admin; enable another admin first", field)
+
+
 def set_password(db: Session, username: str, password: str, *, actor: str = "cli") -> dict[str, int]:
     """Give a user a new password (policy checked); end all their sessions and tokens."""
     uid = _user_id(db, username)
@@ -100,11 +109,7 @@ def set_active(db: Session, username: str, active: bool, *, actor: str = "cli") 
     """Disable (ending every session and token) or enable (clearing a lockout) an account."""
     uid = _user_id(db, username)
     if not active:
-        others = db.execute(text("SELECT count(*) FROM users WHERE role = 'admin' AND active AND id <> :i"),
-                            {"i": uid}).scalar_one()
-        role = db.execute(text("SELECT role FROM users WHERE id = :i"), {"i": uid}).scalar_one()
-        if role == "admin" and others == 0:
-            raise Conflict("this is the last active admin; enable another admin first", "active")
+        _keep_an_admin(db, uid, "active")
         db.execute(text("UPDATE users SET active = false WHERE id = :i"), {"i": uid})
         ended = _end_everything(db, uid)
         users.record_event(db, "disabled", actor=actor, user_id=uid, username=username, **ended)
@@ -120,6 +125,8 @@ def set_active(db: Session, username: str, active: bool, *, actor: str = "cli") 
 def set_role(db: Session, username: str, role: str, agency: str | None = None, *, actor: str = "cli") -> None:
     uid = _user_id(db, username)
     agency = _check_role(db, role, agency)
+    if role != "admin":
+        _keep_an_admin(db, uid, "role")
     db.execute(text("UPDATE users SET role = :r, agency_code = :a WHERE id = :i"), {"r": role, "a": agency, "i": uid})
     users.record_event(db, "role_changed", actor=actor, user_id=uid, username=username, role=role, agency=agency)
     db.commit()

@@ -165,9 +165,13 @@ def test_changing_your_own_password(app, anon, city):
     assert login(anon, "t_operator").status_code == 401 and login(anon, "t_operator", GOOD).status_code == 200
 
 
-def test_the_last_admin_cannot_be_disabled(client, city):
+def test_the_last_admin_cannot_be_disabled_or_demoted(client, city):
     res = client.patch("/api/v1/users/t_admin", json={"active": False})
     assert res.status_code == 409 and res.get_json()["field"] == "active"
+    res = client.patch("/api/v1/users/t_admin", json={"role": "official"})
+    assert res.status_code == 409 and res.get_json()["field"] == "role"
+    assert client.patch("/api/v1/users/t_official", json={"role": "admin"}).status_code == 200
+    assert client.patch("/api/v1/users/t_admin", json={"role": "official"}).status_code == 200  # another admin now
 
 
 @pytest.mark.parametrize("body,status,field", [
