@@ -8,15 +8,15 @@ worker agrees); ``api_tokens`` gains ``parent_id`` (a token made with a token
 dies with it); ``account_events`` is the append-only audit of sign-ins and
 account changes.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-28
 """
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
