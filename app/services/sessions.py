@@ -45,7 +45,7 @@ class Current:
 
 
 def _mac(key: str, message: str) -> bytes:
-    return hmac.new(key.encode(), message.encode(), hashlib.sha256).digest()
+    return hmac.new(key.encode(), message.encode("utf-8", "replace"), hashlib.sha256).digest()
 
 
 def id_hmac(key: str, sid: str) -> str:

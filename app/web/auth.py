@@ -142,7 +142,8 @@ def _check_request() -> Response | None:
     # Signing in again (another user at the same desk) replaces the session; no CSRF token needed.
     if user and g.get("auth_method") == "session" and request.method in UNSAFE and endpoint != "auth.login":
         sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
-        if not sent or not secrets.compare_digest(sent, g.browser_session.csrf):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a header may carry any Latin-1).
+        if not sent or not secrets.compare_digest(sent.encode("utf-8", "replace"), g.browser_session.csrf.encode()):
             raise Problem(403, "Forbidden", "missing or wrong X-CSRF-Token header", field="X-CSRF-Token")
     if endpoint == "tiles.tile":
         _check_layer(user)

@@ -130,6 +130,14 @@ def test_session_id_is_new_at_every_sign_in(app, anon, city):
     assert sessions_of(city, "t_operator") == 0 and sessions_of(city, "t_dispatcher") == 1
 
 
+def test_odd_csrf_headers_and_cookies_are_4xx_not_500(anon, city):
+    sign_in(anon)
+    res = anon.post("/api/v1/incidents", json=IN_EAST, headers={"X-CSRF-Token": "\u00e9t\u00e9"})
+    assert res.status_code in (403, 422) and res.get_json()["field"] == "X-CSRF-Token", res.get_json()
+    anon.set_cookie(COOKIE, "caf\u00e9-" + "x" * 40)
+    assert anon.get("/api/v1/me").status_code == 401
+
+
 def test_csrf_token_belongs_to_its_session(app, anon, city):
     csrf_a = sign_in(anon).get_json()["csrf_token"]
     other = app.test_client()
