@@ -6,6 +6,8 @@ failure is one line on stderr and a non-zero exit.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from app.cli import UserError, friendly
@@ -92,7 +94,7 @@ def enable(ctx: click.Context, username: str) -> None:
     click.echo(f"user {username.lower()} enabled")
 
 
-def _when(value) -> str:  # noqa: ANN001 - a datetime or None
+def _when(value: datetime | None) -> str:
     return f"{value:%Y-%m-%d %H:%M}" if value else "-"
 
 
