@@ -10,9 +10,13 @@ from app.config import PROJECT_ROOT, Settings, from_env
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
-    """The only way an app is built: settings in, blueprints and database wired."""
-    from app import db
+    """The only way an app is built: settings in, blueprints and database wired.
+
+    Raises :class:`app.secret_key.SecretKeyError` when the secret key is a published default or too weak.
+    """
+    from app import db, secret_key
     from app.web import (
+        accounts,
         analytics_limits,
         api,
         auth,
@@ -32,17 +36,19 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     if overrides:
         settings = settings.with_overrides(**overrides)
     app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"), static_url_path="/static")
-    app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)
+    app.config.update(SECRET_KEY=secret_key.resolve(settings), TESTING=settings.testing)
     app.json.sort_keys = False  # keep fields in the order services build them
     app.extensions["peta112.settings"] = settings
     db.init_app(app, settings)
     problems.init_app(app)
     hygiene.init_app(app)  # first: before authentication and before any route is added
+    # Sign-in is limited by failures, per account and per address, in the login view itself.
     limits = {"api.create_incident": settings.rate_limit_intake, "open311.create_request": settings.rate_limit_intake,
-              "auth.login": settings.rate_limit_login, "auth.create_token": settings.rate_limit_login}
-    auth.init_app(app, {k: v for k, v in limits.items() if v > 0})
+              "accounts.create_token": settings.rate_limit_login}
+    auth.init_app(app, {k: v for k, v in limits.items() if v > 0}, settings)
     analytics_limits.init_app(app)  # after auth: a slot belongs to the signed-in user
     app.register_blueprint(auth.bp)
+    app.register_blueprint(accounts.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(tiles.bp)

@@ -41,10 +41,15 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from sqlalchemy.exc import OperationalError
 
+        from app.secret_key import SecretKeyError
+        from app.services.errors import ServiceError
+
         try:
             return fn(*args, **kwargs)
-        except ClusterError as exc:
+        except (ClusterError, SecretKeyError) as exc:
             raise UserError(str(exc)) from None
+        except ServiceError as exc:
+            raise UserError(f"{exc.field}: {exc.detail}" if exc.field else exc.detail) from None
         except OperationalError as exc:
             first = str(exc.orig or exc).strip().splitlines()[0]
             raise UserError(f"database unreachable: {first}") from None
@@ -196,7 +201,10 @@ def _check_reachable(url: str) -> None:
 @friendly
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the web app (the database must be up and migrated)."""
+    from app import secret_key
+
     s = _settings(ctx)
+    secret_key.resolve(s)  # refuse a published or weak key before gunicorn starts its workers
     ensure_database(s)
     if s.base_url is None:  # links point at the address served, never at a request's Host header
         local = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host

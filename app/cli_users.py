@@ -1,12 +1,17 @@
-"""``peta112 user add`` and ``peta112 token create``: accounts without a web admin page."""
+"""``peta112 user ...``, ``peta112 token ...``, ``peta112 privacy purge``: accounts from the server's shell.
+
+The same services as the admin API (app/services/accounts.py, tokens.py); every
+failure is one line on stderr and a non-zero exit.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import click
 
 from app.cli import UserError, friendly
 from app.domain.roles import ROLES
-from app.services.errors import ServiceError
 
 
 def _session(ctx: click.Context):
@@ -28,24 +33,86 @@ def user() -> None:
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--agency", help="Agency code for agency users (e.g. DAMKAR); BPBD users get BPBD.")
-@click.option("--password", help="Password (at least 8 characters); a random one is printed if omitted.")
+@click.option("--password", help="Password (at least 12 characters, not a common one); a random one is printed "
+                                 "if omitted.")
 @click.option("--name", "display_name", help="Display name.")
 @click.pass_context
 @friendly
 def add(ctx: click.Context, username: str, role: str, agency: str | None, password: str | None,
         display_name: str | None) -> None:
     """Create a user with a role: call_taker, dispatcher, agency, bpbd, official, admin."""
-    from app.services import auth
+    from app.services import accounts, passwords
 
     generated = password is None
-    password = password or auth.generate_password()
-    try:
-        u = auth.add_user(_session(ctx), username.lower(), role, password, agency and agency.upper(), display_name)
-    except ServiceError as exc:
-        raise UserError(f"{exc.field}: {exc.detail}" if exc.field else exc.detail) from None
+    password = password or passwords.generate()
+    u = accounts.add_user(_session(ctx), username.lower(), role, password, agency and agency.upper(), display_name)
     extra = f" ({u.agency_code})" if u.agency_code else ""
     click.echo(f"user {u.username} created with role {u.role}{extra}"
                + (f"; password: {password}" if generated else ""))
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password", help="The new password (else asked twice; an option is visible to other users of "
+                                 "this machine in the process list).")
+@click.pass_context
+@friendly
+def passwd(ctx: click.Context, username: str, password: str | None) -> None:
+    """Set a user's password; ends all their sessions and revokes all their API tokens."""
+    from app.services import accounts
+
+    if password is None:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True, err=True)
+    ended = accounts.set_password(_session(ctx), username.lower(), password)
+    click.echo(f"password of {username.lower()} changed; {_ended(ended)}")
+
+
+def _ended(ended: dict[str, int]) -> str:
+    return f"{ended['sessions_ended']} session(s) ended, {ended['tokens_revoked']} token(s) revoked"
+
+
+@user.command("disable")
+@click.argument("username")
+@click.pass_context
+@friendly
+def disable(ctx: click.Context, username: str) -> None:
+    """Disable a user (a leaver, a demo login); ends all their sessions and revokes all their API tokens."""
+    from app.services import accounts
+
+    ended = accounts.set_active(_session(ctx), username.lower(), False)
+    click.echo(f"user {username.lower()} disabled; {_ended(ended)}")
+
+
+@user.command("enable")
+@click.argument("username")
+@click.pass_context
+@friendly
+def enable(ctx: click.Context, username: str) -> None:
+    """Enable a user again (also lifts a sign-in lockout); revoked tokens stay revoked."""
+    from app.services import accounts
+
+    accounts.set_active(_session(ctx), username.lower(), True)
+    click.echo(f"user {username.lower()} enabled")
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+
+
+@user.command("list")
+@click.pass_context
+@friendly
+def list_users(ctx: click.Context) -> None:
+    """Every account: role, agency, state (active, disabled, locked, DEMO) and last sign-in."""
+    from app.services import accounts
+
+    rows = accounts.list_users(_session(ctx))
+    click.echo(f"{'username':<16} {'role':<11} {'agency':<8} {'state':<16} last sign-in")
+    for r in rows:
+        state = ("active" if r["active"] else "disabled") + (" locked" if r["locked_until"] else "")
+        state += " DEMO" if r["demo"] else ""
+        click.echo(f"{r['username']:<16} {r['role']:<11} {r['agency'] or '-':<8} {state:<16} "
+                   f"{_when(r['last_login_at'])}")
 
 
 @click.group("token")
@@ -61,27 +128,42 @@ def token() -> None:
 @friendly
 def create(ctx: click.Context, username: str, name: str, days: int) -> None:
     """Create a token; it is printed once and cannot be shown again."""
-    from app.services import auth
+    from app.services import tokens
 
-    try:
-        tok, info = auth.create_token(_session(ctx), username.lower(), name, days)
-    except ServiceError as exc:
-        raise UserError(exc.detail) from None
+    tok, info = tokens.create(_session(ctx), username.lower(), name, days, actor="cli")
     click.echo(tok)
     click.echo(f"token {info['prefix']}... for {username}, expires {info['expires_at']:%Y-%m-%d}", err=True)
 
 
-@token.command("revoke")
-@click.argument("prefix")
+@token.command("list")
+@click.option("--user", "username", help="Only this user's tokens.")
 @click.pass_context
 @friendly
-def revoke(ctx: click.Context, prefix: str) -> None:
-    """Revoke the token(s) starting with PREFIX (the first 12 characters)."""
-    from app.services import auth
+def list_tokens(ctx: click.Context, username: str | None) -> None:
+    """Tokens (never the secret): id, prefix, user, name, state, expiry, last use, parent."""
+    from app.services import accounts, tokens
 
-    n = auth.revoke_token(_session(ctx), prefix)
+    session = _session(ctx)
+    owner = accounts.get(session, username.lower())["id"] if username else None
+    click.echo(f"{'id':>5} {'prefix':<13} {'user':<14} {'name':<16} {'state':<8} {'expires':<16} "
+               f"{'last used':<16} parent")
+    for t in tokens.list_tokens(session, owner):
+        state = "revoked" if t["revoked_at"] else ("active" if t["active"] else "expired")
+        click.echo(f"{t['id']:>5} {t['prefix']:<13} {t['username']:<14} {t['name'][:16]:<16} {state:<8} "
+                   f"{_when(t['expires_at']):<16} {_when(t['last_used_at']):<16} {t['parent_id'] or '-'}")
+
+
+@token.command("revoke")
+@click.argument("prefix_or_id")
+@click.pass_context
+@friendly
+def revoke(ctx: click.Context, prefix_or_id: str) -> None:
+    """Revoke a token by its id or its prefix (the first 12 characters), and every token made with it."""
+    from app.services import tokens
+
+    n = tokens.revoke(_session(ctx), prefix_or_id, actor="cli")
     if not n:
-        raise UserError(f"no active token starts with {prefix!r}")
+        raise UserError(f"no active token with id or prefix {prefix_or_id!r}")
     click.echo(f"revoked {n} token(s)")
 
 
@@ -101,20 +183,25 @@ DEMO_USERS = (
 @click.pass_context
 @friendly
 def demo_users(ctx: click.Context) -> None:
-    """Create one demo login per role (password = username + '-112'); existing users are kept."""
-    from app.services import auth
+    """Create one DEMO login per role (password = username + '-112'), flagged as demo; existing users are kept.
+
+    Their passwords are published in the README, so they skip the password policy and are marked
+    ``is_demo``: the console shows AKUN DEMO.  Disable them on a real server (``peta112 user disable``).
+    """
+    from app.services import accounts
     from app.services.errors import Conflict
 
     session = _session(ctx)
-    click.echo("demo logins (change them before real use):")
+    click.echo("WARNING: DEMO logins with published passwords; on a real server disable each one with "
+               "`peta112 user disable NAME`:", err=True)
     for username, role, agency, name in DEMO_USERS:
         password = f"{username}-112"
         try:
-            auth.add_user(session, username, role, password, agency, name)
+            accounts.add_user(session, username, role, password, agency, name, demo=True)
             state = "created"
         except Conflict:
             state = "exists"
-        click.echo(f"  {username:<11} {password:<16} {role}{f' ({agency})' if agency else ''} [{state}]")
+        click.echo(f"  DEMO {username:<11} {password:<16} {role}{f' ({agency})' if agency else ''} [{state}]")
 
 
 @click.group("privacy")

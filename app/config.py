@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Absolute links when PETA112_BASE_URL is unset (`peta112 serve` derives one from --host/--port).
 DEV_BASE_URL = "http://127.0.0.1:5000"
+TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 def _default_var_dir() -> Path:
@@ -32,19 +33,29 @@ class Settings:
     var_dir: Path = field(default_factory=_default_var_dir)
     db_name: str = "peta112"
     utm_epsg: int = 32749
-    secret_key: str = "dev-only-change-me"
+    # None: generated on first start and kept in var_dir/secret_key (app/secret_key.py).
+    secret_key: str | None = None
     pg_bin: str | None = None
     testing: bool = False
     open311_keys: tuple[str, ...] = ()
     # Requests per minute per client address and worker; 0 switches a limit off.
     rate_limit_intake: int = 600
-    rate_limit_login: int = 10
+    # Failed sign-ins per minute per client address and worker (successful ones are not counted,
+    # so a call centre behind one NAT is not locked out by one person's typos).
+    rate_limit_login: int = 30
     personal_data_days: int = 365
     # The public root every absolute link and feed is built from (never the Host header); None: DEV_BASE_URL.
     base_url: str | None = None
     # Analytics: PostgreSQL cancels a query after this long; at most this many at once per user and process.
     analytics_timeout_s: float = 10.0
     analytics_concurrency: int = 4  # the dashboard sends 2 at once; a filter change may overlap a round
+    # Sessions: an open console polls every 15 s, so the idle limit only ends sessions of closed or
+    # sleeping browsers (30 min: OWASP ASVS 4 level 2, 3.3.2); the absolute limit is one shift.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    # Mark the session cookie Secure (HTTPS only): on when PETA112_BASE_URL is https:// or
+    # PETA112_SECURE_COOKIES is set.
+    secure_cookies: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -100,6 +111,10 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
                       ("personal_data_days", "PETA112_PERSONAL_DATA_DAYS")):
         if env.get(name):
             kw[key] = int(env[name])
+    for key, name in (("session_idle_minutes", "PETA112_SESSION_IDLE_MINUTES"),
+                      ("session_max_hours", "PETA112_SESSION_MAX_HOURS")):
+        if env.get(name):
+            kw[key] = _positive(name, env[name], int)
     if env.get("PETA112_BASE_URL"):
         kw["base_url"] = check_base_url(env["PETA112_BASE_URL"])
     if env.get("PETA112_ANALYTICS_TIMEOUT_S"):
@@ -109,4 +124,6 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
                                                 int)
     if env.get("PETA112_OPEN311_KEYS"):
         kw["open311_keys"] = tuple(k.strip() for k in env["PETA112_OPEN311_KEYS"].split(",") if k.strip())
+    secure = env.get("PETA112_SECURE_COOKIES", "").strip().lower()
+    kw["secure_cookies"] = secure in TRUE or (kw.get("base_url") or "").lower().startswith("https://")
     return Settings(**kw)

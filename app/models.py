@@ -231,6 +231,10 @@ users = Table(
     Column("active", Boolean, nullable=False),
     _ts("created_at", nullable=False),
     _ts("last_login_at"),
+    Column("is_demo", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    _ts("locked_until"),
+    _ts("password_changed_at"),
 )
 
 api_tokens = Table(
@@ -244,6 +248,30 @@ api_tokens = Table(
     _ts("expires_at"),
     _ts("last_used_at"),
     _ts("revoked_at"),
+    Column("parent_id", Integer, ForeignKey("api_tokens.id")),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("id_hmac", Text, nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("last_seen_at", nullable=False),
+    Column("ip", Text),
+    Column("user_agent", Text),
+)
+
+account_events = Table(
+    "account_events", metadata,
+    Column("id", BigInteger, primary_key=True),
+    _ts("at", nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("user_id", Integer),
+    Column("username", Text),
+    Column("actor", Text, nullable=False),
+    Column("ip", Text),
+    Column("data", JSONB, nullable=False),
 )
 
 read_audit = Table(

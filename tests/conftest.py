@@ -6,6 +6,7 @@ The test database lives in the same embedded cluster that ``make run`` uses
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -83,10 +84,16 @@ def session(db_conn: Connection) -> Iterator[Session]:
 
 
 @pytest.fixture()
-def app(settings: Settings, db_conn: Connection):
+def make_app(settings: Settings, db_conn: Connection):
+    """Build apps with other settings whose every request session joins the test's rolled-back transaction."""
+    with contextlib.ExitStack() as apps:
+        yield lambda **overrides: apps.enter_context(joined_app(settings, db_conn, **overrides))
+
+
+@pytest.fixture()
+def app(make_app):
     """An app whose every request session joins the test's rolled-back transaction."""
-    with joined_app(settings, db_conn) as application:
-        yield application
+    return make_app()
 
 
 @pytest.fixture()

@@ -1,6 +1,6 @@
 """Test accounts: one user per role, each with a fixed API token and password.
 
-Hashing a password costs ~50 ms, so the hashes are computed once per process.
+Hashing a password costs ~20 ms (argon2id), so the hashes are computed once per process.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import functools
 import hashlib
 
 from sqlalchemy import Connection, text
-from werkzeug.security import generate_password_hash
+
+from app.services.passwords import hash_password
 
 # username: (role, agency)
 USERS = {
@@ -41,18 +42,21 @@ def auth(role_or_user: str) -> dict[str, str]:
 
 @functools.cache
 def _hash(username: str) -> str:
-    return generate_password_hash(password(username))
+    return hash_password(password(username))
 
 
 def seed(conn: Connection) -> None:
+    """Create the test users and tokens, or restore them (active, unlocked, unrevoked) after a test changed them."""
     for username, (role, agency) in USERS.items():
         uid = conn.execute(text(
             "INSERT INTO users (username, role, agency_code, password_hash) VALUES (:u, :r, :a, :h) "
-            "ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role RETURNING id"),
+            "ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role, agency_code = EXCLUDED.agency_code, "
+            "password_hash = EXCLUDED.password_hash, active = true, failed_logins = 0, locked_until = NULL "
+            "RETURNING id"),
             {"u": username, "r": role, "a": agency, "h": _hash(username)}).scalar_one()
         conn.execute(text(
             "INSERT INTO api_tokens (user_id, name, token_sha256, prefix) VALUES (:u, 'test', :h, :p) "
-            "ON CONFLICT (token_sha256) DO NOTHING"),
+            "ON CONFLICT (token_sha256) DO UPDATE SET revoked_at = NULL, expires_at = NULL"),
             {"u": uid, "h": hashlib.sha256(token(username).encode()).hexdigest(), "p": token(username)[:12]})
 
 

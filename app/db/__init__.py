@@ -29,6 +29,8 @@ __all__ = [
     "get_session",
     "init_app",
     "migrate",
+    "request_viewer",
+    "use_viewer",
 ]
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
@@ -110,6 +112,17 @@ def request_viewer() -> Viewer:
         return SYSTEM_VIEWER
     override = g.get("viewer")
     return override if override is not None else for_user(g.get("user"))
+
+
+def use_viewer(who: Viewer) -> None:
+    """From here on in this request, read and write as ``who`` (e.g. a keyed integration).
+
+    The current transaction ends, so the next one tells the database the new viewer.
+    """
+    g.viewer = who
+    session = g.get("db_session")
+    if session is not None:
+        session.commit()
 
 
 def get_engine() -> Engine:

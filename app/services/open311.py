@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.incidents.lifecycle import INCIDENT_OPEN, INCIDENT_STATUSES
+from app.incidents.viewer import INTEGRATION, Viewer
 from app.services import dispatch
 from app.services.errors import InvalidInput, NotFound, ServiceError
 
@@ -280,6 +281,14 @@ def get_request(session: Session, request_id: str) -> dict[str, Any]:
 # Our intake's field names, as a GeoReport client knows them (for error messages).
 FIELD_NAMES = {"category": "service_code", "lon": "long", "location": "lat", "caller_phone": "phone",
                "caller_name": "first_name", "address": "address_string", "idempotency_key": "Idempotency-Key"}
+
+
+def integration_viewer(keys: tuple[str, ...], params: dict[str, Any]) -> Viewer:
+    """Who files a request: the keyed integration (not the anonymous visitor carrying it).
+
+    Only such a viewer may create incidents under row-level security (app/incidents/viewer.py).
+    """
+    return Viewer(INTEGRATION, username=f"open311:key{check_api_key(keys, _param(params, 'api_key')) + 1}")
 
 
 def check_api_key(keys: tuple[str, ...], given: str | None) -> int:

@@ -1,7 +1,9 @@
-"""Login, API tokens, and the checks every request passes: role, CSRF, rate limit, privacy.
+"""Sign-in, sign-out, and the checks every request passes: role, CSRF, rate limit, privacy.
 
-Browsers sign in with a password and carry a signed session cookie; unsafe
-requests from a session must echo its CSRF token in ``X-CSRF-Token``.
+Browsers sign in with a password and carry a cookie holding a random session
+id; the session itself lives in the database (app/services/sessions.py), so
+signing out, disabling the user or changing the password ends it at once.
+Unsafe requests from a session must echo its CSRF token in ``X-CSRF-Token``.
 Machine clients (AVL boxes, other city systems) send ``Authorization: Bearer``
 tokens and need no CSRF token.  The role table is app/web/policy.py.
 """
@@ -16,11 +18,14 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import urlparse
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, render_template, request, session
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, render_template, request
+from flask.sessions import SessionInterface
 
 from app.db import get_session
 from app.domain.roles import mask_caller, sees_personal_data
-from app.services import auth as auth_service
+from app.services import sessions, tokens, users
+from app.services.auth import AccountLocked, authenticate
+from app.services.users import User
 from app.web.policy import allowed
 from app.web.problems import Problem
 
@@ -45,22 +50,42 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._hits: dict[tuple[str, str, int], int] = defaultdict(int)
 
-    def hit(self, endpoint: str, client: str, per_minute: int) -> int | None:
-        """Count a request; return seconds to wait when over the limit, else None."""
+    def hit(self, endpoint: str, client: str, per_minute: int, count: bool = True) -> int | None:
+        """Count a request (unless ``count`` is false); return seconds to wait when over the limit, else None."""
         window = int(time.time() // 60)
         with self._lock:
             if len(self._hits) > 50_000:
                 self._hits = defaultdict(int, {k: v for k, v in self._hits.items() if k[2] == window})
             key = (endpoint, client, window)
-            self._hits[key] += 1
-            if self._hits[key] > per_minute:
+            if count:
+                self._hits[key] += 1
+            if self._hits[key] > per_minute or (not count and self._hits[key] >= per_minute):
                 return 60 - int(time.time() % 60)
         return None
 
 
+class NoClientSessions(SessionInterface):
+    """``flask.session`` stays empty and is never written: sessions are server-side (see the module doc)."""
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        return None
+
+
 # -- the user of this request ----------------------------------------------------------------
-def current_user() -> auth_service.User | None:
+def current_user() -> User | None:
     return g.get("user")
+
+
+def current_session() -> sessions.Current | None:
+    """The browser session of this request (None for token and anonymous requests)."""
+    return g.get("browser_session")
+
+
+def current_token() -> tokens.TokenUse | None:
+    return g.get("token")
 
 
 def actor() -> str:
@@ -68,15 +93,28 @@ def actor() -> str:
     return user.username if user else (request.headers.get("X-Actor") or "anonymous")[:100]
 
 
-def _resolve_user() -> auth_service.User | None:
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def _timeouts() -> sessions.Timeouts:
+    return current_app.extensions["peta112.session_timeouts"]
+
+
+def _resolve_user() -> User | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         g.auth_method = "token"
-        return auth_service.user_for_token(get_session(), header[7:].strip())
-    user_id = session.get("user_id")
-    if user_id is not None:
+        g.token = tokens.lookup(get_session(), header[7:].strip())
+        return g.token.user if g.token else None
+    sid = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
+    if sid:
         g.auth_method = "session"
-        return auth_service.get_user(get_session(), int(user_id))
+        g.browser_session = sessions.lookup(get_session(), _secret(), sid, _timeouts())
+        if g.browser_session is None:
+            g.cookie_action = "clear"  # ended or expired: tell the browser to forget it
+            return None
+        return g.browser_session.user
     return None
 
 
@@ -88,7 +126,7 @@ def _check_request() -> Response | None:
         if wait is not None:
             raise Problem(429, "Too Many Requests", f"limit of {limits[endpoint]} per minute reached; "
                           f"retry in {wait} s", retry_after=wait)
-    if endpoint is None:  # 404 / 405: let Flask answer
+    if endpoint is None or endpoint == "static":  # 404 / 405: let Flask answer; static files need no user
         return None
     user = _resolve_user()
     g.user = user
@@ -108,14 +146,15 @@ def _check_request() -> Response | None:
     # Signing in again (another user at the same desk) replaces the session; no CSRF token needed.
     if user and g.get("auth_method") == "session" and request.method in UNSAFE and endpoint != "auth.login":
         sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
-        if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a header may carry any Latin-1).
+        if not sent or not secrets.compare_digest(sent.encode("utf-8", "replace"), g.browser_session.csrf.encode()):
             raise Problem(403, "Forbidden", "missing or wrong X-CSRF-Token header", field="X-CSRF-Token")
     if endpoint == "tiles.tile":
         _check_layer(user)
     return None
 
 
-def _check_layer(user: auth_service.User | None) -> None:
+def _check_layer(user: User | None) -> None:
     from app.layers import registry
 
     layer = registry().get((request.view_args or {}).get("layer_id", ""))
@@ -145,6 +184,7 @@ def _after(resp: Response) -> Response:
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "DENY")
     resp.headers.setdefault("Referrer-Policy", "same-origin")
+    _set_cookie(resp)
     if resp.status_code == 429:
         body = resp.get_json(silent=True) or {}
         if "retry_after" in body:
@@ -152,14 +192,38 @@ def _after(resp: Response) -> Response:
     return resp
 
 
-def init_app(app: Flask, rate_limits: dict[str, int]) -> None:
+def _set_cookie(resp: Response) -> None:
+    """Send a new session id after sign-in, or make the browser forget an ended one."""
+    action = g.get("cookie_action")
+    if action is None:
+        return
+    cfg = current_app.config
+    attrs = {"path": "/", "httponly": True, "secure": cfg["SESSION_COOKIE_SECURE"],
+             "samesite": cfg["SESSION_COOKIE_SAMESITE"]}
+    if action == "clear":
+        resp.delete_cookie(cfg["SESSION_COOKIE_NAME"], **attrs)
+    else:
+        resp.set_cookie(cfg["SESSION_COOKIE_NAME"], action, max_age=_timeouts().max_hours * 3600, **attrs)
+    resp.headers["Cache-Control"] = "no-store"
+
+
+def init_app(app: Flask, rate_limits: dict[str, int], settings: Any) -> None:
     app.config["PETA112_RATE_LIMITS"] = rate_limits
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Set, not setdefault: Flask has already filled these keys, so setdefault never changed them.
+    # Lax, not Strict: writes need the CSRF token anyway, and Strict would sign officials out when they
+    # follow a link into /map from a chat message or the weekly report.
+    app.config.update(SESSION_COOKIE_NAME="__Host-peta112" if settings.secure_cookies else "peta112_session",
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.secure_cookies)
+    app.session_interface = NoClientSessions()
+    app.extensions["peta112.session_timeouts"] = sessions.Timeouts(settings.session_idle_minutes,
+                                                                   settings.session_max_hours)
+    app.extensions["peta112.login_failures_per_minute"] = settings.rate_limit_login
     app.extensions["peta112.ratelimit"] = RateLimiter()
     app.before_request(_check_request)
     app.after_request(_after)
-    app.context_processor(lambda: {"csrf_token": session.get("csrf", ""), "user": current_user()})
+    app.context_processor(lambda: {"csrf_token": g.browser_session.csrf if g.get("browser_session") else "",
+                                   "user": current_user()})
 
 
 # -- views -------------------------------------------------------------------------------------
@@ -181,24 +245,53 @@ def login_page():
 
 @bp.post("/login")
 def login():
-    form = request.form if request.form else (request.get_json(silent=True) or {})
-    user = auth_service.authenticate(get_session(), str(form.get("username", "")), str(form.get("password", "")))
+    # Login CSRF: a form on another site must not sign this browser into the attacker's account.
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        raise Problem(403, "Forbidden", "signing in from another site is refused", field="Sec-Fetch-Site")
+    form = request.form if request.form else request.get_json(silent=True)
+    if not isinstance(form, dict):
+        form = {}  # a JSON array or number: no username, no password
     wants_json = request.is_json or request.accept_mimetypes.best == "application/json"
+    db, ip = get_session(), request.remote_addr or "-"
+    limiter: RateLimiter = current_app.extensions["peta112.ratelimit"]
+    per_minute = current_app.extensions["peta112.login_failures_per_minute"]
+    if per_minute and (wait := limiter.hit("login-failures", ip, per_minute, count=False)) is not None:
+        raise Problem(429, "Too Many Requests", f"too many failed sign-ins from this address; retry in {wait} s",
+                      retry_after=wait)
+    try:
+        user = authenticate(db, str(form.get("username", "")), str(form.get("password", "")), ip=ip)
+    except AccountLocked as exc:
+        if wants_json:
+            raise Problem(429, "Too Many Requests", exc.detail, field="username", retry_after=exc.retry_after) from None
+        return render_template("login.html", next=_safe_next(form.get("next")), error="locked",
+                               wait_minutes=-(-exc.retry_after // 60)), 429
     if user is None:
+        if per_minute:
+            limiter.hit("login-failures", ip, per_minute)
         if wants_json:
             raise Problem(401, "Unauthorized", "wrong username or password", field="password")
-        return render_template("login.html", next=_safe_next(form.get("next")), error=True), 401
-    session.clear()
-    session["user_id"] = user.id
-    session["csrf"] = secrets.token_urlsafe(24)
+        return render_template("login.html", next=_safe_next(form.get("next")), error="wrong"), 401
+    # A fresh id at every sign-in; the id this browser had before (if any) is deleted, never adopted.
+    sid = sessions.start(db, _secret(), user.id, _timeouts(), ip=ip, user_agent=request.user_agent.string,
+                         replaces=request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]))
+    db.commit()
+    g.cookie_action = sid
     if wants_json:
-        return jsonify({"user": user.to_dict(), "csrf_token": session["csrf"]})
+        return jsonify({"user": user.to_dict(), "csrf_token": sessions.csrf_token(_secret(), sid)})
     return redirect(_safe_next(form.get("next")))
 
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    """End this browser's session on the server: the cookie is worthless from now on, wherever it was copied."""
+    current = current_session()
+    if current is not None:
+        db = get_session()
+        sessions.end(db, current.session_id)
+        users.record_event(db, "logout", actor=current.user.username, user_id=current.user.id,
+                           username=current.user.username, ip=request.remote_addr)
+        db.commit()
+        g.cookie_action = "clear"
     if request.is_json or request.accept_mimetypes.best == "application/json":
         return jsonify({"signed_out": True})
     return redirect("/login")
@@ -208,20 +301,6 @@ def logout():
 def me():
     user = current_user()
     assert user is not None
+    current = current_session()
     return jsonify({"user": user.to_dict(), "personal_data": sees_personal_data(user.role),
-                    "csrf_token": session.get("csrf")})
-
-
-@bp.post("/api/v1/tokens")
-def create_token():
-    """A signed-in user makes an API token for a device or integration acting as them."""
-    user = current_user()
-    assert user is not None
-    body = request.get_json(silent=True) or {}
-    name = str(body.get("name") or "api")[:100]
-    days = body.get("days", 365)
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
-        raise Problem(422, "Unprocessable Content", "days must be an integer from 1 to 3650", field="days")
-    token, info = auth_service.create_token(get_session(), user.username, name, days)
-    return jsonify({"token": token, **{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                       for k, v in info.items()}}), 201
+                    "csrf_token": current.csrf if current else None, "auth": g.get("auth_method")})

@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException
 
-from app.db import get_session
+from app.db import get_session, use_viewer
 from app.services import open311
 from app.services.errors import InvalidInput, NotFound, ServiceError
 from app.services.xmltext import xml_text
@@ -133,6 +133,7 @@ def create_request(fmt: str) -> Response:
     else:
         params = {**request.args.to_dict(), **request.form.to_dict()}
     keys = current_app.extensions["peta112.settings"].open311_keys
+    use_viewer(open311.integration_viewer(keys, params))
     item, created = open311.create_request(get_session(), params, keys,
                                            idempotency_key=request.headers.get("Idempotency-Key"))
     resp = render([item], fmt, "service_requests", 201 if created else 200)

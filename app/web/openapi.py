@@ -103,7 +103,7 @@ def register(endpoint: str, op: Op) -> None:
 
 # -- the registry ------------------------------------------------------------------------------
 T_INC, T_CAT, T_GEO, T_ROUTE, T_SYS, T_MAP = "incidents", "catalog", "geocoding", "routing", "system", "map"
-T_311, T_FEAT, T_ANA = "open311", "features", "analytics"
+T_311, T_FEAT, T_ANA, T_ACC = "open311", "features", "analytics", "accounts"
 GEOREPORT = ("application/json", "text/xml")
 LIMIT = q("limit", int_range(1, 1000), "page size")
 OFFSET = q("offset", int_range(0, 10_000_000))
@@ -197,6 +197,31 @@ _DEFAULTS: dict[str, Op] = {
         params=(q("bbox", STR, "minlon,minlat,maxlon,maxlat (CRS84)"),
                 q("datetime", STR, "RFC 3339 instant or interval a/b, ../b, a/.. (collections with a time)"),
                 q("limit", int_range(1, 1000), "default 100; above 1000 the maximum is used"), OFFSET)),
+    # sign-in and accounts
+    "auth.login_page": Op("Sign-in page (HTML)", (T_ACC,), {"type": "string"}, media=("text/html",)),
+    "auth.login": Op(
+        "Sign in", (T_ACC,), s.LoginOut, body=s.LoginIn,
+        body_media=("application/json", "application/x-www-form-urlencoded"),
+        description="JSON: answers the user and the session's CSRF token; a form post redirects to `next`. "
+                    "Sets a new session cookie (HttpOnly, SameSite=Lax). 401 wrong username or password; "
+                    "429 when the account is locked after failures or the address made too many failed "
+                    "attempts (Retry-After); 403 when posted from another site.",
+        extra={"302": {"description": "form sign-in: redirect to next"}}),
+    "auth.logout": Op("Sign out: the session ends on the server", (T_ACC,), s.SignedOut,
+                      extra={"302": {"description": "form sign-out: redirect to /login"}}),
+    "auth.me": Op("Who am I, and this session's CSRF token", (T_ACC,), s.Me),
+    "accounts.create_token": Op(
+        "Make an API token acting as you", (T_ACC,), s.TokenCreated, status=201, body=s.TokenIn,
+        description="Made with a token, the new token expires no later than that token and is revoked with it."),
+    "accounts.list_tokens": Op("Your API tokens (admins: everyone's)", (T_ACC,), s.Tokens,
+                               params=(q("user", {"type": "string", "maxLength": 64}, "admins: one user's"),)),
+    "accounts.revoke_token": Op("Revoke a token and every token made with it", (T_ACC,), s.Revoked),
+    "accounts.change_password": Op("Change your own password; ends all your sessions and tokens", (T_ACC,),
+                                   s.PasswordChanged, body=s.PasswordChange),
+    "accounts.list_users": Op("Accounts and their state", (T_ACC,), s.Accounts),
+    "accounts.patch_user": Op(
+        "Disable or enable an account, set its password or role", (T_ACC,), s.AccountChanged, body=s.AccountPatch,
+        description="Disabling or a new password ends every session and revokes every token of the user at once."),
     "openapi.spec": Op("This document (OpenAPI 3.1)", (T_SYS,), {"type": "object"}),
     "openapi.docs": Op("Human-readable API reference (HTML)", (T_SYS,), {"type": "string"}, media=("text/html",)),
 }
@@ -369,13 +394,14 @@ def build_spec(app: Flask) -> dict[str, Any]:
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "servers": [{"url": app.extensions["peta112.settings"].public_url}],
-        "tags": [{"name": t} for t in (T_INC, T_ROUTE, T_CAT, T_GEO, T_FEAT, T_311, T_ANA, T_MAP, T_SYS)],
+        "tags": [{"name": t} for t in (T_INC, T_ROUTE, T_CAT, T_GEO, T_FEAT, T_311, T_ANA, T_MAP, T_ACC, T_SYS)],
         "paths": paths,
         "components": {"schemas": reg.components, "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer",
                            "description": "API token from `peta112 token create` or POST /api/v1/tokens"},
-            "session": {"type": "apiKey", "in": "cookie", "name": "session",
-                        "description": "browser session from POST /login; unsafe methods also need X-CSRF-Token"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "peta112_session",
+                        "description": "browser session from POST /login (named __Host-peta112 when served over "
+                                       "HTTPS); unsafe methods also need X-CSRF-Token"},
         }},
         "security": [{"bearerAuth": []}, {"session": []}],
     }

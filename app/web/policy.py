@@ -38,7 +38,10 @@ POLICY: dict[str, frozenset[str] | str] = {
     # every signed-in user
     "auth.logout": ALL,
     "auth.me": ALL,
-    "auth.create_token": ALL,
+    "accounts.create_token": ALL,
+    "accounts.list_tokens": ALL,  # their own; an admin everyone's
+    "accounts.revoke_token": ALL,  # their own; an admin anyone's
+    "accounts.change_password": ALL,
     "map.page": ALL,
     "map.layers": ALL,
     "dashboard.page": ALL,
@@ -76,6 +79,9 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.analytics_density": ANALYSTS,
     "api.analytics_hotspots": ANALYSTS,
     "api.analytics_trends": ANALYSTS,
+    # accounts
+    "accounts.list_users": frozenset({"admin"}),
+    "accounts.patch_user": frozenset({"admin"}),
     # BPBD's flood states
     "api.flood_state_set": frozenset({"bpbd", "admin"}),
     "api.flood_state_clear": frozenset({"bpbd", "admin"}),

@@ -337,6 +337,126 @@ class Layers(Model):
     bounds: list[float] | None
 
 
+# -- accounts ---------------------------------------------------------------------------------
+Role = Literal["call_taker", "dispatcher", "agency", "bpbd", "official", "admin"]
+
+
+class Input(BaseModel):
+    """A request body whose unknown fields are refused (422 naming the field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserOut(Model):
+    id: int
+    username: str
+    role: Role
+    agency: str | None
+    display_name: str | None
+    demo: bool = Field(description="a demo login with a published password (shown as AKUN DEMO)")
+
+
+class Me(Model):
+    user: UserOut
+    personal_data: bool = Field(description="whether callers' names and phones are shown to this role")
+    csrf_token: str | None = Field(description="send as X-CSRF-Token with unsafe requests of this session")
+    auth: Literal["session", "token"] | None
+
+
+class LoginIn(Model):
+    username: str = Field(max_length=100)
+    password: str = Field(max_length=1024)
+    next: str | None = Field(None, max_length=2000, description="form sign-in: where to go afterwards")
+
+
+class LoginOut(Model):
+    user: UserOut
+    csrf_token: str
+
+
+class SignedOut(Model):
+    signed_out: bool
+
+
+class Account(Model):
+    id: int
+    username: str
+    role: Role
+    agency: str | None
+    display_name: str | None
+    active: bool
+    demo: bool
+    created_at: datetime
+    last_login_at: datetime | None
+    password_changed_at: datetime | None
+    failed_logins: int
+    locked_until: datetime | None = Field(description="set while sign-in is locked after failures")
+
+
+class Accounts(Model):
+    users: list[Account]
+
+
+class AccountPatch(Input):
+    active: bool | None = Field(None, description="false ends every session and token of the user")
+    password: str | None = Field(None, min_length=12, max_length=256,
+                                 description="a new password; ends every session and token of the user")
+    role: Role | None = None
+    agency: str | None = Field(None, max_length=20, description="agency code, for role agency (and bpbd)")
+
+
+class AccountChanged(Model):
+    user: Account
+    sessions_ended: int | None = None
+    tokens_revoked: int | None = None
+
+
+class PasswordChange(Input):
+    old_password: str = Field(max_length=1024)
+    new_password: str = Field(min_length=12, max_length=256)
+
+
+class PasswordChanged(Model):
+    changed: bool
+    sessions_ended: int
+    tokens_revoked: int
+
+
+class TokenIn(Model):
+    name: str | None = Field(None, max_length=100, description="what the token is for")
+    days: int = Field(365, ge=1, le=3650, description="capped at the expiry of the token making the request")
+
+
+class TokenCreated(Model):
+    token: str = Field(description="shown once; only its SHA-256 is stored")
+    id: int
+    name: str
+    prefix: str
+    expires_at: datetime | None
+    parent_id: int | None = Field(description="the token that made this one; revoking it revokes this one")
+
+
+class TokenInfo(Model):
+    id: int
+    name: str
+    prefix: str
+    username: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    parent_id: int | None
+    active: bool
+
+
+class Tokens(Model):
+    tokens: list[TokenInfo]
+
+
+class Revoked(Model):
+    revoked: int = Field(description="tokens revoked: the one named and every token made with it")
+
+
 # -- Open311 GeoReport v2 ------------------------------------------------------------------
 class Open311Error(Model):
     code: int

@@ -9,11 +9,11 @@ import threading
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from app import create_app
 from app.web.analytics_limits import Slots
 from tests import tinycity, users
+from tests.apps import request_session_factory
 
 CLUSTERS = "/api/v1/analytics/clusters?category=kebakaran&min_points=3&eps_m=300"
 
@@ -32,8 +32,7 @@ def city(db_conn):
 
 def _app(settings, db_conn, **overrides):
     application = create_app(settings.with_overrides(**overrides))
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    application.extensions["peta112.session_factory"] = request_session_factory(db_conn)
     return application
 
 

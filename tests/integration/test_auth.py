@@ -10,7 +10,6 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from app import create_app
 from app.domain.roles import ROLES
 from app.web.policy import POLICY, PUBLIC
 from tests import tinycity, users
@@ -169,14 +168,12 @@ def test_login_form_redirects_only_within_the_site(anon, city):
     assert anon.get("/login?next=//evil.example").status_code == 200
 
 
-def test_login_is_rate_limited(settings, db_conn):
-    app = create_app(settings.with_overrides(rate_limit_login=3))
-    c = app.test_client()
+def test_login_is_rate_limited(make_app):
+    c = make_app(rate_limit_login=3).test_client()
     codes = [c.post("/login", json={"username": "t_admin", "password": "wrong"}).status_code for _ in range(5)]
     assert codes[:3] == [401, 401, 401] and codes[3:] == [429, 429]
     res = c.post("/login", json={"username": "t_admin", "password": "wrong"})
     assert res.mimetype == "application/problem+json" and int(res.headers["Retry-After"]) > 0
-    app.extensions["peta112.engine"].dispose()
 
 
 def test_api_tokens(client, anon, city):
@@ -230,12 +227,12 @@ def test_user_and_token_commands(cluster):
             return subprocess.run([sys.executable, "-m", "app.cli_main", *args], capture_output=True, text=True,
                                   env=env, timeout=120)
 
-        made = run("user", "add", "siti", "--role", "agency", "--agency", "damkar", "--password", "rahasia-112")
+        made = run("user", "add", "siti", "--role", "agency", "--agency", "damkar", "--password", "Rahasia-Damkar-7")
         assert made.returncode == 0 and "role agency (DAMKAR)" in made.stdout
-        dup = run("user", "add", "siti", "--role", "official", "--password", "rahasia-112")
+        dup = run("user", "add", "siti", "--role", "official", "--password", "Rahasia-Damkar-7")
         assert dup.returncode == 1
         assert dup.stderr.strip().splitlines() == ["error: username: user 'siti' already exists"]
-        bad = run("user", "add", "budi", "--role", "agency", "--password", "rahasia-112")
+        bad = run("user", "add", "budi", "--role", "agency", "--password", "Rahasia-Damkar-7")
         assert bad.returncode == 1 and "agency" in bad.stderr and "Traceback" not in bad.stderr
         tok = run("token", "create", "--user", "siti", "--name", "avl")
         assert tok.returncode == 0 and tok.stdout.startswith("p112_")

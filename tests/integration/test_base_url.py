@@ -11,10 +11,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from app import create_app
 from tests import tinycity, users
+from tests.apps import joined_app
 
 BASE = "https://112.kotacontoh.go.id/peta"
 EVIL = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
@@ -29,11 +28,8 @@ def city(settings, db_conn):
             "VALUES ('kebakaran', 1, 'phone', 9003, ST_SetSRID(ST_MakePoint(110.43, -6.97 - :d), 4326))"),
             {"d": i * 0.001})
     db_conn.execute(text("INSERT INTO flood_states (kelurahan_id, level, set_by) VALUES (9002, 2, 'test')"))
-    application = create_app(settings.with_overrides(base_url=BASE))
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield users.signed_in(application.test_client())
-    application.extensions["peta112.engine"].dispose()
+    with joined_app(settings, db_conn, base_url=BASE) as application:
+        yield users.signed_in(application.test_client())
 
 
 def test_cap_feed_links_use_the_base_url(city):

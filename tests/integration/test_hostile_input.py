@@ -12,10 +12,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from app import create_app
 from tests import tinycity, users
+from tests.apps import joined_app
 
 DEEP = "[" * 5000 + "]" * 5000  # 10 KB; Python's json recursion limit is about 1000 levels
 FIRE = {"category": "kebakaran", "lat": -6.978, "lon": 110.431, "description": "Asap dari gudang"}
@@ -24,11 +23,8 @@ FIRE = {"category": "kebakaran", "lat": -6.978, "lon": 110.431, "description": "
 @pytest.fixture()
 def city_app(settings, db_conn):
     tinycity.seed(db_conn)
-    application = create_app(settings.with_overrides(open311_keys=("k1",)))
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield application
-    application.extensions["peta112.engine"].dispose()
+    with joined_app(settings, db_conn, open311_keys=("k1",)) as application:
+        yield application
 
 
 @pytest.fixture()

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from app import create_app
 from app.services import dispatch
-from tests import tinycity, users
+from tests import tinycity
+from tests.apps import joined_app
 
 LIGHT = {"category": "pju_mati", "lat": -6.98, "lon": 110.41, "description": "Lampu jalan mati"}
 FIRE = {"category": "kebakaran", "lat": -6.978, "lon": 110.431, "description": "Rumah terbakar"}
@@ -66,19 +65,17 @@ def test_fingerprint_is_stored_and_rows_without_one_keep_the_old_behaviour(clien
 
 def test_open311_post_with_a_used_key_is_told(settings, db_conn):
     tinycity.seed(db_conn)
-    application = create_app(settings.with_overrides(open311_keys=("k1",)))
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    c = users.signed_in(application.test_client())
-    form = {"api_key": "k1", "service_code": "pju_mati", "lat": "-6.98", "long": "110.41"}
-    first = c.post("/open311/v2/requests.json", data=form, headers={"Idempotency-Key": "O"})
-    replay = c.post("/open311/v2/requests.json", data=form, headers={"Idempotency-Key": "O"})
-    other = c.post("/open311/v2/requests.json", data={**form, "service_code": "kebakaran"},
-                   headers={"Idempotency-Key": "O"})
+    with joined_app(settings, db_conn, open311_keys=("k1",)) as application:
+        c = application.test_client()  # anonymous: the api_key is the credential
+        form = {"api_key": "k1", "service_code": "pju_mati", "lat": "-6.98", "long": "110.41"}
+        first = c.post("/open311/v2/requests.json", data=form, headers={"Idempotency-Key": "O"})
+        replay = c.post("/open311/v2/requests.json", data=form, headers={"Idempotency-Key": "O"})
+        other = c.post("/open311/v2/requests.json", data={**form, "service_code": "kebakaran"},
+                       headers={"Idempotency-Key": "O"})
     assert (first.status_code, replay.status_code, other.status_code) == (201, 200, 400)
     assert other.get_json()[0]["description"].startswith("Idempotency-Key: ")
-    assert db_conn.execute(text("SELECT count(*) FROM incidents WHERE category_code = 'kebakaran'")).scalar_one() == 0
-    application.extensions["peta112.engine"].dispose()
+    n = db_conn.execute(text("SELECT count(*) FROM incidents WHERE category_code = 'kebakaran'")).scalar_one()
+    assert n == 0
 
 
 def test_fingerprint_ignores_geocoded_coordinates_and_whitespace():

@@ -8,8 +8,8 @@
   tasks, assignments and events, and the ``incident_facts`` / ``incident_public``
   views: see app/incidents/sql/facts.sql (installed by app/incidents/facts.py).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-28
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from app.incidents import facts
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
