@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from werkzeug.routing import AnyConverter, IntegerConverter, PathConverter, Rule
 
 from app.web import schemas as s
+from app.web.analytics_limits import ENDPOINT_PREFIX as ANALYTICS_PREFIX
 from app.web.policy import POLICY, PUBLIC
 
 bp = Blueprint("openapi", __name__)
@@ -325,7 +326,8 @@ def _error_responses(kind: str, reg: _Schemas) -> dict[str, Any]:
         return {}
     return {"4XX": {"description": "problem details (RFC 9457): 400/422 bad input naming the field, "
                                    "401 not signed in, 403 role not allowed or CSRF, 404, 405, "
-                                   "409 conflicting state, 413 too large, 429 rate limited",
+                                   "409 conflicting state, 413 too large, 429 rate limited "
+                                   "or too many analytics requests at once",
                     "content": {"application/problem+json": {"schema": reg.ref(s.Problem)}}}}
 
 
@@ -346,6 +348,10 @@ def _operation(app: Flask, rule: Rule, method: str, reg: _Schemas) -> dict[str, 
         responses[status] = {"description": extra["description"],
                              **({"content": _content(reg.ref(model), op.media)} if model is not None else {})}
     responses.update(_error_responses(op.errors, reg))
+    if rule.endpoint.startswith(ANALYTICS_PREFIX):
+        responses["503"] = {"description": "stopped by the analytics statement timeout (PETA112_ANALYTICS_TIMEOUT_S), "
+                                           "or the database is unreachable; see Retry-After",
+                            "content": {"application/problem+json": {"schema": reg.ref(s.Problem)}}}
     params = [_path_param(rule, a, op.path_params.get(a)) for a in _ARG_RE.findall(rule.rule)]
     params += list(op.params)
     out: dict[str, Any] = {"operationId": rule.endpoint.replace(".", "_") + ("" if method == "get" else f"_{method}"),

@@ -1,8 +1,9 @@
-"""Fixtures for modules that analyse a generated demo city.
+"""Fixtures for modules that analyse a generated demo city, and the tiny city for one test.
 
 Such a module defines a module-scoped ``city`` fixture (``geodata.demo.generate(...)``);
 these fixtures load it once into a transaction that is rolled back after the module,
-and give each test a savepoint of its own.
+and give each test a savepoint of its own.  ``tiny_city`` is the hand-made city of
+tests/tinycity.py in the test's own rolled-back transaction.
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ from sqlalchemy.orm import Session
 
 from app.services import routing
 from geodata.demo import DemoCity, load
-from tests import users
+from tests import tinycity, users
 from tests.apps import joined_app
+
+
+@pytest.fixture()
+def tiny_city(db_conn: Connection) -> Connection:
+    tinycity.seed(db_conn)
+    return db_conn
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 from app.services import auth, passwords
-from tests import tinycity, users
+from tests import users
 from tests.scratch import scratch_database
 
 GOOD = "Gedung Sate jam 4 pagi"
@@ -19,9 +19,8 @@ IN_EAST = {"category": "banjir", "lat": -6.978, "lon": 110.431}
 
 
 @pytest.fixture()
-def city(db_conn):
-    tinycity.seed(db_conn)
-    return db_conn
+def city(tiny_city):
+    return tiny_city
 
 
 def login(client, username: str, password: str | None = None):

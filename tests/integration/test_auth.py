@@ -12,16 +12,15 @@ from sqlalchemy import text
 
 from app.domain.roles import ROLES
 from app.web.policy import POLICY, PUBLIC
-from tests import tinycity, users
+from tests import users
 from tests.scratch import scratch_database
 
 IN_EAST = {"lat": -6.978, "lon": 110.431}
 
 
 @pytest.fixture()
-def city(db_conn):
-    tinycity.seed(db_conn)
-    return db_conn
+def city(tiny_city):
+    return tiny_city
 
 
 def as_role(client, role: str | None):

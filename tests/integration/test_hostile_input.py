@@ -11,6 +11,8 @@ import re
 from xml.etree import ElementTree as ET
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from tests import tinycity, users
@@ -63,6 +65,26 @@ def test_deep_json_on_every_route_is_refused_before_authentication(city_app, str
                 assert res.status_code == 400 and "32 levels deep" in res.get_json()[0]["description"]
             else:
                 assert _problem(res, 422, "body")["detail"].endswith("32 levels deep"), (method, url)
+
+
+# JSON-ish text: brackets, quotes, escapes (lone surrogates among them), numbers at the edges, controls.
+JSONISH = st.lists(st.sampled_from(['[', ']', '{', '}', '"', ',', ':', '\\ud800', '\\u0000', '1e400', 'NaN',
+                                    '-0', '99999999999999999999', '"lat"', '"category"', '"kebakaran"', 'null',
+                                    '\x01', '\u2028', ' ']), max_size=60).map("".join)
+UNSAFE = [("POST", "/api/v1/incidents"), ("PATCH", "/api/v1/incidents/1"), ("POST", "/api/v1/units/801/position"),
+          ("PUT", "/api/v1/flood-states/KL-S"), ("POST", "/open311/v2/requests.json"),
+          ("POST", "/api/v1/incidents/1/assignments"), ("POST", "/login"), ("POST", "/api/v1/tokens")]
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(route=st.sampled_from(UNSAFE), body=JSONISH | st.binary(max_size=80).map(lambda b: b.decode("latin-1")),
+       signed_in=st.booleans())
+def test_any_body_on_unsafe_routes_is_never_a_5xx(city, stranger, route, body, signed_in):
+    client = city if signed_in else stranger
+    res = client.open(route[1], method=route[0], data=body.encode("utf-8", "surrogatepass"),
+                      content_type="application/json")
+    assert res.status_code < 500, (route, body, res.get_data(as_text=True)[:300])
 
 
 def test_deep_json_inside_strings_does_not_count(city):

@@ -16,16 +16,15 @@ from sqlalchemy import text
 
 from app import create_app
 from app.secret_key import SecretKeyError
-from tests import tinycity, users
+from tests import users
 
 COOKIE = "peta112_session"
 IN_EAST = {"category": "banjir", "lat": -6.978, "lon": 110.431}
 
 
 @pytest.fixture()
-def city(db_conn):
-    tinycity.seed(db_conn)
-    return db_conn
+def city(tiny_city):
+    return tiny_city
 
 
 def sign_in(client, username: str = "t_dispatcher"):
