@@ -7,6 +7,7 @@ import json
 from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import Engine, text
 
+from app.incidents.viewer import Viewer
 from app.web.stream import libpq_conninfo, relay, sse
 from tests import users
 
@@ -23,7 +24,7 @@ def test_conninfo_drops_the_driver_suffix():
 
 
 def test_committed_unit_change_is_relayed_and_rollback_is_not(engine: Engine, test_db_url: str):
-    gen = relay(libpq_conninfo(test_db_url), max_s=10, heartbeat_s=0.5)
+    gen = relay(libpq_conninfo(test_db_url), Viewer("dispatcher"), max_s=10, heartbeat_s=0.5)
     try:
         assert next(gen).startswith("retry: ")  # LISTEN is active from here on
         with engine.connect() as conn:  # rolled back: nothing may leak to listeners
@@ -48,6 +49,6 @@ def test_stream_endpoint_answers_event_stream(app):
     with users.signed_in(app.test_client()).get("/api/v1/stream") as resp:
         assert resp.status_code == 200
         assert resp.mimetype == "text/event-stream"
-        assert resp.headers["Cache-Control"] == "no-cache"
+        assert {d.strip() for d in resp.headers["Cache-Control"].split(",")} == {"no-cache", "private"}
         first = next(iter(resp.response))
         assert (first if isinstance(first, bytes) else first.encode()).startswith(b"retry: ")
