@@ -124,8 +124,8 @@ class IncidentFilter:
     offset: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        """The filters given, JSON-ready (for the read audit)."""
-        out = {k: iso(v) for k, v in vars(self).items() if v not in (None, False, [])}
+        """The filters given (and the page), JSON-ready, for the read audit."""
+        out = {k: iso(v) for k, v in vars(self).items() if v is not None and v is not False and v != []}
         if self.bbox:
             out["bbox"] = list(self.bbox)
         return out
