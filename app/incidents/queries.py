@@ -160,7 +160,13 @@ def list_incidents(session: Session, viewer: Viewer, f: IncidentFilter) -> dict[
     """One page of the incidents the viewer may see, newest first, with the total that matched."""
     conds, params = f.conditions()
     where = " AND ".join(conds) or "TRUE"
-    total = session.execute(text(_raw("incident_count").format(where=where)), params).scalar_one()
+    counted = where
+    if viewer.scoped_agency:
+        # Not a filter (row-level security already leaves other agencies' incidents out): counting
+        # from the agency's own tasks spares the per-row visibility check on every incident (~2x).
+        counted = " AND ".join([*conds, _raw("count_from_reader_agency")])
+        params["reader_agency"] = viewer.scoped_agency
+    total = session.execute(text(_raw("incident_count").format(where=counted)), params).scalar_one()
     page = _raw("incident_page").format(columns=_raw("incident_columns"), where=where)
     rows = session.execute(text(page), {**params, "limit": f.limit, "offset": f.offset}).mappings().all()
     items = [incident_dict(r, viewer) for r in rows]

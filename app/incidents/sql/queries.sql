@@ -40,6 +40,8 @@ f.is_open
 EXISTS (SELECT 1 FROM incident_tasks t WHERE t.incident_id = f.id AND t.agency_code = :agency)
 -- name: filter_kelurahan
 (f.kelurahan_code = :kelurahan OR lower(f.kelurahan) = lower(:kelurahan) OR CAST(f.kelurahan_id AS text) = :kelurahan)
+-- name: count_from_reader_agency
+EXISTS (SELECT 1 FROM incident_tasks t WHERE t.incident_id = f.id AND t.agency_code = :reader_agency)
 -- name: filter_since
 f.received_at >= :since
 -- name: filter_until
