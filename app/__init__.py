@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         tiles,
     )
     from app.web import map as map_page
+    from app.web.caching import init_app as init_caching
 
     settings = settings or from_env()
     if overrides:
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
               "accounts.create_token": settings.rate_limit_login}
     auth.init_app(app, {k: v for k, v in limits.items() if v > 0}, settings)
     analytics_limits.init_app(app)  # after auth: a slot belongs to the signed-in user
+    init_caching(app)  # answers to signed-in readers are private
     app.register_blueprint(auth.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(health.bp)

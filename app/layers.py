@@ -49,6 +49,9 @@ GROUPS = ("basemap", "operational")
 RENDERS = ("tiles", "live", "geojson", "heatmap")
 URL_RENDERS = ("geojson", "heatmap")  # drawn from an endpoint: ``url`` instead of ``[source]``
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# Incidents are read through incident_facts (its open/overdue rules, its masking); a layer naming
+# their tables would skip both.
+INCIDENT_TABLES = re.compile(r"\b(incidents|incident_tasks|assignments|incident_events)\b", re.I)
 COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*( AS [a-z_][a-z0-9_]*)?$")
 
 
@@ -81,6 +84,15 @@ class Layer:
         """True when the tile server can cut this layer (it has SQL)."""
         return bool(self.sql)
 
+    @property
+    def shared(self) -> bool:
+        """The same for every reader: a basemap layer every role may see.
+
+        Only such tiles may sit in a shared cache (``Cache-Control: public``); anything
+        operational depends on who asks (row-level security, layer roles) and is private.
+        """
+        return self.group == "basemap" and set(ROLES) <= set(self.roles)
+
     def public(self) -> dict[str, Any]:
         """What the browser needs: everything but the SQL."""
         return {
@@ -112,6 +124,9 @@ def _sql_from_source(path: Path, source: Any) -> str:
         raise LayerError(f"{path.name}: [source] needs sql or table")
     if ";" in sql:
         raise LayerError(f"{path.name}: source.sql must be one statement without ';'")
+    if INCIDENT_TABLES.search(sql):
+        raise LayerError(f"{path.name}: read incidents from the read model incident_facts, "
+                         "not from their tables (app/incidents/sql/facts.sql)")
     return sql.strip()
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine
@@ -120,10 +122,33 @@ class LiveServer:
         self.headers = users.auth("dispatcher")
 
 
+class InFlight:
+    """WSGI middleware counting requests inside the app (a streamed body is outside: it holds no pooled session)."""
+
+    def __init__(self, wsgi_app: Any):
+        self.wsgi_app = wsgi_app
+        self.busy = 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        with self.idle:
+            self.busy += 1
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            with self.idle:
+                self.busy -= 1
+                self.idle.notify_all()
+
+    def wait_idle(self) -> None:
+        with self.idle:
+            # Requests end on their own in milliseconds; the bound only keeps a stuck one from hanging the suite.
+            self.idle.wait_for(lambda: self.busy == 0, timeout=120)
+
+
 @pytest.fixture(scope="session")
 def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
     import logging
-    import threading
 
     from werkzeug.serving import make_server
 
@@ -136,6 +161,8 @@ def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
         # (tests/integration/test_auth.py tests the limit itself).
         application = create_app(base_settings.with_overrides(database_url=url, rate_limit_login=0))
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per tile request drowns failures
+        calls = InFlight(application.wsgi_app)
+        application.wsgi_app = calls  # type: ignore[method-assign]
         server = make_server("127.0.0.1", 0, application, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="peta112-live-server", daemon=True)
         thread.start()
@@ -145,5 +172,8 @@ def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
             server.shutdown()
             server.server_close()
             thread.join(10)
+            # A request a closed browser left behind still holds a pooled connection; disposing the pool
+            # under it would orphan that connection (a ResourceWarning at exit), so let such requests end.
+            calls.wait_idle()
             application.extensions["peta112.engine"].dispose()
             eng.dispose()

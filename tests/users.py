@@ -18,6 +18,7 @@ USERS = {
     "t_dispatcher": ("dispatcher", None),
     "t_damkar": ("agency", "DAMKAR"),
     "t_dinkes": ("agency", "DINKES"),
+    "t_polri": ("agency", "POLRI"),
     "t_bpbd": ("bpbd", "BPBD"),
     "t_official": ("official", None),
     "t_admin": ("admin", None),

@@ -73,6 +73,28 @@ def check_incident_transition(current: str, wanted: str) -> None:
         raise IllegalTransition("incident", current, wanted)
 
 
+def next_statuses(current: str) -> list[str]:
+    """The statuses an incident in ``current`` may move to, in lifecycle order."""
+    out = []
+    for wanted in INCIDENT_STATUSES:
+        try:
+            check_incident_transition(current, wanted)
+        except ValueError:  # IllegalTransition is a ValueError too
+            continue
+        out.append(wanted)
+    return out
+
+
+def rules() -> dict[str, object]:
+    """The lifecycle as data, for screens that must not keep their own copy (the map page)."""
+    return {
+        "statuses": list(INCIDENT_STATUSES),
+        "open": [s for s in INCIDENT_STATUSES if s in INCIDENT_OPEN],
+        "awaiting": [s for s in INCIDENT_STATUSES if s in INCIDENT_AWAITING],
+        "transitions": {s: next_statuses(s) for s in INCIDENT_STATUSES},
+    }
+
+
 def check_task_transition(current: str, wanted: str) -> None:
     if wanted not in TASK_STATUSES:
         raise ValueError(f"unknown task status '{wanted}'")

@@ -13,16 +13,15 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.incidents import queries
 from app.incidents.lifecycle import (
     INCIDENT_OPEN,
-    INCIDENT_STATUSES,
     INCIDENT_TERMINAL,
     INCIDENT_TIMESTAMP,
     TASK_STATUSES,
@@ -32,6 +31,8 @@ from app.incidents.lifecycle import (
     check_task_transition,
     related_categories,
 )
+from app.incidents.queries import incident_dict as _incident_dict
+from app.incidents.queries import iso as _iso
 from app.services import geocode, routing
 from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.mapview import city_bounds
@@ -149,56 +150,6 @@ FROM ins LEFT JOIN kel ON true LEFT JOIN kec ON true
 EVENT_SQL = text("""
     INSERT INTO incident_events (incident_id, actor, kind, from_status, to_status, data)
     VALUES (:incident_id, :actor, :kind, :from_status, :to_status, CAST(:data AS jsonb))
-""")
-
-INCIDENT_SELECT = """
-    SELECT i.id, i.category_code AS category, c.name_id AS category_name, c.name_en AS category_name_en,
-           i.status, i.priority, i.source, i.address, i.caller_name, i.caller_phone, i.description,
-           i.is_prank, i.duplicate_of, i.received_at, i.verified_at, i.dispatched_at, i.en_route_at,
-           i.on_scene_at, i.resolved_at, i.closed_at, i.cancelled_at, i.updated_at,
-           c.target_response_s,
-           ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon,
-           kel.id AS kel_id, kel.code AS kel_code, kel.name AS kel_name,
-           kec.id AS kec_id, kec.code AS kec_code, kec.name AS kec_name
-    FROM incidents i
-    JOIN incident_categories c ON c.code = i.category_code
-    LEFT JOIN admin_areas kel ON kel.id = i.kelurahan_id
-    LEFT JOIN admin_areas kec ON kec.id = i.kecamatan_id
-"""
-
-TASKS_SQL = text("""
-    SELECT t.id, t.incident_id, t.agency_code AS agency, a.name AS agency_name, t.status,
-           t.forwarded_at, t.acknowledged_at, t.en_route_at, t.on_scene_at, t.resolved_at,
-           t.rejected_at, t.reject_reason
-    FROM incident_tasks t JOIN agencies a ON a.code = t.agency_code
-    WHERE t.incident_id = ANY(:ids) ORDER BY t.incident_id, t.id
-""")
-
-ASSIGNMENTS_SQL = text("""
-    SELECT s.id, s.incident_id, s.unit_id, u.callsign, u.unit_type, u.agency_code AS agency,
-           u.status AS unit_status, s.eta_s, s.assigned_at, s.released_at, s.actor
-    FROM assignments s JOIN units u ON u.id = s.unit_id
-    WHERE s.incident_id = ANY(:ids) ORDER BY s.incident_id, s.id
-""")
-
-EVENTS_SQL = text("""
-    SELECT id, at, actor, kind, from_status, to_status, data
-    FROM incident_events WHERE incident_id = :id ORDER BY at, id
-""")
-
-QUEUE_SQL = text("""
-    SELECT i.id, i.category_code AS category, c.name_id AS category_name, i.status, i.priority,
-           i.address, i.received_at, c.target_response_s,
-           EXTRACT(EPOCH FROM now() - i.received_at) AS waiting_s,
-           ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon, kel.name AS kelurahan
-    FROM incidents i
-    JOIN incident_categories c ON c.code = i.category_code
-    LEFT JOIN admin_areas kel ON kel.id = i.kelurahan_id
-    WHERE i.status = ANY(:open)
-      AND (CAST(:agency AS text) IS NULL OR EXISTS (
-           SELECT 1 FROM incident_tasks t WHERE t.incident_id = i.id AND t.agency_code = CAST(:agency AS text)))
-    ORDER BY i.priority, i.received_at
-    LIMIT :limit
 """)
 
 UNITS_SQL = """
@@ -403,146 +354,11 @@ def recommend(session: Session, lat: float, lon: float, plan: list[dict[str, Any
     return {"method": method, "plan": lines}
 
 
-def nearest_for_incident(session: Session, incident_id: int, agency: str | None = None, k: Any = 5,
-                         by: str = "time", unit_type: str | None = None) -> dict[str, Any]:
-    row = session.execute(text("SELECT ST_Y(geom) AS lat, ST_X(geom) AS lon FROM incidents WHERE id = :id"),
-                          {"id": incident_id}).one_or_none()
-    if row is None:
-        raise NotFound(f"incident {incident_id} does not exist", "id")
-    res = routing.nearest_for_point(session, row.lat, row.lon, agency=agency, k=k, by=by, unit_type=unit_type)
-    return {"incident_id": incident_id, **res}
-
-
-def eta(session: Session, incident_id: int) -> dict[str, Any]:
-    """What the caller asks: when will help arrive?  One line per unit on its way."""
-    inc = session.execute(text(
-        "SELECT id, status, ST_Y(geom) AS lat, ST_X(geom) AS lon FROM incidents WHERE id = :id"),
-        {"id": incident_id}).one_or_none()
-    if inc is None:
-        raise NotFound(f"incident {incident_id} does not exist", "id")
-    rows = session.execute(text(
-        "SELECT s.id AS assignment_id, u.id AS unit_id, u.callsign, u.unit_type, u.agency_code AS agency, "
-        "u.status, ST_Y(u.geom) AS lat, ST_X(u.geom) AS lon, u.position_at "
-        "FROM assignments s JOIN units u ON u.id = s.unit_id "
-        "WHERE s.incident_id = :id AND s.released_at IS NULL ORDER BY s.id"), {"id": incident_id}).mappings().all()
-    now = session.execute(text("SELECT now()")).scalar_one()
-    units = []
-    for r in rows:
-        item = {k: _iso(v) for k, v in r.items() if k not in ("lat", "lon")}
-        if r["status"] == "on_scene":
-            item.update(eta_s=0.0, method="on_scene", arrives_at=_iso(now))
-        elif r["lat"] is None:
-            item.update(eta_s=None, method="unknown_position", arrives_at=None)
-        else:
-            leg = routing.route(session, (r["lat"], r["lon"]), (inc.lat, inc.lon))
-            item.update(eta_s=leg["eta_s"], method=leg["method"], distance_m=leg["distance_m"],
-                        arrives_at=_iso(now + timedelta(seconds=leg["eta_s"])), route=leg["route"])
-        units.append(item)
-    first = min((u["eta_s"] for u in units if u["eta_s"] is not None), default=None)
-    return {"incident_id": incident_id, "status": inc.status, "first_eta_s": first, "units": units}
-
-
-# -- reading -----------------------------------------------------------------------------
-def _iso(v: Any) -> Any:
-    return v.isoformat() if isinstance(v, datetime) else v
-
-
-def _incident_dict(r: Any) -> dict[str, Any]:
-    d = {k: _iso(r[k]) for k in (
-        "id", "category", "category_name", "category_name_en", "status", "priority", "source", "address",
-        "description", "is_prank", "duplicate_of", "received_at", "verified_at", "dispatched_at",
-        "en_route_at", "on_scene_at", "resolved_at", "closed_at", "cancelled_at", "updated_at",
-        "target_response_s", "lat", "lon")}
-    d["caller"] = {"name": r["caller_name"], "phone": r["caller_phone"]}
-    d["kelurahan"] = {"id": r["kel_id"], "code": r["kel_code"], "name": r["kel_name"]} if r["kel_id"] else None
-    d["kecamatan"] = {"id": r["kec_id"], "code": r["kec_code"], "name": r["kec_name"]} if r["kec_id"] else None
-    return d
-
-
-def _attach(session: Session, incidents: list[dict[str, Any]]) -> None:
-    ids = [i["id"] for i in incidents]
-    by_id = {i["id"]: i for i in incidents}
-    for i in incidents:
-        i["tasks"], i["assignments"] = [], []
-    for t in session.execute(TASKS_SQL, {"ids": ids}).mappings():
-        by_id[t["incident_id"]]["tasks"].append({k: _iso(v) for k, v in t.items() if k != "incident_id"})
-    for a in session.execute(ASSIGNMENTS_SQL, {"ids": ids}).mappings():
-        by_id[a["incident_id"]]["assignments"].append(
-            {k: _iso(v) for k, v in a.items() if k != "incident_id"})
-
-
+# -- reading ---------------------------------------------------------------------------
+# Reads live in app/incidents/queries.py (the read model, with an explicit viewer); commands
+# answer with the incident as the session's own viewer reads it after the change.
 def get_incident(session: Session, incident_id: int, events: bool = True) -> dict[str, Any]:
-    row = session.execute(text(INCIDENT_SELECT + " WHERE i.id = :id"), {"id": incident_id}).mappings().first()
-    if row is None:
-        raise NotFound(f"incident {incident_id} does not exist", "id")
-    inc = _incident_dict(row)
-    _attach(session, [inc])
-    if events:
-        inc["events"] = [{k: _iso(v) for k, v in e.items()}
-                         for e in session.execute(EVENTS_SQL, {"id": incident_id}).mappings()]
-    return inc
-
-
-@dataclass
-class IncidentFilter:
-    bbox: tuple[float, float, float, float] | None = None
-    categories: list[str] | None = None
-    statuses: list[str] | None = None
-    agency: str | None = None
-    kelurahan: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    open_only: bool = False
-    limit: int = 100
-    offset: int = 0
-
-
-def list_incidents(session: Session, f: IncidentFilter) -> dict[str, Any]:
-    where, params = ["TRUE"], {}
-    if f.bbox:
-        where.append("i.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
-        params.update(x0=f.bbox[0], y0=f.bbox[1], x1=f.bbox[2], y1=f.bbox[3])
-    if f.categories:
-        where.append("i.category_code = ANY(:cats)")
-        params["cats"] = f.categories
-    if f.statuses:
-        bad = [s for s in f.statuses if s not in INCIDENT_STATUSES]
-        if bad:
-            raise InvalidInput(f"unknown status '{bad[0][:40]}'", "status")
-        where.append("i.status = ANY(:statuses)")
-        params["statuses"] = f.statuses
-    if f.open_only:
-        where.append("i.status = ANY(:open)")
-        params["open"] = list(INCIDENT_OPEN)
-    if f.agency:
-        where.append("EXISTS (SELECT 1 FROM incident_tasks t WHERE t.incident_id = i.id AND t.agency_code = :ag)")
-        params["ag"] = f.agency
-    if f.kelurahan:
-        # A name, not a pattern: lower() = lower() instead of ILIKE, so a backslash, '%' or '_' is a plain character.
-        where.append("(kel.code = :kel OR lower(kel.name) = lower(:kel) OR CAST(kel.id AS text) = :kel)")
-        params["kel"] = f.kelurahan
-    if f.since:
-        where.append("i.received_at >= :since")
-        params["since"] = f.since
-    if f.until:
-        where.append("i.received_at < :until")
-        params["until"] = f.until
-    cond = " AND ".join(where)
-    total = session.execute(text(
-        "SELECT count(*) FROM incidents i LEFT JOIN admin_areas kel ON kel.id = i.kelurahan_id "
-        f"WHERE {cond}"), params).scalar_one()
-    rows = session.execute(text(
-        INCIDENT_SELECT + f" WHERE {cond} ORDER BY i.received_at DESC, i.id DESC LIMIT :limit OFFSET :offset"),
-        {**params, "limit": f.limit, "offset": f.offset}).mappings().all()
-    items = [_incident_dict(r) for r in rows]
-    if items:
-        _attach(session, items)
-    return {"total": total, "limit": f.limit, "offset": f.offset, "items": items}
-
-
-def has_task(session: Session, incident_id: int, agency: str) -> bool:
-    return session.execute(text("SELECT 1 FROM incident_tasks WHERE incident_id = :i AND agency_code = :a"),
-                           {"i": incident_id, "a": agency}).first() is not None
+    return queries.get_incident(session, queries.session_viewer(session), incident_id, events)
 
 
 def record_view(session: Session, incident_id: int, actor: str) -> None:
@@ -754,19 +570,3 @@ def update_unit_position(session: Session, unit_id: int, lat: Any, lon: Any,
                     {"u": unit_id, "actor": actor, "lat": lat, "lon": lon})
     session.commit()
     return next(u for u in list_units(session) if u["id"] == unit_id)
-
-
-def queue(session: Session, limit: int = 200, agency: str | None = None) -> list[dict[str, Any]]:
-    """Open incidents, most urgent first, with waiting time and whether the target is missed.
-
-    ``agency`` narrows the queue to incidents that agency has a task in (an OPD's own queue).
-    """
-    rows = session.execute(QUEUE_SQL, {"open": list(INCIDENT_OPEN), "limit": limit,
-                                       "agency": agency}).mappings().all()
-    items = [{k: _iso(v) for k, v in r.items()} for r in rows]
-    for it in items:
-        it["waiting_s"] = round(float(it["waiting_s"]), 1)
-        it["overdue"] = it["status"] != "on_scene" and it["waiting_s"] > it["target_response_s"]
-    if items:
-        _attach(session, items)
-    return items

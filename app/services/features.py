@@ -8,8 +8,11 @@ the SQL (a ``geom`` column in EPSG:4326 plus properties, filtered by a
 override is incidents, whose map layer shows just open and recent ones while a
 feature client wants the whole history, filterable by time.
 
-Caller names and phone numbers never leave through here: the incidents SQL does
-not select them and any column named like them is dropped from properties.
+Incidents come from the read model ``incident_facts``, so the reader's row-level
+security decides which are listed (an agency officer gets its own agency's) and
+"open"/"overdue" are its rules.  Caller names and phone numbers never leave
+through here: the incidents SQL does not select them and any column named like
+them is dropped from properties.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.db import sqlfiles
 from app.layers import Layer, registry
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -35,19 +39,10 @@ ZOOM_FOR_FEATURES = 22  # layer SQL that thins by zoom (:z) returns everything a
 COORD_DECIMALS = 7  # about 1 cm: more digits only inflate the response
 
 # Until layer files may carry their own ``features_sql``, the collections whose layer SQL does
-# not fit a feature client: incidents (all of them, with timestamps, not "open or last 7 days").
-FEATURES_SQL: dict[str, str] = {
-    "incidents": """
-SELECT i.geom, i.id, i.category_code AS category, c.name_id AS category_name, c.name_en AS category_name_en,
-       i.status, (i.status IN ('received', 'verified', 'dispatched', 'en_route', 'on_scene')) AS open,
-       i.priority, i.source, i.address, kel.name AS kelurahan, kec.name AS kecamatan, i.duplicate_of,
-       i.received_at, i.updated_at, i.resolved_at, i.closed_at
-FROM bounds b, incidents i
-JOIN incident_categories c ON c.code = i.category_code
-LEFT JOIN admin_areas kel ON kel.id = i.kelurahan_id
-LEFT JOIN admin_areas kec ON kec.id = i.kecamatan_id
-WHERE i.geom && b.box
-""",
+# not fit a feature client: incidents (all of them, with timestamps, not "open or last 7 days"),
+# kept with the other incident reads in app/incidents/sql/queries.sql.
+FEATURES_SQL: dict[str, tuple[str, str, str]] = {
+    "incidents": ("app.incidents", "sql/queries.sql", "feature_items"),
 }
 TIME_COLUMNS: dict[str, str] = {"incidents": "received_at"}
 DESCRIPTIONS: dict[str, str] = {
@@ -98,7 +93,8 @@ def _collection(layer: Layer) -> Collection:
     return Collection(
         id=layer.id, title=layer.title["id"], title_en=layer.title["en"],
         description=DESCRIPTIONS.get(layer.id, layer.title["id"]),
-        sql=FEATURES_SQL.get(layer.id, layer.sql).strip(), time_column=TIME_COLUMNS.get(layer.id),
+        sql=sqlfiles.raw(*FEATURES_SQL[layer.id]) if layer.id in FEATURES_SQL else layer.sql.strip(),
+        time_column=TIME_COLUMNS.get(layer.id),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
 
 from app.db import get_session
+from app.incidents import lifecycle
 from app.layers import registry
 from app.services.mapview import city_bounds
 
@@ -34,11 +35,16 @@ def page() -> str:
 
 @bp.get("/map/layers.json")
 def layers() -> Response:
-    """Layer definitions (without SQL), the city's extent for the first view, and attribution."""
+    """Layer definitions (without SQL), the city's extent for the first view, attribution, and the lifecycle.
+
+    The page reads which statuses exist, are open and may follow each other from here
+    (app/incidents/lifecycle.py) rather than keeping a copy that could drift.
+    """
     resp = jsonify({
         "layers": [layer.public() for layer in registry().values()],
         "bounds": city_bounds(get_session()),
         "attribution": ATTRIBUTION,
+        "lifecycle": lifecycle.rules(),
     })
     resp.headers["Cache-Control"] = "no-cache"
     return resp

@@ -145,6 +145,10 @@ _DEFAULTS: dict[str, Op] = {
     "api.release": Op("Release a unit from an incident", (T_INC,), s.Incident),
     "api.triage_queue": Op("Open incidents by priority and waiting time", (T_INC,), s.Queue,
                            params=(q("limit", int_range(1, 1000)),)),
+    "api.audit_reads": Op(
+        "Read audit: who read callers' data in bulk, per user and newest rows", (T_INC,), s.ReadAudit,
+        params=(q("user", {"type": "string", "maxLength": 100}, "one username"), q("since", DATETIME, "at or after"),
+                q("until", DATETIME, "before"), q("limit", int_range(1, 1000), "rows (default 100)"))),
     "api.units": Op("Unit status board", (T_INC,), s.Units, params=(q("agency", STR), q("status", STR))),
     "api.unit_position": Op("AVL position update of a unit", (T_INC,), s.Unit, body=s.PositionIn),
     "api.incident_nearest": Op("Nearest responders to an incident", (T_ROUTE,), s.IncidentNearest,
@@ -165,7 +169,7 @@ _DEFAULTS: dict[str, Op] = {
                         media=("text/event-stream",)),
     "map.index": Op("Redirect to the map", (T_MAP,), None, status=302),
     "map.page": Op("The dispatcher map (HTML)", (T_MAP,), {"type": "string"}, media=("text/html",)),
-    "map.layers": Op("Layer definitions, city extent and attribution", (T_MAP,), s.Layers),
+    "map.layers": Op("Layer definitions, city extent, attribution and the lifecycle rules", (T_MAP,), s.Layers),
     # Open311 GeoReport v2
     "open311.discovery": Op("GeoReport v2 discovery", (T_311,), s.Open311Discovery, errors="open311", media=GEOREPORT),
     "open311.services": Op("Service list: one service per incident category", (T_311,),

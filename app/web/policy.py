@@ -82,6 +82,8 @@ POLICY: dict[str, frozenset[str] | str] = {
     # accounts
     "accounts.list_users": frozenset({"admin"}),
     "accounts.patch_user": frozenset({"admin"}),
+    # the read audit: who read callers' data in bulk
+    "api.audit_reads": frozenset({"official", "admin"}),
     # BPBD's flood states
     "api.flood_state_set": frozenset({"bpbd", "admin"}),
     "api.flood_state_clear": frozenset({"bpbd", "admin"}),

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.incidents.lifecycle import INCIDENT_STATUSES
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -79,8 +81,7 @@ class Agencies(Model):
 
 
 # -- incidents -------------------------------------------------------------------------------
-IncidentStatus = Literal["received", "verified", "dispatched", "en_route", "on_scene", "resolved", "closed",
-                         "cancelled", "prank"]
+IncidentStatus = Literal[INCIDENT_STATUSES]  # type: ignore[valid-type]
 TaskStatus = Literal["forwarded", "acknowledged", "en_route", "on_scene", "resolved", "rejected"]
 Source = Literal["phone", "sms", "whatsapp", "app", "web", "radio", "open311", "import", "demo"]
 
@@ -201,6 +202,9 @@ class Incident(Model):
     cancelled_at: datetime | None
     updated_at: datetime
     target_response_s: int
+    due_at: datetime | None = Field(description="when the category's target response time runs out")
+    is_open: bool = Field(description="still being worked on (app/incidents/lifecycle.py)")
+    is_overdue: bool = Field(description="open, nobody on scene yet, and past due_at")
     lat: float | None
     lon: float | None
     caller: Caller
@@ -230,11 +234,14 @@ class QueueItem(Model):
     address: str | None
     received_at: datetime
     target_response_s: int
+    due_at: datetime | None
+    is_open: bool
+    is_overdue: bool
     waiting_s: float
     lat: float | None
     lon: float | None
     kelurahan: str | None
-    overdue: bool
+    overdue: bool = Field(description="the same as is_overdue (its older name)")
     tasks: list[Task]
     assignments: list[Assignment]
 
@@ -332,9 +339,51 @@ class HealthDetails(Model):
     database: dict[str, Any]
 
 
+class Lifecycle(Model):
+    """The lifecycle rules the map page reads instead of keeping its own copy."""
+
+    statuses: list[IncidentStatus]
+    open: list[IncidentStatus]
+    awaiting: list[IncidentStatus] = Field(description="open and nobody on scene yet: may become overdue")
+    transitions: dict[str, list[IncidentStatus]] = Field(description="status -> the statuses it may move to")
+
+
 class Layers(Model):
     layers: list[dict[str, Any]]
     bounds: list[float] | None
+    lifecycle: Lifecycle | None = None
+
+
+# -- the read audit ----------------------------------------------------------------------------
+class ReadAuditUser(Model):
+    username: str
+    role: str
+    requests: int
+    incidents: int
+    personal_data_requests: int
+    personal_data_incidents: int
+    first_at: datetime
+    last_at: datetime
+
+
+class ReadAuditRow(Model):
+    id: int
+    at: datetime
+    username: str
+    role: str
+    surface: str
+    filter: dict[str, Any]
+    count: int
+    personal_data: bool
+
+
+class ReadAudit(Model):
+    user: str | None
+    since: datetime | None
+    until: datetime | None
+    limit: int
+    users: list[ReadAuditUser]
+    items: list[ReadAuditRow]
 
 
 # -- accounts ---------------------------------------------------------------------------------

@@ -8,6 +8,14 @@ page fetches an incident's details when told it changed.
 
 Each stream ends after ``STREAM_MAX_S``; EventSource reconnects by itself (after
 ``retry``), which bounds how long a worker thread is held by a vanished client.
+
+The LISTEN connection is the connecting role's own (the tables' owner, not under
+row-level security), so the relay applies visibility itself: the viewer is taken
+when the request starts, and each incident notification is relayed only if the
+database's one visibility rule, ``peta112_incident_visible``, says this viewer may
+see that incident (asked on the same connection).  Notifications carry ids, status
+and category, never callers' data; unit positions are relayed to every signed-in
+reader, as the unit board shows them.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ import psycopg
 from flask import Blueprint, Response
 from sqlalchemy.engine import make_url
 
-from app.db import get_engine
+from app.db import get_engine, request_viewer, sqlfiles
+from app.incidents.viewer import Viewer
 
 bp = Blueprint("stream", __name__)
 
@@ -42,22 +51,41 @@ def sse(event: str | None, data: str) -> str:
     return f"{head}data: {data}\n\n"
 
 
-def relay(conninfo: str, max_s: float = STREAM_MAX_S, heartbeat_s: float = HEARTBEAT_S) -> Iterator[str]:
-    """Yield SSE text for every NOTIFY on ``peta112`` until ``max_s`` has passed."""
+def _visible(conn: psycopg.Connection, viewer: Viewer, incident_id: object) -> bool:
+    if isinstance(incident_id, bool) or not isinstance(incident_id, int):
+        return False
+    row = conn.execute(sqlfiles.raw("app.incidents", "sql/queries.sql", "stream_visible"),
+                       {"incident": incident_id, "role": viewer.role, "agency": viewer.agency}).fetchone()
+    return bool(row and row[0])
+
+
+def relay(conninfo: str, viewer: Viewer, max_s: float = STREAM_MAX_S,
+          heartbeat_s: float = HEARTBEAT_S) -> Iterator[str]:
+    """Yield SSE text for every NOTIFY on ``peta112`` that ``viewer`` may see, until ``max_s`` has passed."""
     conn = psycopg.connect(conninfo, autocommit=True, application_name="peta112-stream")
     try:
         conn.execute(f"LISTEN {CHANNEL}")
         yield f"retry: {RETRY_MS}\n: listening\n\n"
         deadline = time.monotonic() + max_s
         while time.monotonic() < deadline:
-            for note in conn.notifies(timeout=min(heartbeat_s, max(0.1, deadline - time.monotonic()))):
+            # Take what has arrived before asking anything on this connection: psycopg holds the
+            # connection while the notifies() generator runs (later notifications wait in its backlog).
+            wait = min(heartbeat_s, max(0.1, deadline - time.monotonic()))
+            notes = list(conn.notifies(timeout=wait, stop_after=1))
+            for note in notes:
                 try:
-                    table = json.loads(note.payload).get("table")
+                    data = json.loads(note.payload)
                 except ValueError:
                     continue
-                yield sse(EVENT_OF_TABLE.get(table, "message"), note.payload)
-            # A comment line: keeps proxies from closing an idle stream and detects gone clients.
-            yield ": keep-alive\n\n"
+                event = EVENT_OF_TABLE.get(data.get("table") if isinstance(data, dict) else None)
+                if event is None:
+                    continue
+                if event == "incident" and not _visible(conn, viewer, data.get("id")):
+                    continue
+                yield sse(event, note.payload)
+            if not notes:
+                # A comment line: keeps proxies from closing an idle stream and detects gone clients.
+                yield ": keep-alive\n\n"
     except psycopg.OperationalError:
         return  # the database went away (restart, dropped test database): the browser reconnects
     finally:
@@ -67,8 +95,8 @@ def relay(conninfo: str, max_s: float = STREAM_MAX_S, heartbeat_s: float = HEART
 @bp.get("/api/v1/stream")
 def events() -> Response:
     conninfo = libpq_conninfo(get_engine().url.render_as_string(hide_password=False))
-    # No request context is kept: the generator needs only the conninfo.
-    resp = Response(relay(conninfo), mimetype="text/event-stream")
+    # No request context is kept: the generator needs only the conninfo and who is reading.
+    resp = Response(relay(conninfo, request_viewer()), mimetype="text/event-stream")
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["X-Accel-Buffering"] = "no"  # nginx: pass events through unbuffered
     return resp

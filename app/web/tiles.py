@@ -9,6 +9,7 @@ from flask import Blueprint, Response, request
 from app.db import get_session
 from app.layers import registry
 from app.services import tiles
+from app.web import caching
 from app.web.problems import Problem
 
 bp = Blueprint("tiles", __name__)
@@ -35,8 +36,14 @@ def tile(layer_id: str, z: str, x: str, y: str) -> Response:
                       f"no tile {zi}/{xi}/{yi}: z must be 0..{tiles.MAX_ZOOM} and x, y below 2^z", field=field)
     data = tiles.render_tile(get_session(), layer, zi, xi, yi)
     resp = Response(data, mimetype=tiles.MEDIA_TYPE)
-    # Basemap tiles change with an import, operational ones within seconds: the layer decides.
-    resp.headers["Cache-Control"] = (f"public, max-age={layer.cache_seconds}" if layer.cache_seconds > 0
-                                     else "no-cache")
+    # Basemap tiles change with an import, operational ones within seconds: the layer decides how
+    # long.  Only a basemap every role sees may be kept by a shared cache; the rest depend on who
+    # asks (row-level security, layer roles), so a proxy must not hand one reader's tile to another.
+    age = f"max-age={layer.cache_seconds}" if layer.cache_seconds > 0 else "no-cache"
+    if layer.shared:
+        resp.headers["Cache-Control"] = f"public, {age}"
+    else:
+        resp.headers["Cache-Control"] = f"private, {age}"
+        resp.vary.update(caching.VARY)
     resp.set_etag(hashlib.blake2b(data, digest_size=16).hexdigest())
     return resp.make_conditional(request)

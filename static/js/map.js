@@ -13,11 +13,11 @@
   var cfg = document.body.dataset;
   var API = cfg.api || "/api/v1";
 
-  var CHAIN = ["received", "verified", "dispatched", "en_route", "on_scene", "resolved", "closed"];
-  var OPEN = ["received", "verified", "dispatched", "en_route", "on_scene"];
-  var NOT_ARRIVED = ["received", "verified", "dispatched", "en_route"];
-
   var state = {
+    // The lifecycle rules from the server (/map/layers.json, app/incidents/lifecycle.py): which
+    // statuses exist, which may follow which, which wait for a unit on scene.  Whether an incident
+    // is open or overdue comes with the incident itself (is_open, is_overdue, due_at).
+    lifecycle: { statuses: [], open: [], awaiting: [], transitions: {} },
     layers: [],            // layer definitions from the server
     overlays: {},          // layer id -> Leaflet layer
     categories: {},        // code -> category
@@ -100,18 +100,18 @@
       { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" });
   }
 
-  /* Open and no unit on scene after the category's target response time. */
-  function isOverdue(inc) {
-    return NOT_ARRIVED.indexOf(inc.status) >= 0 && inc.target_response_s &&
-      ageSeconds(inc.received_at) > inc.target_response_s;
+  /* The server's verdicts (the read model incident_facts), as of when the incident was fetched. */
+  function isOverdue(inc) { return inc.is_overdue === true; }
+  function isOpen(inc) { return inc.is_open === true; }
+
+  /* Open, not overdue when fetched, and its due time has passed since: only the server can say
+   * whether it is overdue now (a unit may have arrived), so such incidents are fetched again. */
+  function dueForRecheck(inc) {
+    var due = inc.due_at ? Date.parse(inc.due_at) : NaN;
+    return isOpen(inc) && !isOverdue(inc) && due <= Date.now() && (inc._fetched || 0) < due;
   }
 
-  function nextStatuses(cur) {
-    var i = CHAIN.indexOf(cur);
-    if (i < 0 || cur === "closed") { return []; }
-    if (cur === "resolved") { return ["closed"]; }
-    return CHAIN.slice(i + 1, CHAIN.length - 1).concat(["cancelled", "prank"]);
-  }
+  function nextStatuses(cur) { return state.lifecycle.transitions[cur] || []; }
 
   // -- styles from layer definitions -----------------------------------------------------
   function matches(when, props) {
@@ -331,6 +331,7 @@
   }
 
   function setupLayers(meta) {
+    if (meta.lifecycle) { state.lifecycle = meta.lifecycle; }
     state.layers = meta.layers;
     state.attribution = meta.attribution;
     // peta112's own credit always; OSM's whenever OSM-derived layers are on (they are by default).
@@ -354,7 +355,7 @@
   // -- live layers: incidents ------------------------------------------------------------
   function incidentProps(inc) {
     return { id: inc.id, category: inc.category, color: catColor(inc.category), status: inc.status,
-             open: OPEN.indexOf(inc.status) >= 0, overdue: isOverdue(inc) };
+             open: isOpen(inc), overdue: isOverdue(inc) };
   }
 
   function incidentPopup(inc) {
@@ -395,7 +396,7 @@
 
   function matchesFilter(inc) {
     var f = state.filter;
-    if (f.status === "open" && OPEN.indexOf(inc.status) < 0) { return false; }
+    if (f.status === "open" && !isOpen(inc)) { return false; }
     if (f.status && f.status !== "open" && inc.status !== f.status) { return false; }
     if (f.category && inc.category !== f.category) { return false; }
     if (f.window && ageSeconds(inc.received_at) > f.window) { return false; }
@@ -415,7 +416,7 @@
   function upsertIncident(inc) {
     if (!inc || inc.id === undefined) { return; }
     var prev = state.incidents.get(inc.id) || {};
-    inc = Object.assign({}, prev, inc);
+    inc = Object.assign({}, prev, inc, { _fetched: Date.now() });
     state.incidents.set(inc.id, inc);
     drawIncident(inc);
     scheduleListRender();
@@ -440,7 +441,7 @@
     }
     items.forEach(function (inc) {
       var late = isOverdue(inc);
-      var open = OPEN.indexOf(inc.status) >= 0;
+      var open = isOpen(inc);
       var li = el("li", { class: "incident" + (late ? " overdue" : "") + (open ? "" : " closed") +
                                  (state.selected === inc.id ? " selected" : ""), "data-id": inc.id }, [
         el("button", { type: "button", class: "incident-button", "aria-label": "#" + inc.id + " " + catName(inc.category, inc),
@@ -602,7 +603,7 @@
       })));
       box.appendChild(err);
     }
-    if (OPEN.indexOf(inc.status) >= 0 && inc.status !== "on_scene") {
+    if (state.lifecycle.awaiting.indexOf(inc.status) >= 0) {
       box.appendChild(el("h3", { text: t("detail.nearest") }));
       var near = el("div", { id: "nearest", class: "nearest" }, [el("p", { class: "muted", text: t("detail.loading") })]);
       box.appendChild(near);
@@ -867,7 +868,7 @@
     var sel = document.getElementById("f-status");
     var keep = state.filter.status;
     Array.from(sel.options).slice(2).forEach(function (o) { o.remove(); });
-    CHAIN.concat(["cancelled", "prank"]).forEach(function (s) { sel.appendChild(el("option", { value: s, text: t("status." + s) })); });
+    state.lifecycle.statuses.forEach(function (s) { sel.appendChild(el("option", { value: s, text: t("status." + s) })); });
     sel.value = keep;
   }
 
@@ -996,9 +997,12 @@
     connectStream();
     document.body.classList.add("ready");
   });
-  // Until the stream is there (or while it is down): refresh, and re-evaluate "overdue" as time passes.
+  // Until the stream is there (or while it is down): refresh; with the stream, ask again only when an
+  // incident's due time has passed (it may have become overdue) and redraw ages.
   window.setInterval(function () {
-    if (!state.streaming) { loadIncidents(); loadUnits(); } else { renderAll(); }
+    var recheck = Array.from(state.incidents.values()).some(dueForRecheck);
+    if (!state.streaming || recheck) { loadIncidents(); }
+    if (!state.streaming) { loadUnits(); } else if (!recheck) { renderAll(); }
   }, 15000);
 
   window.peta112 = { map: map, state: state, upsertIncident: upsertIncident, upsertUnit: upsertUnit,

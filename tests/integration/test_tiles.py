@@ -171,7 +171,9 @@ def test_stations_and_units_tiles(client, city):
     assert stations and all(f["properties"]["color"].startswith("#") for f in stations)
     units = decode(get_tile(client, "units").data)["units"]["features"]
     assert units and {"callsign", "status", "agency"} <= set(units[0]["properties"])
-    assert get_tile(client, "units").headers["Cache-Control"] == "no-cache"
+    resp = get_tile(client, "units")
+    assert {d.strip() for d in resp.headers["Cache-Control"].split(",")} == {"private", "no-cache"}
+    assert {"Authorization", "Cookie"} <= {v.strip() for v in resp.headers["Vary"].split(",")}
 
 
 def test_tile_elsewhere_or_outside_zoom_range_is_empty(client, city):

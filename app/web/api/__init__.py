@@ -7,6 +7,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Resource modules register their routes on ``bp`` when imported (one line each).
 from app.web.api import (  # noqa: E402,F401
     analytics,
+    audit,
     catalog,  # noqa: E402,F401
     coverage,
     floods,

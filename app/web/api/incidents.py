@@ -1,4 +1,9 @@
-"""Incidents: intake, list, detail, lifecycle, agency tasks, assignments, triage queue."""
+"""Incidents: intake, list, detail, lifecycle, agency tasks, assignments, triage queue.
+
+Reads go through app/incidents/queries.py with the request's viewer; which incidents a
+reader may see is decided by the database (row-level security), so an agency officer
+asking for another agency's incident gets 404, as if it did not exist.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +12,15 @@ from typing import Any
 
 from flask import jsonify, request
 
-from app.db import get_session
+from app.db import get_session, request_viewer
+from app.incidents import audit, queries
 from app.services import dispatch
-from app.services.errors import InvalidInput, NotFound
+from app.services.errors import InvalidInput
 from app.web import links
 from app.web.api import bp
 from app.web.auth import actor, current_user
-from app.web.policy import AGENCY_BOUND, AGENCY_SCOPED_READS
+from app.web.policy import AGENCY_BOUND
 from app.web.problems import Problem
-
-
-def scoped_agency() -> str | None:
-    """The agency whose incidents alone this user may read (agency officers), else None."""
-    user = current_user()
-    return user.agency_code if user is not None and user.role in AGENCY_SCOPED_READS else None
-
-
-def check_visible(incident_id: int) -> None:
-    """An agency officer asking for another agency's incident gets 404, as if it did not exist."""
-    agency = scoped_agency()
-    if agency is not None and not dispatch.has_task(get_session(), incident_id, agency):
-        raise NotFound(f"incident {incident_id} does not exist", "id")
 
 
 def check_own_agency(agency: str | None) -> None:
@@ -107,6 +100,7 @@ def intake_from_json(body: dict[str, Any]) -> dispatch.Intake:
 @bp.post("/incidents")
 def create_incident():
     incident, created = dispatch.intake(get_session(), intake_from_json(json_body()))
+    incident.update(queries.incident_state(get_session(), request_viewer(), incident["id"]))
     resp = jsonify(incident)
     resp.status_code = 201 if created else 200
     resp.headers["Location"] = f"/api/v1/incidents/{incident['id']}"
@@ -117,16 +111,19 @@ def create_incident():
 
 @bp.get("/incidents")
 def list_incidents():
-    f = dispatch.IncidentFilter(
+    f = queries.IncidentFilter(
         bbox=_bbox_arg(), categories=_list_arg("category"), statuses=_list_arg("status"),
-        agency=scoped_agency() or request.args.get("agency") or None,
+        agency=request.args.get("agency") or None,
         kelurahan=request.args.get("kelurahan") or None,
         since=_parse_time(request.args.get("since"), "since"),
         until=_parse_time(request.args.get("until"), "until"),
         open_only=request.args.get("open") in ("1", "true"),
         limit=_int_arg("limit", 100, 1, 1000), offset=_int_arg("offset", 0, 0, 10_000_000),
     )
-    page = dispatch.list_incidents(get_session(), f)
+    viewer = request_viewer()
+    page = queries.list_incidents(get_session(), viewer, f)
+    audit.record_read(get_session(), viewer, request.endpoint or "api.list_incidents", f.as_json(),
+                      len(page["items"]))
     nxt = f.offset + f.limit
     if nxt < page["total"]:
         page["next"] = links.this_page(offset=nxt)
@@ -135,9 +132,8 @@ def list_incidents():
 
 @bp.get("/incidents/<int:incident_id>")
 def get_incident(incident_id: int):
-    check_visible(incident_id)
     dispatch.record_view(get_session(), incident_id, actor())
-    return jsonify(dispatch.get_incident(get_session(), incident_id))
+    return jsonify(queries.get_incident(get_session(), request_viewer(), incident_id))
 
 
 @bp.patch("/incidents/<int:incident_id>")
@@ -169,8 +165,7 @@ def release(incident_id: int, assignment_id: int):
 
 @bp.get("/queue")
 def triage_queue():
-    return jsonify({"items": dispatch.queue(get_session(), limit=_int_arg("limit", 200, 1, 1000),
-                                            agency=scoped_agency())})
+    return jsonify({"items": queries.queue(get_session(), request_viewer(), limit=_int_arg("limit", 200, 1, 1000))})
 
 
 @bp.get("/units")
@@ -190,14 +185,12 @@ def unit_position(unit_id: int):
 
 @bp.get("/incidents/<int:incident_id>/nearest")
 def incident_nearest(incident_id: int):
-    check_visible(incident_id)
     a = request.args
-    return jsonify(dispatch.nearest_for_incident(get_session(), incident_id, agency=a.get("agency") or None,
-                                                 k=a.get("k", "5"), by=a.get("by", "time"),
-                                                 unit_type=a.get("unit_type") or None))
+    return jsonify(queries.nearest_for_incident(get_session(), request_viewer(), incident_id,
+                                                agency=a.get("agency") or None, k=a.get("k", "5"),
+                                                by=a.get("by", "time"), unit_type=a.get("unit_type") or None))
 
 
 @bp.get("/incidents/<int:incident_id>/eta")
 def incident_eta(incident_id: int):
-    check_visible(incident_id)
-    return jsonify(dispatch.eta(get_session(), incident_id))
+    return jsonify(queries.eta(get_session(), request_viewer(), incident_id))
