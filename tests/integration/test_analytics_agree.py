@@ -110,3 +110,27 @@ def test_a_season_counts_the_same_calls_everywhere(api, db: Session):
                                                                                          "duplicate"]
     assert cl.clusters(db, cl.ClusterQuery(w))["parameters"]["excludes"] == \
         dens.density(db, dens.DensityQuery(w))["parameters"]["excludes"]
+
+
+def test_exports_and_reports_carry_no_caller_data(api, db: Session):
+    """The week's callers (names and phones in the demo data) appear in no analytic answer, export or report,
+    even for an admin, who may see callers' data elsewhere: none of these surfaces carries it, so none
+    writes a read_audit row."""
+    callers = db.execute(text(
+        "SELECT caller_name, caller_phone FROM incidents WHERE received_at >= :since AND received_at < :until "
+        "AND caller_phone IS NOT NULL"), {"since": WEEK.since, "until": WEEK.until}).all()
+    assert len(callers) > 20
+    # full names only: a one-word name ("Indah") is also a kelurahan or street name
+    secrets = {p for _, p in callers} | {n for n, _ in callers if n and " " in n}
+    q = _query(WEEK, None)
+    bodies = [api.get(f"/api/v1/analytics/{path}").get_data(as_text=True) for path in (
+        f"clusters?{q}&min_points=2&format=csv&per=incident&noise=1", f"clusters?{q}&min_points=2&format=csv",
+        f"clusters?{q}&min_points=2&format=geojson", f"hotspots?{q}&permutations=0", f"density?{q}",
+        f"trends?{q}", f"agency-performance?{q}", f"clusters/1/cap?{q}&min_points=2")]
+    assert "incident_id" in bodies[0] and len(bodies[0].splitlines()) > 20
+    bodies += [reports.weekly_report(db, LAST_DAY).html, reports.map_report(db, None, WEEK.since, WEEK.until).html]
+    audited = db.execute(text("SELECT count(*) FROM read_audit")).scalar_one()
+    for body in bodies:
+        leaked = [s for s in secrets if s in body]
+        assert not leaked, leaked[:3]
+    assert db.execute(text("SELECT count(*) FROM read_audit")).scalar_one() == audited
