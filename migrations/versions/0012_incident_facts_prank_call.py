@@ -24,6 +24,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The views are always rendered from the current facts.sql (0009 installs the same text),
-    # so there is no older view to restore; 0009's downgrade removes them.
+    # The views are always rendered from the current facts.sql (incident_facts_visibility installs the
+    # same text), so there is no older view to restore; that migration's downgrade removes them.
     pass

@@ -18,10 +18,10 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
 
 from app import create_app
 from tests import tinycity
+from tests.apps import joined_app
 from tests.scratch import scratch_database
 
 PHONE = "0812-5555-0142"
@@ -59,20 +59,12 @@ def _plant(conn: Connection) -> None:
             conn.execute(text(stmt), {"phone": PHONE, "x": HOUSE[0], "y": HOUSE[1]})
 
 
-def _app(settings, conn: Connection, **overrides):
-    application = create_app(settings.with_overrides(open311_keys=("kunci-1",), **overrides))
-    application.extensions["peta112.session_factory"] = lambda: Session(
-        bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    return application
-
-
 @pytest.fixture()
 def public(settings, db_conn):
-    """An anonymous Open311 client on the tiny city with the planted calls."""
+    """An anonymous Open311 client on the tiny city with the planted calls (as peta112_app, under RLS)."""
     _plant(db_conn)
-    application = _app(settings, db_conn)
-    yield application.test_client()
-    application.extensions["peta112.engine"].dispose()
+    with joined_app(settings, db_conn, open311_keys=("kunci-1",)) as application:
+        yield application.test_client()
 
 
 def _ids_json(body: list[dict]) -> set[str]:
@@ -133,8 +125,7 @@ def test_lookup_by_id_obeys_the_same_rule_and_window(public):
 
 def test_anonymous_reads_are_rate_limited(settings, db_conn):
     _plant(db_conn)
-    application = _app(settings, db_conn, rate_limit_public=3)
-    try:
+    with joined_app(settings, db_conn, open311_keys=("kunci-1",), rate_limit_public=3) as application:
         c = application.test_client()
         codes = [c.get("/open311/v2/requests.json").status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
@@ -150,8 +141,6 @@ def test_anonymous_reads_are_rate_limited(settings, db_conn):
         # another client (address) is not affected
         other = c.get("/open311/v2/requests.json", environ_base={"REMOTE_ADDR": "10.1.1.2"})
         assert other.status_code == 200
-    finally:
-        application.extensions["peta112.engine"].dispose()
 
 
 @pytest.fixture(scope="module")
