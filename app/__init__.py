@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     hygiene.init_app(app)  # first: before authentication and before any route is added
     # Sign-in is limited by failures, per account and per address, in the login view itself.
     limits = {"api.create_incident": settings.rate_limit_intake, "open311.create_request": settings.rate_limit_intake,
-              "accounts.create_token": settings.rate_limit_login}
+              "accounts.create_token": settings.rate_limit_login,
+              **dict.fromkeys(open311.PUBLIC_READS, settings.rate_limit_public)}
     auth.init_app(app, {k: v for k, v in limits.items() if v > 0}, settings)
     analytics_limits.init_app(app)  # after auth: a slot belongs to the signed-in user
     init_caching(app)  # answers to signed-in readers are private

@@ -17,6 +17,11 @@ from app.cli import UserError, _settings, friendly
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
+def _categories(option: str | None) -> list[str] | None:
+    codes = [c.strip() for c in (option or "").split(",") if c.strip()]
+    return codes or None
+
+
 def _write(out: Path, html: str) -> None:
     try:
         out.write_text(html, encoding="utf-8")
@@ -25,21 +30,15 @@ def _write(out: Path, html: str) -> None:
 
 
 def _run(ctx: click.Context, build):  # noqa: ANN001, ANN202 - a local callback, typed by its callers
-    from sqlalchemy.orm import Session
-
-    from app.db import ensure_database
-    from app.db.engine import make_engine
+    """Build a report in one session as the system viewer (the city's staff run the CLI)."""
+    from app.bootstrap import session_scope
     from app.services.errors import ServiceError
 
-    engine = make_engine(ensure_database(_settings(ctx)))
-    try:
-        with Session(engine) as session:
-            try:
-                return build(session)
-            except ServiceError as exc:
-                raise UserError(f"{exc.field}: {exc.detail}" if exc.field else str(exc)) from None
-    finally:
-        engine.dispose()
+    with session_scope(_settings(ctx)) as session:
+        try:
+            return build(session)
+        except ServiceError as exc:
+            raise UserError(f"{exc.field}: {exc.detail}" if exc.field else str(exc)) from None
 
 
 @click.group("report")
@@ -52,20 +51,21 @@ def report() -> None:
               help="Last day of the week (inclusive, WIB). Default: today.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
+@click.option("--category", default=None, help="Category code(s), comma-separated (default: all).")
 @click.pass_context
 @friendly
-def weekly(ctx: click.Context, until: datetime | None, out: Path, lang: str) -> None:
+def weekly(ctx: click.Context, until: datetime | None, out: Path, lang: str, category: str | None) -> None:
     """The week's incidents: map with clusters, charts, counts, agency performance, unresolved list."""
     from app.services.reports import weekly_report
 
     t0 = time.monotonic()
     day: date | None = until.date() if until else None
-    rep = _run(ctx, lambda s: weekly_report(s, day, lang, _settings(ctx).utm_epsg))
+    rep = _run(ctx, lambda s: weekly_report(s, day, lang, _settings(ctx).utm_epsg, categories=_categories(category)))
     _write(out, rep.html)
     f = rep.figures
     click.echo(f"wrote {out} ({len(rep.html) // 1024} KiB) in {time.monotonic() - t0:.1f}s: "
-               f"{f['incidents']} incidents, {f['unresolved']} unresolved ({f['overdue']} overdue), "
-               f"{f['clusters']} clusters")
+               f"{f['incidents']} incidents ({f['calls']} calls), {f['unresolved']} unresolved "
+               f"({f['overdue']} overdue), {f['clusters']} clusters")
 
 
 @report.command("map")
@@ -84,8 +84,7 @@ def map_cmd(ctx: click.Context, category: str | None, since: datetime, until: da
     from app.services.reports import map_report
 
     t0 = time.monotonic()
-    cats = [c.strip() for c in category.split(",") if c.strip()] if category else None
-    rep = _run(ctx, lambda s: map_report(s, cats, as_aware(since), as_aware(until), lang))
+    rep = _run(ctx, lambda s: map_report(s, _categories(category), as_aware(since), as_aware(until), lang))
     _write(out, rep.html)
     click.echo(f"wrote {out} ({len(rep.html) // 1024} KiB) in {time.monotonic() - t0:.1f}s: "
                f"{rep.figures['incidents']} incidents")

@@ -38,23 +38,16 @@ def _km(metres: float | None) -> str:
 def nearest_cmd(ctx: click.Context, lat: float, lon: float, agency: str | None, k: int, by: str,
                 unit_type: str | None, include_busy: bool, as_json: bool) -> None:
     """Nearest responders to a point by drive time (or straight line)."""
-    from sqlalchemy.orm import Session
-
-    from app.db import ensure_database
-    from app.db.engine import make_engine
+    from app.bootstrap import session_scope
     from app.services.errors import ServiceError
     from app.services.routing import nearest_for_point
 
-    engine = make_engine(ensure_database(_settings(ctx)))
-    try:
-        with Session(engine) as session:
-            try:
-                res = nearest_for_point(session, lat, lon, agency=agency, k=k, by=by,
-                                        unit_type=unit_type, include_busy=include_busy)
-            except ServiceError as exc:
-                raise UserError(f"{exc.field}: {exc.detail}" if exc.field else str(exc)) from None
-    finally:
-        engine.dispose()
+    with session_scope(_settings(ctx)) as session:
+        try:
+            res = nearest_for_point(session, lat, lon, agency=agency, k=k, by=by,
+                                    unit_type=unit_type, include_busy=include_busy)
+        except ServiceError as exc:
+            raise UserError(f"{exc.field}: {exc.detail}" if exc.field else str(exc)) from None
     if as_json:
         click.echo(json.dumps(res, indent=2))
         return

@@ -43,6 +43,8 @@ class Settings:
     # Failed sign-ins per minute per client address and worker (successful ones are not counted,
     # so a call centre behind one NAT is not locked out by one person's typos).
     rate_limit_login: int = 30
+    # Anonymous public reads (Open311 GET), per endpoint: enough for a city app, not for a scraper.
+    rate_limit_public: int = 120
     personal_data_days: int = 365
     # The public root every absolute link and feed is built from (never the Host header); None: DEV_BASE_URL.
     base_url: str | None = None
@@ -108,6 +110,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw["pg_bin"] = env["PETA112_PG_BIN"]
     for key, name in (("rate_limit_intake", "PETA112_RATE_LIMIT_INTAKE"),
                       ("rate_limit_login", "PETA112_RATE_LIMIT_LOGIN"),
+                      ("rate_limit_public", "PETA112_RATE_LIMIT_PUBLIC"),
                       ("personal_data_days", "PETA112_PERSONAL_DATA_DAYS")):
         if env.get(name):
             kw[key] = int(env[name])

@@ -43,6 +43,7 @@ def render(name: str) -> str:
         "@awaiting@": _array(lifecycle.INCIDENT_AWAITING),
         "@not_counted@": _array(lifecycle.INCIDENT_NOT_COUNTED),
         "@prank_category@": f"'{lifecycle.PRANK_CATEGORY}'",
+        "@prank_status@": f"'{lifecycle.PRANK_STATUS}'",
         "@all_rows_roles@": _array(viewer.ALL_ROWS),
         "@agency_roles@": _array(viewer.AGENCY_ROWS),
         "@personal_roles@": _array(viewer.PERSONAL),

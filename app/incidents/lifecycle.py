@@ -26,6 +26,9 @@ INCIDENT_AWAITING = frozenset(INCIDENT_CHAIN[:INCIDENT_CHAIN.index("on_scene")])
 INCIDENT_NOT_COUNTED = frozenset({"cancelled", "prank"})
 # The category of a call recorded as a prank from the start.
 PRANK_CATEGORY = "prank"
+# The status that ends a call found to be a prank (with the category and the flag: a "prank call").
+PRANK_STATUS = "prank"
+assert PRANK_STATUS in INCIDENT_NOT_COUNTED
 # Column stamped when an incident enters a status.
 INCIDENT_TIMESTAMP = {
     "verified": "verified_at",

@@ -6,8 +6,18 @@ our API we map it: a *service* is an incident category, a *service request* is
 an incident, and a new request goes through :func:`app.services.dispatch.intake`
 like any 112 call (same validation, forwarding, duplicate check and audit).
 
-Only the public side of an incident leaves here: never the caller's name or
-phone (GeoReport responses are typically published), nor our internal notes.
+GeoReport responses are published (city apps show them on public maps), so a
+request is read only from ``incident_public``, the projection anonymous readers
+get (app/incidents/sql/facts.sql), never from ``incidents``: only categories the
+city marked public (street lights, fallen trees, floods, ...; never crime, drugs,
+medical calls, fire or pranks), only counted calls of the last 90 days, the
+location at the centre of a ~110 m cell, the kelurahan and kecamatan instead of
+the house address, no caller data, and a description only where the category
+allows it.  A lookup by id obeys the same rule: anything else is the same 404 as
+a missing id.  The service list shows the public categories to the public and
+every reportable one to a client with an api_key, which files requests as the
+``integration`` viewer.  The SQL is in ``sql/open311.sql``.
+
 The web layer (``app/web/open311.py``) renders these plain structures as JSON
 or XML and turns errors into GeoReport's ``[{code, description}]`` list.
 """
@@ -19,10 +29,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.incidents.lifecycle import INCIDENT_OPEN, INCIDENT_STATUSES
+from app.db import sqlfiles
+from app.incidents.lifecycle import INCIDENT_STATUSES
 from app.incidents.viewer import INTEGRATION, Viewer
 from app.services import dispatch
 from app.services.errors import InvalidInput, NotFound, ServiceError
@@ -34,6 +44,8 @@ DEFAULT_WINDOW = timedelta(days=90)
 # Categories that are not something a citizen can report through an app.
 NOT_REPORTABLE = frozenset({"prank"})
 EMERGENCY_NOTICE = "Untuk keadaan darurat yang mengancam jiwa, segera telepon 112."
+NOT_PUBLISHED_NOTICE = "Laporan ini ditangani petugas dan tidak ditampilkan untuk umum."
+SQL = ("app.services", "sql/open311.sql")
 
 # Our lifecycle status, in the words a citizen reads in status_notes.
 STATUS_NOTES = {
@@ -80,19 +92,6 @@ class Forbidden(ServiceError):
 
 
 # -- services ------------------------------------------------------------------------------
-SERVICES_SQL = text("""
-    SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.is_emergency,
-           COALESCE(array_agg(a.name ORDER BY ca.role, ca.agency_code)
-                    FILTER (WHERE ca.agency_code IS NOT NULL), '{}') AS agency_names
-    FROM incident_categories c
-    LEFT JOIN category_agencies ca ON ca.category_code = c.code
-    LEFT JOIN agencies a ON a.code = ca.agency_code
-    WHERE NOT (c.code = ANY(:hidden))
-    GROUP BY c.code
-    ORDER BY c.priority, c.code
-""")
-
-
 def _duration_id(seconds: int) -> str:
     """A target time as people say it: '8 menit', '2 jam', '3 hari'."""
     if seconds % 86400 == 0:
@@ -105,11 +104,13 @@ def _duration_id(seconds: int) -> str:
 def _service(r: Any) -> dict[str, Any]:
     agencies = ", ".join(r["agency_names"]) or "-"
     words = KEYWORDS.get(r["code"]) or ",".join(w.lower() for w in r["name_id"].replace("/", " ").split())
+    notices = [n for n, applies in ((EMERGENCY_NOTICE, r["is_emergency"]),
+                                    (NOT_PUBLISHED_NOTICE, not r["is_public"])) if applies]
     return {
         "service_code": r["code"],
         "service_name": r["name_id"],
-        "description": (f"{r['name_id']} ({r['name_en']}). Diteruskan ke: {agencies}. "
-                        f"Target penanganan: {_duration_id(r['target_response_s'])}."),
+        "description": " ".join([f"{r['name_id']} ({r['name_en']}). Diteruskan ke: {agencies}. "
+                                 f"Target penanganan: {_duration_id(r['target_response_s'])}.", *notices]),
         "metadata": False,
         "type": "realtime",
         "keywords": words,
@@ -117,14 +118,21 @@ def _service(r: Any) -> dict[str, Any]:
     }
 
 
-def services(session: Session) -> list[dict[str, Any]]:
-    """GET services: one service per reportable incident category."""
-    return [_service(r) for r in session.execute(SERVICES_SQL, {"hidden": list(NOT_REPORTABLE)}).mappings()]
+def services(session: Session, public_only: bool = True) -> list[dict[str, Any]]:
+    """GET services: one service per category a citizen may file.
+
+    The public sees only the public categories (the ones it can also read back); a client
+    with an api_key (a city app, LAPOR!) sees every reportable category, emergencies
+    with the notice to call 112.
+    """
+    rows = session.execute(sqlfiles.statement(*SQL, "services"),
+                           {"hidden": list(NOT_REPORTABLE), "public_only": public_only}).mappings()
+    return [_service(r) for r in rows]
 
 
-def service_definition(session: Session, code: str) -> dict[str, Any]:
+def service_definition(session: Session, code: str, public_only: bool = True) -> dict[str, Any]:
     """GET services/<code>: our services take no extra attributes (``metadata`` is false)."""
-    if code not in {s["service_code"] for s in services(session)}:
+    if code not in {s["service_code"] for s in services(session, public_only)}:
         raise NotFound(f"service_code '{code[:50]}' not found", "service_code")
     return {"service_code": code, "attributes": []}
 
@@ -146,37 +154,25 @@ def discovery(base_url: str) -> dict[str, Any]:
 
 
 # -- requests --------------------------------------------------------------------------------
-REQUEST_SELECT = """
-    SELECT i.id, i.category_code, c.name_id AS service_name, c.is_emergency, i.status, i.description,
-           i.address, i.received_at, i.updated_at,
-           i.received_at + make_interval(secs => c.target_response_s) AS expected_at,
-           ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon,
-           (SELECT string_agg(a.name, '; ' ORDER BY t.id)
-              FROM incident_tasks t JOIN agencies a ON a.code = t.agency_code
-             WHERE t.incident_id = i.id AND t.status <> 'rejected') AS agencies
-    FROM incidents i JOIN incident_categories c ON c.code = i.category_code
-"""
-
-
 def _w3c(v: datetime | None) -> str | None:
     return v.astimezone(UTC).isoformat(timespec="seconds") if v is not None else None
 
 
 def _request(r: Any) -> dict[str, Any]:
-    """One incident as a GeoReport service request: public fields only, no caller data."""
+    """One row of incident_public as a GeoReport service request (address = the area, lat/long = cell centre)."""
     return {
         "service_request_id": str(r["id"]),
-        "status": "open" if r["status"] in INCIDENT_OPEN else "closed",
+        "status": "open" if r["is_open"] else "closed",
         "status_notes": STATUS_NOTES.get(r["status"], r["status"]),
         "service_name": r["service_name"],
-        "service_code": r["category_code"],
+        "service_code": r["category"],
         "description": r["description"],
         "agency_responsible": r["agencies"],
         "service_notice": EMERGENCY_NOTICE if r["is_emergency"] else None,
         "requested_datetime": _w3c(r["received_at"]),
         "updated_datetime": _w3c(r["updated_at"]),
         "expected_datetime": _w3c(r["expected_at"]),
-        "address": r["address"],
+        "address": r["area"],
         "address_id": None,
         "zipcode": None,
         "lat": r["lat"],
@@ -226,16 +222,16 @@ def list_requests(session: Session, q: RequestQuery, now: datetime | None = None
     """GET requests: by id list (other filters ignored, as the spec says) or by code/date/status.
 
     Without dates the last 90 days; a range may span at most 90 days; at most 1000 results,
-    newest first.
+    newest first.  Whatever the filter, only what ``incident_public`` shows (the public window).
     """
-    params: dict[str, Any] = {"limit": MAX_RESULTS}
+    params: dict[str, Any] = {"limit": MAX_RESULTS, "ids": None, "start": None, "end": None, "codes": None,
+                              "want_open": None}
     if q.ids:
         ids = []
         for raw in q.ids[:MAX_RESULTS]:
             if not raw.isdigit() or len(raw) > 18:
                 raise InvalidInput(f"service_request_id '{raw[:30]}' is not a valid id", "service_request_id")
             ids.append(int(raw))
-        where = "i.id = ANY(:ids)"
         params["ids"] = ids
     else:
         now = now or datetime.now(UTC)
@@ -250,29 +246,19 @@ def list_requests(session: Session, q: RequestQuery, now: datetime | None = None
             raise InvalidInput("end_date must not be before start_date", "end_date")
         if end is not None and end - start > DEFAULT_WINDOW:
             raise InvalidInput("start_date to end_date may span at most 90 days", "end_date")
-        conds = ["i.received_at >= :start"]
-        params["start"] = start
-        if end is not None:
-            conds.append("i.received_at <= :end")
-            params["end"] = end
-        if q.service_codes:
-            conds.append("i.category_code = ANY(:codes)")
-            params["codes"] = q.service_codes
+        params.update(start=start, end=end, codes=q.service_codes)
         if q.statuses and len(set(q.statuses)) == 1:
-            conds.append("(i.status = ANY(:open)) = :want_open")
-            params.update(open=list(INCIDENT_OPEN), want_open=q.statuses[0] == "open")
-        where = " AND ".join(conds)
-    rows = session.execute(text(f"{REQUEST_SELECT} WHERE {where} ORDER BY i.received_at DESC, i.id DESC "
-                                "LIMIT :limit"), params).mappings()
-    return [_request(r) for r in rows]
+            params["want_open"] = q.statuses[0] == "open"
+    return [_request(r) for r in session.execute(sqlfiles.statement(*SQL, "requests"), params).mappings()]
 
 
 def get_request(session: Session, request_id: str) -> dict[str, Any]:
     """GET requests/<id>: one request (the web layer wraps it in a one-element list)."""
     if not request_id.isdigit() or len(request_id) > 18:
         raise NotFound(f"service request '{request_id[:30]}' not found", "service_request_id")
-    row = session.execute(text(REQUEST_SELECT + " WHERE i.id = :id"), {"id": int(request_id)}).mappings().first()
-    if row is None:
+    params = {"ids": [int(request_id)], "start": None, "end": None, "codes": None, "want_open": None, "limit": 1}
+    row = session.execute(sqlfiles.statement(*SQL, "requests"), params).mappings().first()
+    if row is None:  # missing, not public, not counted or too old: one answer, so ids reveal nothing
         raise NotFound(f"service request {request_id} not found", "service_request_id")
     return _request(row)
 
@@ -289,6 +275,20 @@ def integration_viewer(keys: tuple[str, ...], params: dict[str, Any]) -> Viewer:
     Only such a viewer may create incidents under row-level security (app/incidents/viewer.py).
     """
     return Viewer(INTEGRATION, username=f"open311:key{check_api_key(keys, _param(params, 'api_key')) + 1}")
+
+
+def has_valid_key(keys: tuple[str, ...], given: str | None) -> bool:
+    """Does a GET carry a valid api_key (the client may then see every reportable service)?"""
+    try:
+        check_api_key(keys, given)
+    except Forbidden:
+        return False
+    return True
+
+
+def is_published(session: Session, request_id: str) -> bool:
+    """Would GET requests/<id> show this request (is it in incident_public)?"""
+    return bool(session.execute(sqlfiles.statement(*SQL, "is_public"), {"id": int(request_id)}).scalar())
 
 
 def check_api_key(keys: tuple[str, ...], given: str | None) -> int:
@@ -343,9 +343,10 @@ def create_request(session: Session, params: dict[str, Any], keys: tuple[str, ..
         if exc.field in FIELD_NAMES and exc.field and exc.field in detail:
             detail = detail.replace(exc.field, field or exc.field, 1)
         raise InvalidInput(detail, field) from None
-    is_emergency = session.execute(text("SELECT is_emergency FROM incident_categories WHERE code = :c"),
-                                   {"c": incident["category"]}).scalar_one()
-    item = {"service_request_id": str(incident["id"]),
-            "service_notice": EMERGENCY_NOTICE if is_emergency else None,
-            "account_id": None}
+    is_emergency = session.execute(sqlfiles.statement(*SQL, "is_emergency"),
+                                   {"code": incident["category"]}).scalar_one()
+    rid = str(incident["id"])
+    notices = [n for n, applies in ((EMERGENCY_NOTICE, is_emergency),
+                                    (NOT_PUBLISHED_NOTICE, not is_published(session, rid))) if applies]
+    item = {"service_request_id": rid, "service_notice": " ".join(notices) or None, "account_id": None}
     return item, created

@@ -31,10 +31,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
-from app.incidents.lifecycle import INCIDENT_OPEN
 from app.services.analytics import clusters as cl
 from app.services.analytics import performance as perf
-from app.services.analytics.common import LOCAL_TZ, Window, check_categories
+from app.services.analytics.common import IN_CATEGORIES, IN_WINDOW, LOCAL_TZ, Window, check_categories
 from app.services.errors import InvalidInput
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"  # report_weekly.html
@@ -50,7 +49,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "id": {
         "weekly_title": "Laporan Mingguan Call Center 112", "map_title": "Peta Kejadian 112",
         "period": "Periode", "generated": "Dibuat", "summary": "Ringkasan", "calls": "Panggilan",
-        "pranks": "Iseng", "unresolved": "Belum selesai", "overdue": "Terlambat", "clusters": "Klaster",
+        "pranks": "Iseng", "counted": "Kejadian", "unresolved": "Belum selesai", "overdue": "Terlambat",
+        "clusters": "Klaster",
         "map": "Peta kejadian minggu ini", "by_category": "Jumlah per kategori",
         "by_kecamatan": "Jumlah per kecamatan", "performance": "Kinerja instansi (OPD) minggu ini",
         "unresolved_list": "Kejadian belum selesai / terlambat", "charts": "Grafik",
@@ -58,7 +58,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "agency": "Instansi", "tasks": "Tugas", "ack": "Ack median / p90", "on_scene": "Tiba median / p90",
         "resolve": "Selesai median / p90", "arrival": "Tiba sesuai target", "received": "Diterima",
         "status": "Status", "address": "Alamat", "kelurahan": "Kelurahan", "age": "Umur",
-        "none": "Tidak ada.", "per_day": "Panggilan per hari menurut kategori",
+        "none": "Tidak ada.", "per_day": "Kejadian per hari menurut kategori",
         "ack_chart": "Median waktu tanggap per instansi (menit)", "day": "Tanggal",
         "minutes": "menit", "incidents": "kejadian", "legend": "Legenda", "roads": "Jalan utama",
         "boundaries": "Batas kelurahan", "cluster_label": "Klaster {n}: {count} laporan", "filter": "Filter",
@@ -68,7 +68,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "weekly_title": "Call Center 112 Weekly Report", "map_title": "112 Incident Map",
         "period": "Period", "generated": "Generated", "summary": "Summary", "calls": "Calls",
-        "pranks": "Pranks", "unresolved": "Unresolved", "overdue": "Overdue", "clusters": "Clusters",
+        "pranks": "Pranks", "counted": "Incidents", "unresolved": "Unresolved", "overdue": "Overdue",
+        "clusters": "Clusters",
         "map": "This week's incidents", "by_category": "Counts by category",
         "by_kecamatan": "Counts by kecamatan", "performance": "Agency (OPD) performance this week",
         "unresolved_list": "Unresolved / overdue incidents", "charts": "Charts",
@@ -76,7 +77,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "agency": "Agency", "tasks": "Tasks", "ack": "Ack median / p90", "on_scene": "On scene median / p90",
         "resolve": "Resolve median / p90", "arrival": "Arrival on target", "received": "Received",
         "status": "Status", "address": "Address", "kelurahan": "Kelurahan", "age": "Age",
-        "none": "None.", "per_day": "Calls per day by category",
+        "none": "None.", "per_day": "Incidents per day by category",
         "ack_chart": "Median time to acknowledge per agency (minutes)", "day": "Date",
         "minutes": "minutes", "incidents": "incidents", "legend": "Legend", "roads": "Main roads",
         "boundaries": "Kelurahan boundaries", "cluster_label": "Cluster {n}: {count} reports", "filter": "Filter",
@@ -94,17 +95,13 @@ STATUS = {
 
 CATEGORIES_SQL = text("SELECT code, name_id, name_en, color, priority FROM incident_categories")
 
-INCIDENTS_SQL = text("""
-    SELECT i.id, i.category_code AS category, i.status, i.received_at, i.on_scene_at, i.is_prank,
-           ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon, i.address, kel.name AS kelurahan, kec.name AS kecamatan,
-           c.target_response_s, i.priority
-    FROM incidents i
-    JOIN incident_categories c ON c.code = i.category_code
-    LEFT JOIN admin_areas kel ON kel.id = i.kelurahan_id
-    LEFT JOIN admin_areas kec ON kec.id = i.kecamatan_id
-    WHERE i.received_at >= :since AND i.received_at < :until
-      AND (CAST(:categories AS text[]) IS NULL OR i.category_code = ANY(CAST(:categories AS text[])))
-    ORDER BY i.received_at DESC, i.id DESC
+# Every call in the window (the report counts calls and pranks too); figures use the counted ones.
+CALLS_SQL = text(f"""
+    SELECT f.id, f.category, f.status, f.received_at, f.is_counted, f.is_prank_call, f.is_open, f.is_overdue,
+           ST_Y(f.geom) AS lat, ST_X(f.geom) AS lon, f.address, f.kelurahan, f.kecamatan, f.priority
+    FROM incident_facts f
+    WHERE {IN_WINDOW} AND {IN_CATEGORIES}
+    ORDER BY f.received_at DESC, f.id DESC
 """)
 
 # Main roads only: the residential grid is noise at report scale and megabytes in the file.
@@ -150,9 +147,10 @@ def _categories(session: Session, lang: str) -> dict[str, dict[str, Any]]:
             for c, nid, nen, col, pr in session.execute(CATEGORIES_SQL).all()}
 
 
-def _incidents(session: Session, w: Window, categories: list[str] | None) -> list[dict[str, Any]]:
-    return [dict(r) for r in session.execute(INCIDENTS_SQL, {"since": w.since, "until": w.until,
-                                                             "categories": categories}).mappings()]
+def _calls(session: Session, w: Window, categories: list[str] | None) -> list[dict[str, Any]]:
+    """Every call in the window and categories, newest first; ``is_counted`` marks the incidents."""
+    return [dict(r) for r in session.execute(CALLS_SQL, {"since": w.since, "until": w.until,
+                                                         "categories": categories}).mappings()]
 
 
 def _fmt_dur(seconds: float | None, lang: str) -> str:
@@ -326,14 +324,20 @@ def _chart_ack(groups: list[dict[str, Any]], s: dict[str, str]) -> str:
 
 # -- the weekly report ---------------------------------------------------------------------------
 def weekly_report(session: Session, until: date | None = None, lang: str = "id", utm_epsg: int = 32749,
-                  now: datetime | None = None) -> Report:
-    """The week's incidents on a map with clusters, charts, counts, agency performance, unresolved list."""
+                  now: datetime | None = None, categories: list[str] | None = None) -> Report:
+    """The week's incidents on a map with clusters, charts, counts, agency performance, unresolved list.
+
+    Incidents are the counted calls (``incident_facts.is_counted``), as in every analytic, so the
+    report's totals agree with the dashboard's for the same week; calls and pranks are shown
+    beside them as the desk's load.
+    """
     s = _t(lang)
     now = now or datetime.now(UTC)
     w = week_window(until, now)
+    chosen = check_categories(session, categories, "category")
     cats = _categories(session, lang)
-    incidents = _incidents(session, w, None)
-    real = [i for i in incidents if not i["is_prank"] and i["status"] != "prank"]
+    calls = _calls(session, w, chosen)
+    incidents = [c for c in calls if c["is_counted"]]
     by_cat: dict[str, int] = {}
     by_kec: dict[str, int] = {}
     for i in incidents:
@@ -344,7 +348,7 @@ def weekly_report(session: Session, until: date | None = None, lang: str = "id",
                  "share": f"{100 * n / total:.1f}%"} for c, n in sorted(by_cat.items(), key=lambda kv: -kv[1])]
     kec_rows = [{"name": k, "n": n, "share": f"{100 * n / total:.1f}%"}
                 for k, n in sorted(by_kec.items(), key=lambda kv: -kv[1])]
-    performance = perf.performance(session, perf.PerformanceQuery(window=w))
+    performance = perf.performance(session, perf.PerformanceQuery(window=w, categories=chosen))
     perf_rows = [{"agency": g["agency"], "name": g["agency_name"] or "", "tasks": g["tasks"],
                   "ack": _pair(g["acknowledge"], lang), "on_scene": _pair(g["on_scene"], lang),
                   "resolve": _pair(g["resolve"], lang),
@@ -354,23 +358,24 @@ def weekly_report(session: Session, until: date | None = None, lang: str = "id",
                   "ok": bool(g["compliance"]["arrival"]["meets_goal"])} for g in performance["groups"]]
     unresolved = []
     for i in incidents:
-        if i["status"] not in INCIDENT_OPEN:
+        if not i["is_open"]:
             continue
         age = (now - i["received_at"]).total_seconds()
-        overdue = i["status"] != "on_scene" and i["on_scene_at"] is None and age > (i["target_response_s"] or 1e12)
-        unresolved.append({**i, "overdue": overdue, "age": _fmt_dur(age, lang),
+        unresolved.append({**i, "overdue": i["is_overdue"], "age": _fmt_dur(age, lang),
                            "status_text": STATUS[lang].get(i["status"], i["status"]),
                            "cat": cats.get(i["category"], {}).get("name", i["category"]),
                            "color": cats.get(i["category"], {}).get("color", "#777"),
                            "received": _local(i["received_at"])})
     unresolved.sort(key=lambda r: (not r["overdue"], r["priority"], r["received_at"]))
-    present = [c for c in CLUSTER_CATEGORIES if c in cats]
-    clusters = cl.clusters(session, cl.ClusterQuery(window=w, categories=present or None), utm_epsg)
+    present = [c for c in CLUSTER_CATEGORIES if c in cats and (chosen is None or c in chosen)]
+    clusters = (cl.clusters(session, cl.ClusterQuery(window=w, categories=present), utm_epsg) if present
+                else {"type": "FeatureCollection", "features": []})
     m = base_map(session, s)
     drawn = add_incidents(m, incidents, cats, s)
     add_clusters(m, clusters, s)
     figures = {
-        "window": w.to_dict(), "incidents": len(incidents), "pranks": len(incidents) - len(real),
+        "window": w.to_dict(), "incidents": len(incidents), "calls": len(calls),
+        "pranks": sum(c["is_prank_call"] for c in calls), "categories": chosen,
         "unresolved": len(unresolved), "overdue": sum(r["overdue"] for r in unresolved),
         "clusters": len(clusters["features"]), "agencies": len(perf_rows),
     }
@@ -398,7 +403,7 @@ def map_report(session: Session, categories: list[str] | None, since: datetime, 
     cats_checked = check_categories(session, categories, "category")
     w = Window(since, u)
     cats = _categories(session, lang)
-    incidents = _incidents(session, w, cats_checked)
+    incidents = [c for c in _calls(session, w, cats_checked) if c["is_counted"]]
     m = base_map(session, s)
     drawn = add_incidents(m, incidents, cats, s)
     label = ", ".join(cats[c]["name"] for c in cats_checked) if cats_checked else s["all"]

@@ -25,6 +25,9 @@ from app.web.problems import Problem
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
 FORMATS = "any(json,xml)"
+# Endpoints anyone may read without signing in: rate limited per client (PETA112_RATE_LIMIT_PUBLIC).
+PUBLIC_READS = ("open311.discovery", "open311.services", "open311.service_definition", "open311.list_requests",
+                "open311.get_request")
 XML_MEDIA_TYPE = "text/xml"
 # The element name of a list's items, by the list's own element name.
 XML_ITEM = {"services": "service", "service_requests": "request", "errors": "error", "endpoints": "endpoint",
@@ -81,7 +84,10 @@ def _service_error(exc: ServiceError) -> Response:
 
 @bp.errorhandler(Problem)
 def _problem(exc: Problem) -> Response:
-    return error_response(400 if exc.status == 422 else exc.status, exc.detail or exc.title)
+    resp = error_response(400 if exc.status == 422 else exc.status, exc.detail or exc.title)
+    if "retry_after" in exc.extra:  # the rate limit (app/web/auth.py): say when to come back
+        resp.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return resp
 
 
 @bp.errorhandler(HTTPException)
@@ -101,14 +107,21 @@ def discovery(fmt: str) -> Response:
     return render(open311.discovery(links.absolute(bp.url_prefix or "")), fmt, "discovery")
 
 
+def _public_only() -> bool:
+    """The public sees the public services; a client sending a valid api_key, every reportable one."""
+    keys = current_app.extensions["peta112.settings"].open311_keys
+    return not open311.has_valid_key(keys, request.args.get("api_key"))
+
+
 @bp.get(f"/services.<{FORMATS}:fmt>")
 def services(fmt: str) -> Response:
-    return render(open311.services(get_session()), fmt, "services")
+    return render(open311.services(get_session(), _public_only()), fmt, "services")
 
 
 @bp.get(f"/services/<service_code>.<{FORMATS}:fmt>")
 def service_definition(service_code: str, fmt: str) -> Response:
-    return render(open311.service_definition(get_session(), service_code), fmt, "service_definition")
+    return render(open311.service_definition(get_session(), service_code, _public_only()), fmt,
+                  "service_definition")
 
 
 @bp.get(f"/requests.<{FORMATS}:fmt>")
@@ -133,11 +146,12 @@ def create_request(fmt: str) -> Response:
     else:
         params = {**request.args.to_dict(), **request.form.to_dict()}
     keys = current_app.extensions["peta112.settings"].open311_keys
-    use_viewer(open311.integration_viewer(keys, params))
+    use_viewer(open311.integration_viewer(keys, params))  # anonymous may not insert; a keyed client may
     item, created = open311.create_request(get_session(), params, keys,
                                            idempotency_key=request.headers.get("Idempotency-Key"))
     resp = render([item], fmt, "service_requests", 201 if created else 200)
-    resp.headers["Location"] = f"{bp.url_prefix}/requests/{item['service_request_id']}.{fmt}"
+    if open311.is_published(get_session(), item["service_request_id"]):  # else GET answers 404
+        resp.headers["Location"] = f"{bp.url_prefix}/requests/{item['service_request_id']}.{fmt}"
     return resp
 
 

@@ -179,11 +179,14 @@
     var box = document.getElementById("kpis");
     box.textContent = "";
     var groups = state.perf.groups;
-    var calls = state.trends.prank_rate.reduce(function (n, r) { return n + r.calls; }, 0);
-    var pranks = state.trends.prank_rate.reduce(function (n, r) { return n + r.pranks; }, 0);
+    // Incidents are counted calls (no pranks, cancelled calls or duplicates), the same number the
+    // analytics and the weekly report give; calls and pranks are the desk's whole load.
+    var summary = state.trends.summary;
+    var calls = summary.calls, pranks = summary.pranks;
     var floods = state.trends.flood.by_month.reduce(function (n, r) { return n + r.total; }, 0);
     var meeting = groups.filter(function (g) { return g.compliance.arrival && g.compliance.arrival.meets_goal; }).length;
     [
+      ["kpi-incidents", num(summary.incidents), t("kpi.incidents")],
       ["kpi-calls", num(calls), t("kpi.calls")],
       ["kpi-tasks", num(state.perf.summary.tasks), t("kpi.tasks")],
       ["kpi-meeting", meeting + " / " + groups.length, t("kpi.meeting")],

@@ -204,9 +204,13 @@ def test_trends(api, db: Session):
     body = api.get("/api/v1/analytics/trends?since=2025-11-25&until=2026-11-25").get_json()
     m = body["hour_by_weekday"]["counts"]
     assert len(m) == 7 and all(len(r) == 24 for r in m)
-    n = db.execute(text("SELECT count(*) FROM incidents WHERE received_at >= '2025-11-25T00:00+07' "
-                        "AND received_at < '2026-11-25T00:00+07'")).scalar_one()
-    assert sum(map(sum, m)) == n == sum(r["total"] for r in body["category_mix"])
+    calls, counted, pranks = db.execute(text(
+        "SELECT count(*), count(*) FILTER (WHERE is_counted), count(*) FILTER (WHERE is_prank_call) "
+        "FROM incident_facts WHERE received_at >= '2025-11-25T00:00+07' AND received_at < '2026-11-25T00:00+07'"
+    )).one()
+    assert sum(map(sum, m)) == counted == sum(r["total"] for r in body["category_mix"])  # incidents: counted
+    assert body["summary"] == {"incidents": counted, "calls": calls, "pranks": pranks}  # the prank rate: calls
+    assert sum(r["calls"] for r in body["prank_rate"]) == calls > counted
     seasonal = {s["month"]: s["mean_per_year"] for s in body["flood"]["seasonal"]}
     rainy = sum(seasonal[k] for k in (12, 1, 2)) / 3
     dry = sum(seasonal[k] for k in (6, 7, 8)) / 3

@@ -121,6 +121,8 @@ SELECT i.id, i.category_code AS category, c.name_id AS category_name, c.name_en 
        -- counted: a real event (not a prank, a cancelled call or a duplicate report)
        NOT (i.is_prank OR i.status = ANY(peta112_not_counted_statuses()) OR i.duplicate_of IS NOT NULL
             OR i.category_code = @prank_category@) AS is_counted,
+       -- a prank call by any sign (flagged, ended as prank, or filed as one): what the prank rate counts
+       (i.is_prank OR i.status = @prank_status@ OR i.category_code = @prank_category@) AS is_prank_call,
        i.geom
 FROM incidents i
 JOIN incident_categories c ON c.code = i.category_code

@@ -22,7 +22,16 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.services.analytics.common import LOCAL_TZ, Window, check_categories, check_choice, check_range, iso
+from app.services.analytics.common import (
+    COUNTED,
+    LOCAL_TZ,
+    NOT_COUNTED,
+    Window,
+    check_categories,
+    check_choice,
+    check_range,
+    iso,
+)
 from app.services.errors import NotFound
 from app.services.xmltext import xml_text
 
@@ -30,14 +39,12 @@ HULLS = ("convex", "concave")
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 
 # One CTE chain for every output: the points, their DBSCAN label, stable cluster numbers.
-_BASE = """
+_BASE = f"""
 WITH pts AS (
-    SELECT i.id, i.category_code, i.received_at, i.kelurahan_id,
-           ST_Transform(i.geom, CAST(:epsg AS integer)) AS g
-    FROM incidents i
-    WHERE i.geom IS NOT NULL AND i.received_at >= :since AND i.received_at < :until
-      AND NOT i.is_prank AND i.status NOT IN ('prank', 'cancelled') AND i.duplicate_of IS NULL
-      AND (CAST(:categories AS text[]) IS NULL OR i.category_code = ANY(CAST(:categories AS text[])))
+    SELECT f.id, f.category AS category_code, f.received_at, f.kelurahan_id,
+           ST_Transform(f.geom, CAST(:epsg AS integer)) AS g
+    FROM incident_facts f
+    WHERE f.geom IS NOT NULL AND {COUNTED}
 ),
 lab AS (
     SELECT p.*, ST_ClusterDBSCAN(p.g, eps => :eps, minpoints => :min_points) OVER (ORDER BY p.id) AS cid
@@ -117,7 +124,7 @@ def _params(session: Session, q: ClusterQuery, epsg: int) -> dict[str, Any]:
 
 def describe(q: ClusterQuery, params: dict[str, Any]) -> dict[str, Any]:
     return {"category": params["categories"], "eps_m": q.eps_m, "min_points": q.min_points, "hull": q.hull,
-            "buffer_m": q.buffer_m, "crs": f"EPSG:{params['epsg']}", "excludes": ["prank", "cancelled", "duplicate"]}
+            "buffer_m": q.buffer_m, "crs": f"EPSG:{params['epsg']}", "excludes": list(NOT_COUNTED)}
 
 
 def cluster_rows(session: Session, q: ClusterQuery, epsg: int = 32749) -> tuple[list[dict[str, Any]], dict]:

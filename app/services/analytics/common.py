@@ -1,4 +1,12 @@
-"""What every analytic shares: the data window, category validation, local time.
+"""What every analytic shares: which calls it counts, the data window, category validation, local time.
+
+Every analytic reads ``incident_facts`` (aliased ``f``), the read model of
+app/incidents, and counts only ``f.is_counted`` calls: a prank, a cancelled call
+or a duplicate report is not a place or a time where something happened.  The
+SQL fragments below are that rule with the window and the usual filters, written
+once, so hotspots, clusters, trends, agency performance, the dashboard and the
+reports count the same calls for the same window and filter
+(tests/integration/test_analytics_agree.py).
 
 Call-centre staff think in Jakarta wall-clock time (WIB), so a date without an
 offset means local midnight, and hour-of-day/month groupings are local too.
@@ -14,11 +22,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.incidents.lifecycle import INCIDENT_NOT_COUNTED
 from app.services.errors import InvalidInput
 
 LOCAL_TZ_NAME = "Asia/Jakarta"
 LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
 MAX_WINDOW_DAYS = 366 * 10
+
+# Fragments over ``incident_facts f``; parameters :since, :until, :categories (text[] or NULL), :kecamatan.
+IN_WINDOW = "f.received_at >= :since AND f.received_at < :until"
+IN_CATEGORIES = "(CAST(:categories AS text[]) IS NULL OR f.category = ANY(CAST(:categories AS text[])))"
+IN_KECAMATAN = "(CAST(:kecamatan AS text) IS NULL OR f.kecamatan_code = CAST(:kecamatan AS text))"
+# The calls an analytic counts: real calls received in the window, in the chosen categories.
+COUNTED = f"f.is_counted AND {IN_WINDOW} AND {IN_CATEGORIES}"
+# What ``parameters.excludes`` says in every analytic's answer (the rule itself is in incident_facts).
+NOT_COUNTED = (*sorted(INCIDENT_NOT_COUNTED), "duplicate")
 
 CATEGORY_CODES_SQL = text("SELECT code FROM incident_categories ORDER BY code")
 AGENCY_CODES_SQL = text("SELECT code FROM agencies ORDER BY code")

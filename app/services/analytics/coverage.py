@@ -49,7 +49,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.services import geocode, routing
-from app.services.analytics.common import Window, check_agency
+from app.services.analytics.common import IN_WINDOW, Window, check_agency
 from app.services.errors import InvalidInput
 
 DEFAULT_LEVELS = (4.0, 8.0, 12.0)
@@ -89,12 +89,11 @@ STATIONS_SQL = text("""
 SELECT id, name, kind, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM stations WHERE agency_code = :agency ORDER BY id
 """)
 # The agency's calls in the window and how many fell inside the target isochrone.
-INCIDENTS_INSIDE_SQL = text("""
+INCIDENTS_INSIDE_SQL = text(f"""
 WITH iso AS (SELECT ST_GeomFromWKB(:wkb, 4326) AS g)
-SELECT count(*) AS total, count(*) FILTER (WHERE ST_Intersects(iso.g, i.geom)) AS inside
-FROM incidents i JOIN incident_tasks t ON t.incident_id = i.id AND t.agency_code = :agency, iso
-WHERE i.geom IS NOT NULL AND i.received_at >= :since AND i.received_at < :until
-  AND NOT i.is_prank AND i.status NOT IN ('prank', 'cancelled') AND i.duplicate_of IS NULL
+SELECT count(*) AS total, count(*) FILTER (WHERE ST_Intersects(iso.g, f.geom)) AS inside
+FROM incident_facts f JOIN incident_tasks t ON t.incident_id = f.id AND t.agency_code = :agency, iso
+WHERE f.geom IS NOT NULL AND f.is_counted AND {IN_WINDOW}
 """)
 
 

@@ -5,8 +5,9 @@ server only has to say where the calls are.  Sending every incident would be
 100,000 points and megabytes of JSON for a two-year window; snapping to a grid
 of ``cell_m`` metres in the metric CRS first sends at most a few thousand
 weighted points whatever the window, and a cell of 50-100 m is below what a
-heatmap blur at city zoom can show anyway.  Pranks and duplicates are left out
-as in the hotspots: they are not places where something happened.
+heatmap blur at city zoom can show anyway.  Only counted calls (``incident_facts.is_counted``)
+are drawn, as in the hotspots: a prank, a cancelled call or a duplicate is not a place
+where something happened.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.services.analytics.common import (
+    COUNTED,
+    IN_KECAMATAN,
+    NOT_COUNTED,
     Window,
     check_agency,
     check_categories,
@@ -28,18 +32,14 @@ from app.services.errors import InvalidInput
 
 MAX_POINTS = 50_000  # a guard: a tiny cell over a metro-scale window would send everything again
 
-DENSITY_SQL = text("""
+DENSITY_SQL = text(f"""
 WITH pts AS (
-    SELECT ST_Transform(i.geom, CAST(:epsg AS integer)) AS g
-    FROM incidents i
-    LEFT JOIN admin_areas kec ON kec.id = i.kecamatan_id
-    WHERE i.geom IS NOT NULL AND i.received_at >= :since AND i.received_at < :until
-      AND NOT i.is_prank AND i.status NOT IN ('prank', 'cancelled') AND i.duplicate_of IS NULL
-      AND (CAST(:categories AS text[]) IS NULL OR i.category_code = ANY(CAST(:categories AS text[])))
-      AND (CAST(:kecamatan AS text) IS NULL OR kec.code = CAST(:kecamatan AS text))
-      AND (NOT :open_only OR i.status IN ('received', 'verified', 'dispatched', 'en_route', 'on_scene'))
+    SELECT ST_Transform(f.geom, CAST(:epsg AS integer)) AS g
+    FROM incident_facts f
+    WHERE f.geom IS NOT NULL AND {COUNTED} AND {IN_KECAMATAN}
+      AND (NOT :open_only OR f.is_open)
       AND (CAST(:agency AS text) IS NULL OR EXISTS (
-            SELECT 1 FROM incident_tasks t WHERE t.incident_id = i.id AND t.agency_code = CAST(:agency AS text)))
+            SELECT 1 FROM incident_tasks t WHERE t.incident_id = f.id AND t.agency_code = CAST(:agency AS text)))
 ), cells AS (
     SELECT floor(ST_X(g) / :cell) AS gx, floor(ST_Y(g) / :cell) AS gy, count(*) AS n FROM pts GROUP BY 1, 2
 )
@@ -79,6 +79,6 @@ def density(session: Session, q: DensityQuery, utm_epsg: int = 32749) -> dict[st
         "total": sum(p[2] for p in points),
         "parameters": {"category": params["categories"], "agency": params["agency"],
                        "kecamatan": params["kecamatan"], "open": q.open_only, "cell_m": q.cell_m,
-                       "crs": f"EPSG:{utm_epsg}", "excludes": ["prank", "cancelled", "duplicate"]},
+                       "crs": f"EPSG:{utm_epsg}", "excludes": list(NOT_COUNTED)},
         "window": q.window.to_dict(),
     }

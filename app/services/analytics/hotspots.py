@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.services.analytics import spatialstats as S
-from app.services.analytics.common import Window, check_categories, check_choice, check_range
+from app.services.analytics.common import COUNTED, NOT_COUNTED, Window, check_categories, check_choice, check_range
 from app.services.errors import InvalidInput
 
 UNITS = ("kelurahan", "hex")
@@ -32,18 +32,12 @@ DEFAULT_PERMUTATIONS = 9999
 MAX_HEXES = 20_000
 DEFAULT_SEED = 112
 
-# Pranks and duplicate calls are not places where something happened.
-INCIDENT_FILTER = """
-    i.received_at >= :since AND i.received_at < :until
-    AND NOT i.is_prank AND i.status <> 'prank' AND i.duplicate_of IS NULL
-    AND (CAST(:categories AS text[]) IS NULL OR i.category_code = ANY(CAST(:categories AS text[])))
-"""
-
 KELURAHAN_SQL = text(f"""
     SELECT a.id, a.code, a.name, a.population, p.code AS kecamatan_code, p.name AS kecamatan_name,
-           ST_AsGeoJSON(a.geom, 6) AS geojson,
-           (SELECT count(*) FROM incidents i WHERE i.kelurahan_id = a.id AND {INCIDENT_FILTER}) AS n
+           ST_AsGeoJSON(a.geom, 6) AS geojson, COALESCE(n.n, 0) AS n
     FROM admin_areas a LEFT JOIN admin_areas p ON p.id = a.parent_id
+    LEFT JOIN (SELECT f.kelurahan_id, count(*) AS n FROM incident_facts f WHERE {COUNTED}
+               GROUP BY f.kelurahan_id) n ON n.kelurahan_id = a.id
     WHERE a.level = 'kelurahan'
     ORDER BY a.code
 """)
@@ -56,7 +50,7 @@ QUEEN_SQL = text("""
      AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
 """)
 
-UNASSIGNED_SQL = text(f"SELECT count(*) FROM incidents i WHERE i.kelurahan_id IS NULL AND {INCIDENT_FILTER}")
+UNASSIGNED_SQL = text(f"SELECT count(*) FROM incident_facts f WHERE f.kelurahan_id IS NULL AND {COUNTED}")
 
 CITY_UTM_SQL = text("""
     SELECT ST_AsBinary(ST_Transform(ST_Union(geom), CAST(:epsg AS integer))) AS city
@@ -65,8 +59,8 @@ CITY_UTM_SQL = text("""
 
 POINTS_UTM_SQL = text(f"""
     SELECT ST_X(g) AS x, ST_Y(g) AS y
-    FROM (SELECT ST_Transform(i.geom, CAST(:epsg AS integer)) AS g FROM incidents i
-          WHERE i.geom IS NOT NULL AND {INCIDENT_FILTER}) s
+    FROM (SELECT ST_Transform(f.geom, CAST(:epsg AS integer)) AS g FROM incident_facts f
+          WHERE f.geom IS NOT NULL AND {COUNTED}) s
 """)
 
 
@@ -132,7 +126,7 @@ def hotspots(session: Session, q: HotspotQuery, utm_epsg: int = 32749) -> dict[s
                        "gi_star": "focal unit included, row-standardised; z from Getis-Ord general moments",
                        "significance": (f"{q.null} permutation p (two-sided), Benjamini-Hochberg FDR"
                                         if use_sim else "normal approximation p, Benjamini-Hochberg FDR"),
-                       "excludes": ["prank", "duplicate"]},
+                       "excludes": list(NOT_COUNTED)},
         "window": q.window.to_dict(),
         "summary": summary,
     }

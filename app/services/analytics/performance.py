@@ -2,8 +2,13 @@
 
 Every interval is measured from ``forwarded_at``, the moment the call centre
 handed the task to the agency, so the call centre's own desk time does not
-count against the agency.  Medians and p90 (not means): response times are
-log-normal with long tails, and one forgotten ticket must not decide a rank.
+count against the agency.  Which tasks are measured is decided by the call, as
+in every analytic: tasks of counted calls (``incident_facts.is_counted``) received
+in the window, so a week's performance covers the same calls as that week's
+hotspots, trends and report (a prank that was forwarded is not a job done).
+
+Medians and p90 (not means): response times are log-normal with long tails,
+and one forgotten ticket must not decide a rank.
 
 Implausibly fast closures (resolved within ``fast_closure_s`` of forwarding:
 a ticket closed without anyone going anywhere) are counted and left out of the
@@ -28,7 +33,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.services.analytics.common import (
+    COUNTED,
+    IN_KECAMATAN,
     LOCAL_TZ_NAME,
+    NOT_COUNTED,
     Window,
     check_categories,
     check_choice,
@@ -80,30 +88,25 @@ WITH tg AS (
              arrival_origin text)
 ),
 t AS (
-    SELECT t.agency_code AS agency, i.category_code AS category, kec.code AS kecamatan_code,
-           kec.name AS kecamatan_name,
-           to_char(t.forwarded_at AT TIME ZONE '{LOCAL_TZ_NAME}', 'YYYY-MM') AS month,
+    SELECT t.agency_code AS agency, t.incident_id, f.category, f.kecamatan_code, f.kecamatan AS kecamatan_name,
+           to_char(f.received_at AT TIME ZONE '{LOCAL_TZ_NAME}', 'YYYY-MM') AS month,
            t.status, t.rejected_at IS NOT NULL AS rejected,
            EXTRACT(epoch FROM t.acknowledged_at - t.forwarded_at) AS ack_s,
            EXTRACT(epoch FROM t.en_route_at - t.forwarded_at) AS en_route_s,
            EXTRACT(epoch FROM t.on_scene_at - t.forwarded_at) AS on_scene_s,
            EXTRACT(epoch FROM t.resolved_at - t.forwarded_at) AS resolve_s,
            CASE WHEN COALESCE(tg.arrival_origin, 'received') = 'received'
-                THEN EXTRACT(epoch FROM t.on_scene_at - i.received_at)
+                THEN EXTRACT(epoch FROM t.on_scene_at - f.received_at)
                 ELSE EXTRACT(epoch FROM t.on_scene_at - t.forwarded_at) END AS arrival_s,
            tg.turnout_s AS turnout_target, tg.turnout_goal,
-           COALESCE(tg.arrival_s, c.target_response_s) AS arrival_target,
+           COALESCE(tg.arrival_s, f.target_response_s) AS arrival_target,
            COALESCE(tg.arrival_goal, 0.9) AS arrival_goal,
            (t.resolved_at IS NOT NULL
             AND t.resolved_at - t.forwarded_at < make_interval(secs => :fast_s)) AS fast
     FROM incident_tasks t
-    JOIN incidents i ON i.id = t.incident_id
-    JOIN incident_categories c ON c.code = i.category_code
-    LEFT JOIN admin_areas kec ON kec.id = i.kecamatan_id
+    JOIN incident_facts f ON f.id = t.incident_id
     LEFT JOIN tg ON tg.agency = t.agency_code
-    WHERE t.forwarded_at >= :since AND t.forwarded_at < :until
-      AND (CAST(:categories AS text[]) IS NULL OR i.category_code = ANY(CAST(:categories AS text[])))
-      AND (CAST(:kecamatan AS text) IS NULL OR kec.code = CAST(:kecamatan AS text))
+    WHERE {COUNTED} AND {IN_KECAMATAN}
 )
 """
 
@@ -116,7 +119,8 @@ def _stats_sql(group_cols: list[str]) -> str:
 
     cols = ", ".join(group_cols)
     return _TASKS + f"""
-SELECT {cols}, count(*) AS tasks, count(*) FILTER (WHERE fast) AS fast_closures,
+SELECT {cols}, count(*) AS tasks, count(DISTINCT incident_id) AS incidents,
+       count(*) FILTER (WHERE fast) AS fast_closures,
        count(*) FILTER (WHERE rejected) AS rejected,
        count(*) FILTER (WHERE status NOT IN ('resolved', 'rejected')) AS open,
        {pct('ack_s')}, {pct('en_route_s')}, {pct('on_scene_s')}, {pct('resolve_s')},
@@ -139,6 +143,8 @@ GROUP_COLUMNS = {
     "agency,month": ["agency", "month"],
 }
 STATS_SQL = {g: text(_stats_sql(cols)) for g, cols in GROUP_COLUMNS.items()}
+# Incidents are counted once however many agencies they went to.
+TOTALS_SQL = text(_TASKS + "SELECT count(*) AS tasks, count(DISTINCT incident_id) AS incidents FROM t")
 AGENCY_NAMES_SQL = text("SELECT code, name FROM agencies")
 RANK_COLUMN = {"acknowledge": "ack_s", "en_route": "en_route_s", "on_scene": "on_scene_s", "resolve": "resolve_s"}
 
@@ -176,7 +182,8 @@ def performance(session: Session, q: PerformanceQuery) -> dict[str, Any]:
     for r in session.execute(STATS_SQL[q.group], params).mappings():
         g: dict[str, Any] = {c: r[c] for c in GROUP_COLUMNS[q.group]}
         g["agency_name"] = names.get(r["agency"])
-        g.update(tasks=r["tasks"], fast_closures=r["fast_closures"], rejected=r["rejected"], open=r["open"])
+        g.update(tasks=r["tasks"], incidents=r["incidents"], fast_closures=r["fast_closures"],
+                 rejected=r["rejected"], open=r["open"])
         for metric, col in RANK_COLUMN.items():
             pct = r[f"{col}_pct"]
             g[metric] = {"n": r[f"{col}_n"],
@@ -199,6 +206,7 @@ def performance(session: Session, q: PerformanceQuery) -> dict[str, Any]:
             "meets_goal": share is not None and share >= r["arrival_goal"]}
         g["compliance"] = compliance
         groups.append(g)
+    totals = session.execute(TOTALS_SQL, params).mappings().one()
     key = q.rank_by
     groups.sort(key=lambda g: (g[key]["median_s"] is None, -(g[key]["median_s"] or 0)))
     for k, g in enumerate(groups, 1):
@@ -209,10 +217,11 @@ def performance(session: Session, q: PerformanceQuery) -> dict[str, Any]:
                      "median_s": g[key]["median_s"], "p90_s": g[key]["p90_s"], "n": g[key]["n"]} for g in groups],
         "parameters": {"category": cats, "kecamatan": kec, "group": q.group, "rank_by": q.rank_by,
                        "order": "slowest first", "intervals_from": "forwarded_at",
+                       "window_of": "received_at (the call)", "excludes": list(NOT_COUNTED),
                        "fast_closure_s": q.fast_closure_s,
                        "targets": {a: [t.__dict__ for t in ts] for a, ts in q.targets.items()},
                        "other_agencies_target": "category target_response_s from the call (received_at)"},
         "window": q.window.to_dict(),
-        "summary": {"tasks": sum(g["tasks"] for g in groups),
+        "summary": {"tasks": totals["tasks"], "incidents": totals["incidents"],
                     "fast_closures": sum(g["fast_closures"] for g in groups)},
     }

@@ -1,10 +1,14 @@
 """Trends: when calls come (hour x weekday, Jakarta time), what they are about per month, pranks, floods.
 
 All groupings are in local time (Asia/Jakarta): a 07:00 rush-hour accident
-peak must show at 07:00, not 00:00 UTC.  The category filter narrows the
-heatmap and the monthly mix; the prank rate and the flood curve always use all
-calls, because they are about the call centre's load and the season, not the
-selected categories.  The kecamatan filter (optional) narrows all four.
+peak must show at 07:00, not 00:00 UTC.  The heatmap, the monthly mix and the
+flood curve count incidents as every analytic does (``incident_facts.is_counted``:
+no pranks, cancelled calls or duplicates).  The prank rate is the one series of
+*calls*: every call in the window, and the share that were pranks
+(``is_prank_call``), because it is about the call centre's load.  The category
+filter narrows the heatmap and the monthly mix; the prank rate and the flood
+curve ignore it (the load and the season, not the selected categories).  The
+kecamatan filter (optional) narrows all four.
 """
 
 from __future__ import annotations
@@ -15,40 +19,46 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.services.analytics.common import LOCAL_TZ, LOCAL_TZ_NAME, Window, check_categories, check_kecamatan
+from app.services.analytics.common import (
+    COUNTED,
+    IN_KECAMATAN,
+    IN_WINDOW,
+    LOCAL_TZ,
+    LOCAL_TZ_NAME,
+    NOT_COUNTED,
+    Window,
+    check_categories,
+    check_kecamatan,
+)
 
 FLOOD_CATEGORIES = ("banjir", "rob")
 DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
-_LOCAL = f"(i.received_at AT TIME ZONE '{LOCAL_TZ_NAME}')"
-_WINDOW = "i.received_at >= :since AND i.received_at < :until"
-_CATS = "(CAST(:categories AS text[]) IS NULL OR i.category_code = ANY(CAST(:categories AS text[])))"
-# The kecamatan narrows every series (an official asks about their own district's season too).
-_KEC = ("(CAST(:kecamatan AS text) IS NULL OR i.kecamatan_id = "
-        "(SELECT k.id FROM admin_areas k WHERE k.level = 'kecamatan' AND k.code = CAST(:kecamatan AS text)))")
+_LOCAL = f"(f.received_at AT TIME ZONE '{LOCAL_TZ_NAME}')"
 
 HOUR_DOW_SQL = text(f"""
     SELECT EXTRACT(isodow FROM {_LOCAL})::int AS dow, EXTRACT(hour FROM {_LOCAL})::int AS hour, count(*) AS n
-    FROM incidents i WHERE {_WINDOW} AND {_CATS} AND {_KEC}
+    FROM incident_facts f WHERE {COUNTED} AND {IN_KECAMATAN}
     GROUP BY 1, 2
 """)
 
 MIX_SQL = text(f"""
-    SELECT to_char({_LOCAL}, 'YYYY-MM') AS month, i.category_code AS category, count(*) AS n
-    FROM incidents i WHERE {_WINDOW} AND {_CATS} AND {_KEC}
+    SELECT to_char({_LOCAL}, 'YYYY-MM') AS month, f.category, count(*) AS n
+    FROM incident_facts f WHERE {COUNTED} AND {IN_KECAMATAN}
     GROUP BY 1, 2 ORDER BY 1, 2
 """)
 
+# The call centre's load: every call, counted or not, and how many of them were pranks.
 PRANK_SQL = text(f"""
     SELECT to_char({_LOCAL}, 'YYYY-MM') AS month, count(*) AS calls,
-           count(*) FILTER (WHERE i.is_prank OR i.status = 'prank' OR i.category_code = 'prank') AS pranks
-    FROM incidents i WHERE {_WINDOW} AND {_KEC}
+           count(*) FILTER (WHERE f.is_prank_call) AS pranks
+    FROM incident_facts f WHERE {IN_WINDOW} AND {IN_KECAMATAN}
     GROUP BY 1 ORDER BY 1
 """)
 
 FLOOD_SQL = text(f"""
-    SELECT to_char({_LOCAL}, 'YYYY-MM') AS month, i.category_code AS category, count(*) AS n
-    FROM incidents i WHERE {_WINDOW} AND {_KEC} AND i.category_code = ANY(:flood)
+    SELECT to_char({_LOCAL}, 'YYYY-MM') AS month, f.category, count(*) AS n
+    FROM incident_facts f WHERE f.is_counted AND {IN_WINDOW} AND {IN_KECAMATAN} AND f.category = ANY(:flood)
     GROUP BY 1, 2 ORDER BY 1, 2
 """)
 
@@ -85,6 +95,7 @@ def trends(session: Session, q: TrendQuery) -> dict[str, Any]:
                  "share": {k: round(v / sum(c.values()), 4) for k, v in c.items()}} for m, c in mix.items()]
     prank = [{"month": m, "calls": calls, "pranks": pr, "rate": round(pr / calls, 4) if calls else None}
              for m, calls, pr in session.execute(PRANK_SQL, p).all()]
+    incidents = sum(r["total"] for r in mix_rows)
     flood: dict[str, dict[str, int]] = {}
     for month, cat, n in session.execute(FLOOD_SQL, {**p, "flood": list(FLOOD_CATEGORIES)}).all():
         flood.setdefault(month, dict.fromkeys(FLOOD_CATEGORIES, 0))[cat] = n
@@ -103,7 +114,12 @@ def trends(session: Session, q: TrendQuery) -> dict[str, Any]:
         "category_mix": mix_rows,
         "prank_rate": prank,
         "flood": {"categories": list(FLOOD_CATEGORIES), "by_month": by_month, "seasonal": seasonal},
+        # incidents: counted calls in the filter (what every analytic counts); calls and pranks: the
+        # centre's whole load in the window, whatever the category filter (the prank rate's basis)
+        "summary": {"incidents": incidents, "calls": sum(r["calls"] for r in prank),
+                    "pranks": sum(r["pranks"] for r in prank)},
         "parameters": {"category": cats, "kecamatan": kec, "timezone": LOCAL_TZ_NAME,
-                       "category_filter_applies_to": ["hour_by_weekday", "category_mix"]},
+                       "category_filter_applies_to": ["hour_by_weekday", "category_mix", "summary.incidents"],
+                       "excludes": list(NOT_COUNTED), "prank_rate_counts": "every call, pranks included"},
         "window": q.window.to_dict(),
     }
