@@ -22,6 +22,8 @@ INCIDENT_TERMINAL = frozenset({"closed", "cancelled", "prank"})
 INCIDENT_OPEN = frozenset(INCIDENT_CHAIN[:-2])  # received .. on_scene
 # Open and nobody on scene yet: the calls that can become overdue against their category's target.
 INCIDENT_AWAITING = frozenset(INCIDENT_CHAIN[:INCIDENT_CHAIN.index("on_scene")])
+# Nobody sent yet: assigning the first unit moves such an incident to "dispatched".
+INCIDENT_UNDISPATCHED = frozenset(INCIDENT_CHAIN[:INCIDENT_CHAIN.index("dispatched")])
 # Statuses of calls that are not real events: they count in call volume, never in analytics.
 INCIDENT_NOT_COUNTED = frozenset({"cancelled", "prank"})
 # The category of a call recorded as a prank from the start.

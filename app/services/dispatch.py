@@ -24,6 +24,7 @@ from app.incidents.lifecycle import (
     INCIDENT_OPEN,
     INCIDENT_TERMINAL,
     INCIDENT_TIMESTAMP,
+    INCIDENT_UNDISPATCHED,
     TASK_STATUSES,
     TASK_TIMESTAMP,
     IllegalTransition,
@@ -483,7 +484,7 @@ def assign_unit(session: Session, incident_id: int, unit_id: Any, actor: str = "
     except IntegrityError:
         session.rollback()
         raise Conflict(f"unit {unit_id} is already assigned", "unit_id") from None
-    if inc.status in ("received", "verified"):
+    if inc.status in INCIDENT_UNDISPATCHED:
         session.execute(text(
             "UPDATE incidents SET status = 'dispatched', dispatched_at = COALESCE(dispatched_at, now()), "
             "updated_at = now() WHERE id = :id"), {"id": incident_id})

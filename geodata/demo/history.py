@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from app.incidents.lifecycle import INCIDENT_CHAIN
 from geodata.demo import names as N
 from geodata.demo.catalog import Catalog
 from geodata.demo.frame import ScaleSpec
@@ -78,7 +79,7 @@ DESCRIPTIONS = {
     "info_kesehatan": ("Tanya jadwal vaksin", "Tanya rumah sakit rujukan", "Tanya layanan BPJS"),
     "prank": ("Telepon iseng, tidak ada suara", "Anak-anak bermain telepon", "Laporan palsu"),
 }
-STATES = ("received", "verified", "dispatched", "en_route", "on_scene", "resolved", "closed")
+STATES = INCIDENT_CHAIN
 TS_COLS = ("received_at", "verified_at", "dispatched_at", "en_route_at", "on_scene_at", "resolved_at",
            "closed_at", "cancelled_at")
 TASK_TS = ("forwarded_at", "acknowledged_at", "en_route_at", "on_scene_at", "resolved_at", "rejected_at")

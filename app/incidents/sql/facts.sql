@@ -141,6 +141,7 @@ SELECT i.id, i.category_code AS category, c.name_id AS category_name, c.name_en 
        concat_ws(', ', 'Kel. ' || kel.name, 'Kec. ' || kec.name) AS area,
        kel.name AS kelurahan, kec.name AS kecamatan,
        i.received_at, i.updated_at, i.resolved_at, i.closed_at,
+       i.received_at + make_interval(secs => c.target_response_s) AS due_at,
        ST_SetSRID(ST_MakePoint(floor(ST_X(i.geom) * 1000) / 1000 + 0.0005,
                                floor(ST_Y(i.geom) * 1000) / 1000 + 0.0005), 4326) AS geom
 FROM incidents i

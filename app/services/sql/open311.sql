@@ -21,7 +21,7 @@ ORDER BY c.priority, c.code
 -- responsible agencies are the category's (public), not the incident's tasks (not public).
 SELECT p.id, p.category, p.category_name AS service_name, p.status, p.is_open, p.description, p.area,
        p.received_at, p.updated_at, c.is_emergency,
-       p.received_at + make_interval(secs => c.target_response_s) AS expected_at,
+       p.due_at AS expected_at,
        ST_Y(p.geom) AS lat, ST_X(p.geom) AS lon,
        (SELECT string_agg(a.name, '; ' ORDER BY ca.role, ca.agency_code)
           FROM category_agencies ca JOIN agencies a ON a.code = ca.agency_code
