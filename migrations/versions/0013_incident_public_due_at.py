@@ -1,8 +1,10 @@
-"""incident_public gains ``due_at``: Open311's expected time comes from the read model.
+"""incident_public gains ``due_at``; incident_facts joins categories with LEFT JOIN.
 
 Open311 ``expected_datetime`` computed the category's target time again in its own SQL;
-the public projection now carries ``due_at`` as incident_facts does.  The views are
-re-rendered from app/incidents/sql/facts.sql.
+the public projection now carries ``due_at`` as incident_facts does.  incident_facts'
+category join becomes LEFT (no row differs: a NOT NULL foreign key) so PostgreSQL drops
+it for readers that use no category column (counts, hotspots).  The views are re-rendered
+from app/incidents/sql/facts.sql.
 
 Revision ID: 0013
 Revises: 0012

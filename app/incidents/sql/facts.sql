@@ -125,7 +125,9 @@ SELECT i.id, i.category_code AS category, c.name_id AS category_name, c.name_en 
        (i.is_prank OR i.status = @prank_status@ OR i.category_code = @prank_category@) AS is_prank_call,
        i.geom
 FROM incidents i
-JOIN incident_categories c ON c.code = i.category_code
+-- LEFT (category_code is a NOT NULL foreign key, so no row differs): PostgreSQL then skips
+-- the join when a reader uses no category column, as it does for the areas.
+LEFT JOIN incident_categories c ON c.code = i.category_code
 LEFT JOIN admin_areas kel ON kel.id = i.kelurahan_id
 LEFT JOIN admin_areas kec ON kec.id = i.kecamatan_id;
 
