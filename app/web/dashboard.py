@@ -12,6 +12,7 @@ from flask import Blueprint, render_template, url_for
 from sqlalchemy import text
 
 from app.db import get_session
+from app.services.analytics.common import LOCAL_TZ_NAME
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -21,4 +22,5 @@ KECAMATAN_SQL = text("SELECT code, name FROM admin_areas WHERE level = 'kecamata
 @bp.get("/dashboard")
 def page() -> str:
     kecamatan = [{"code": c, "name": n} for c, n in get_session().execute(KECAMATAN_SQL).all()]
-    return render_template("dashboard.html", kecamatan=kecamatan, map_url=url_for("map.page"))
+    return render_template("dashboard.html", kecamatan=kecamatan, map_url=url_for("map.page"),
+                           timezone=LOCAL_TZ_NAME)

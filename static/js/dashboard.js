@@ -66,6 +66,14 @@
     return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
   }
 
+  /* "Today" is the city's date, not the browser's: the API reads a date as the city's midnight,
+     so after 17:00 UTC (midnight WIB) a browser on UTC would leave out the calls of the city's today. */
+  var CITY_TZ = document.body.dataset.timezone || "Asia/Jakarta";
+  function cityToday() {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: CITY_TZ, year: "numeric", month: "2-digit",
+                                               day: "2-digit" }).format(new Date());
+  }
+
   function addDays(iso, days) {
     var d = new Date(iso + "T00:00:00");
     d.setDate(d.getDate() + days);
@@ -113,7 +121,7 @@
 
   function readUrl() {
     var u = new URLSearchParams(window.location.search);
-    var today = isoDate(new Date());
+    var today = cityToday();
     f.until.value = u.get("until") || today;
     f.since.value = u.get("since") || addDays(f.until.value, -89);
     if (u.get("kecamatan")) { f.kecamatan.value = u.get("kecamatan"); }
@@ -369,7 +377,7 @@
   });
   document.querySelectorAll("[data-days]").forEach(function (b) {
     b.addEventListener("click", function () {
-      f.until.value = f.until.value || isoDate(new Date());
+      f.until.value = f.until.value || cityToday();
       f.since.value = addDays(f.until.value, 1 - parseInt(b.dataset.days, 10));
       load();
     });
