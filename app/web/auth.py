@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -116,6 +117,31 @@ def _resolve_user() -> User | None:
             return None
         return g.browser_session.user
     return None
+
+
+def credential_check() -> Callable[[], bool]:
+    """A check of this request's credential that can run after the request has returned.
+
+    A long response (the live stream) is authorised once, when it opens; it asks this now
+    and then so that logout, a disabled user, a new password or a revoked token end it too.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    sid = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+    key, timeouts = _secret(), _timeouts()
+
+    def still_valid() -> bool:
+        with app.app_context():
+            db = app.extensions["peta112.session_factory"]()
+            try:
+                if token is not None:
+                    return tokens.lookup(db, token) is not None
+                return bool(sid) and sessions.lookup(db, key, sid, timeouts) is not None
+            finally:
+                db.close()
+
+    return still_valid
 
 
 def _check_request() -> Response | None:

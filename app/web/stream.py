@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 from flask import Blueprint, Response
@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from app.db import get_engine, request_viewer, sqlfiles
 from app.incidents.viewer import Viewer
+from app.web.auth import credential_check
 
 bp = Blueprint("stream", __name__)
 
@@ -37,6 +38,7 @@ CHANNEL = "peta112"
 HEARTBEAT_S = 15.0
 STREAM_MAX_S = 600.0
 RETRY_MS = 3000
+RECHECK_S = 30.0  # how long a stream may outlive its session or token
 EVENT_OF_TABLE = {"incidents": "incident", "units": "unit"}
 
 
@@ -60,14 +62,25 @@ def _visible(conn: psycopg.Connection, viewer: Viewer, incident_id: object) -> b
 
 
 def relay(conninfo: str, viewer: Viewer, max_s: float = STREAM_MAX_S,
-          heartbeat_s: float = HEARTBEAT_S) -> Iterator[str]:
-    """Yield SSE text for every NOTIFY on ``peta112`` that ``viewer`` may see, until ``max_s`` has passed."""
+          heartbeat_s: float = HEARTBEAT_S, still_valid: Callable[[], bool] | None = None,
+          recheck_s: float = RECHECK_S) -> Iterator[str]:
+    """Yield SSE text for every NOTIFY on ``peta112`` that ``viewer`` may see, until ``max_s`` has passed.
+
+    Every ``recheck_s`` the reader's credential is asked again (``still_valid``): after a
+    logout, a disabled account or a revoked token the stream says ``signed_out`` and ends.
+    """
     conn = psycopg.connect(conninfo, autocommit=True, application_name="peta112-stream")
     try:
         conn.execute(f"LISTEN {CHANNEL}")
         yield f"retry: {RETRY_MS}\n: listening\n\n"
         deadline = time.monotonic() + max_s
+        recheck_at = time.monotonic() + recheck_s
         while time.monotonic() < deadline:
+            if still_valid is not None and time.monotonic() >= recheck_at:
+                if not still_valid():
+                    yield sse("signed_out", "{}")
+                    return
+                recheck_at = time.monotonic() + recheck_s
             # Take what has arrived before asking anything on this connection: psycopg holds the
             # connection while the notifies() generator runs (later notifications wait in its backlog).
             wait = min(heartbeat_s, max(0.1, deadline - time.monotonic()))
@@ -96,7 +109,7 @@ def relay(conninfo: str, viewer: Viewer, max_s: float = STREAM_MAX_S,
 def events() -> Response:
     conninfo = libpq_conninfo(get_engine().url.render_as_string(hide_password=False))
     # No request context is kept: the generator needs only the conninfo and who is reading.
-    resp = Response(relay(conninfo, request_viewer()), mimetype="text/event-stream")
+    resp = Response(relay(conninfo, request_viewer(), still_valid=credential_check()), mimetype="text/event-stream")
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["X-Accel-Buffering"] = "no"  # nginx: pass events through unbuffered
     return resp

@@ -924,6 +924,11 @@
       api(API + "/incidents/" + msg.id).then(upsertIncident, function () { /* gone or forbidden */ });
     });
     es.addEventListener("unit", function (e) { upsertUnit(JSON.parse(e.data)); });
+    // The session or token behind the stream ended (logout elsewhere, account disabled): sign in again.
+    es.addEventListener("signed_out", function () {
+      es.close();
+      window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+    });
     es.onerror = function () { state.streaming = false; };  // EventSource retries; polling covers the gap
     // (Re)connected: catch up on whatever happened while no stream was open.
     es.onopen = function () { state.streaming = true; loadIncidents(); loadUnits(); };

@@ -125,3 +125,30 @@ def test_an_agency_receives_only_events_of_incidents_it_may_see(live_server):
         for inc in logged:
             requests.patch(f"{live_server.url}/api/v1/incidents/{inc['id']}", json={"status": "cancelled"},
                            timeout=60, headers=users.auth("dispatcher"))
+
+
+def test_stream_ends_when_its_credential_does(test_db_url: str):
+    """A stream outliving its session or token (logout, disabled user, revoked token) says so and ends."""
+    answers = iter([True, False])
+    gen = relay(libpq_conninfo(test_db_url), Viewer("dispatcher"), max_s=30, heartbeat_s=0.1,
+                still_valid=lambda: next(answers), recheck_s=0)
+    msgs = list(gen)  # ends by itself, well before max_s
+    assert msgs[0].startswith("retry: ") and msgs[-1] == sse("signed_out", "{}")
+
+
+def test_credential_check_follows_token_revocation(app, db_conn):
+    from app.web.auth import credential_check
+
+    with app.test_request_context("/api/v1/stream", headers=users.auth("official")):
+        still_valid = credential_check()
+    assert still_valid()
+    db_conn.execute(text("UPDATE api_tokens SET revoked_at = now() WHERE prefix = :p"),
+                    {"p": users.token("t_official")[:12]})
+    assert not still_valid()
+
+
+def test_credential_check_of_a_request_without_credentials_is_false(app):
+    from app.web.auth import credential_check
+
+    with app.test_request_context("/api/v1/stream"):
+        assert credential_check()() is False
