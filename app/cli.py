@@ -57,6 +57,16 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def cli_session(ctx: click.Context):  # -> sqlalchemy.orm.Session
+    """A session for one CLI command, as the system viewer; its engine is disposed when the command ends."""
+    from app.db.engine import make_engine, make_sessionmaker
+    from app.incidents.viewer import SYSTEM_VIEWER
+
+    engine = make_engine(ensure_database(ctx.find_root().obj))
+    ctx.call_on_close(engine.dispose)
+    return make_sessionmaker(engine, viewer=SYSTEM_VIEWER)()
+
+
 def _settings(ctx: click.Context) -> Settings:
     return ctx.find_root().obj
 

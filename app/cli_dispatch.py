@@ -7,19 +7,8 @@ from typing import Any
 
 import click
 
-from app.cli import UserError, friendly
+from app.cli import UserError, cli_session, friendly
 from app.services.errors import ServiceError
-
-
-def _session(ctx: click.Context):
-    from app.db import ensure_database
-    from app.db.engine import make_engine, make_sessionmaker
-    from app.incidents.viewer import SYSTEM_VIEWER
-
-    url = ensure_database(ctx.find_root().obj)
-    engine = make_engine(url)
-    ctx.call_on_close(engine.dispose)
-    return make_sessionmaker(engine, viewer=SYSTEM_VIEWER)()
 
 
 def _echo(data: Any, as_json: bool, summary: str) -> None:
@@ -52,7 +41,7 @@ def add(ctx: click.Context, as_json: bool, **kw: Any) -> None:
     """Log a call: prints the incident with its kelurahan and forwarded agencies."""
     from app.services import dispatch
 
-    session = _session(ctx)
+    session = cli_session(ctx)
     try:
         inc, created = dispatch.intake(session, dispatch.Intake(**kw))
     except ServiceError as exc:
@@ -74,7 +63,7 @@ def show(ctx: click.Context, incident_id: int, as_json: bool) -> None:
     from app.services import dispatch
 
     try:
-        inc = dispatch.get_incident(_session(ctx), incident_id)
+        inc = dispatch.get_incident(cli_session(ctx), incident_id)
     except ServiceError as exc:
         raise UserError(exc.detail) from None
     lines = [f"incident {inc['id']}: {inc['category']} [{inc['status']}] {inc['address'] or ''}"]
@@ -95,7 +84,7 @@ def set_status(ctx: click.Context, incident_id: int, status: str, note: str | No
     from app.services import dispatch
 
     try:
-        inc = dispatch.change_status(_session(ctx), incident_id, status, actor, note)
+        inc = dispatch.change_status(cli_session(ctx), incident_id, status, actor, note)
     except ServiceError as exc:
         raise UserError(exc.detail) from None
     click.echo(f"incident {inc['id']} is now {inc['status']}")

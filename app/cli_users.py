@@ -10,18 +10,8 @@ from datetime import datetime
 
 import click
 
-from app.cli import UserError, friendly
+from app.cli import UserError, cli_session, friendly
 from app.domain.roles import ROLES
-
-
-def _session(ctx: click.Context):
-    from app.db import ensure_database
-    from app.db.engine import make_engine, make_sessionmaker
-    from app.incidents.viewer import SYSTEM_VIEWER
-
-    engine = make_engine(ensure_database(ctx.find_root().obj))
-    ctx.call_on_close(engine.dispose)
-    return make_sessionmaker(engine, viewer=SYSTEM_VIEWER)()
 
 
 @click.group("user")
@@ -45,7 +35,7 @@ def add(ctx: click.Context, username: str, role: str, agency: str | None, passwo
 
     generated = password is None
     password = password or passwords.generate()
-    u = accounts.add_user(_session(ctx), username.lower(), role, password, agency and agency.upper(), display_name)
+    u = accounts.add_user(cli_session(ctx), username.lower(), role, password, agency and agency.upper(), display_name)
     extra = f" ({u.agency_code})" if u.agency_code else ""
     click.echo(f"user {u.username} created with role {u.role}{extra}"
                + (f"; password: {password}" if generated else ""))
@@ -63,7 +53,7 @@ def passwd(ctx: click.Context, username: str, password: str | None) -> None:
 
     if password is None:
         password = click.prompt("new password", hide_input=True, confirmation_prompt=True, err=True)
-    ended = accounts.set_password(_session(ctx), username.lower(), password)
+    ended = accounts.set_password(cli_session(ctx), username.lower(), password)
     click.echo(f"password of {username.lower()} changed; {_ended(ended)}")
 
 
@@ -79,7 +69,7 @@ def disable(ctx: click.Context, username: str) -> None:
     """Disable a user (a leaver, a demo login); ends all their sessions and revokes all their API tokens."""
     from app.services import accounts
 
-    ended = accounts.set_active(_session(ctx), username.lower(), False)
+    ended = accounts.set_active(cli_session(ctx), username.lower(), False)
     click.echo(f"user {username.lower()} disabled; {_ended(ended)}")
 
 
@@ -91,7 +81,7 @@ def enable(ctx: click.Context, username: str) -> None:
     """Enable a user again (also lifts a sign-in lockout); revoked tokens stay revoked."""
     from app.services import accounts
 
-    accounts.set_active(_session(ctx), username.lower(), True)
+    accounts.set_active(cli_session(ctx), username.lower(), True)
     click.echo(f"user {username.lower()} enabled")
 
 
@@ -106,7 +96,7 @@ def list_users(ctx: click.Context) -> None:
     """Every account: role, agency, state (active, disabled, locked, DEMO) and last sign-in."""
     from app.services import accounts
 
-    rows = accounts.list_users(_session(ctx))
+    rows = accounts.list_users(cli_session(ctx))
     click.echo(f"{'username':<16} {'role':<11} {'agency':<8} {'state':<16} last sign-in")
     for r in rows:
         state = ("active" if r["active"] else "disabled") + (" locked" if r["locked_until"] else "")
@@ -130,7 +120,7 @@ def create(ctx: click.Context, username: str, name: str, days: int) -> None:
     """Create a token; it is printed once and cannot be shown again."""
     from app.services import tokens
 
-    tok, info = tokens.create(_session(ctx), username.lower(), name, days, actor="cli")
+    tok, info = tokens.create(cli_session(ctx), username.lower(), name, days, actor="cli")
     click.echo(tok)
     click.echo(f"token {info['prefix']}... for {username}, expires {info['expires_at']:%Y-%m-%d}", err=True)
 
@@ -143,7 +133,7 @@ def list_tokens(ctx: click.Context, username: str | None) -> None:
     """Tokens (never the secret): id, prefix, user, name, state, expiry, last use, parent."""
     from app.services import accounts, tokens
 
-    session = _session(ctx)
+    session = cli_session(ctx)
     owner = accounts.get(session, username.lower())["id"] if username else None
     click.echo(f"{'id':>5} {'prefix':<13} {'user':<14} {'name':<16} {'state':<8} {'expires':<16} "
                f"{'last used':<16} parent")
@@ -161,7 +151,7 @@ def revoke(ctx: click.Context, prefix_or_id: str) -> None:
     """Revoke a token by its id or its prefix (the first 12 characters), and every token made with it."""
     from app.services import tokens
 
-    n = tokens.revoke(_session(ctx), prefix_or_id, actor="cli")
+    n = tokens.revoke(cli_session(ctx), prefix_or_id, actor="cli")
     if not n:
         raise UserError(f"no active token with id or prefix {prefix_or_id!r}")
     click.echo(f"revoked {n} token(s)")
@@ -191,7 +181,7 @@ def demo_users(ctx: click.Context) -> None:
     from app.services import accounts
     from app.services.errors import Conflict
 
-    session = _session(ctx)
+    session = cli_session(ctx)
     click.echo("WARNING: DEMO logins with published passwords; on a real server disable each one with "
                "`peta112 user disable NAME`:", err=True)
     for username, role, agency, name in DEMO_USERS:
@@ -218,5 +208,5 @@ def purge(ctx: click.Context, days: int | None) -> None:
     from app.services.privacy import purge_personal_data
 
     days = days or ctx.find_root().obj.personal_data_days
-    n = purge_personal_data(_session(ctx), days)
+    n = purge_personal_data(cli_session(ctx), days)
     click.echo(f"erased caller name and phone of {n} incident(s) older than {days} days")

@@ -21,11 +21,11 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.db import sqlfiles
+from app.db.engine import APP_ROLE  # noqa: F401  (the role the SQL grants to; tests name it here)
 from app.incidents import lifecycle, viewer
 from app.incidents.viewer import Viewer
 
 PACKAGE, FILE = "app.incidents", "sql/facts.sql"
-APP_ROLE = "peta112_app"
 
 
 def _array(values: Iterable[str]) -> str:
