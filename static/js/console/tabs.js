@@ -1,0 +1,22 @@
+/* The side panel's tabs: the incident list, the new-call form, an incident's detail. */
+import { state } from "./store.js";
+
+export function showView(name) {
+  state.tab = name;
+  ["list", "new", "detail"].forEach(function (v) {
+    document.getElementById("view-" + v).hidden = v !== name;
+    var tab = document.getElementById("tab-" + v);
+    tab.setAttribute("aria-selected", v === name ? "true" : "false");
+    tab.classList.toggle("active", v === name);
+  });
+  document.getElementById("map").classList.toggle("picking", name === "new");
+}
+
+export function initTabs() {
+  document.querySelectorAll(".tabs [data-view]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      showView(b.dataset.view);
+      if (b.dataset.view === "new") { document.getElementById("c-category").focus(); }
+    });
+  });
+}
