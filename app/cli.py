@@ -206,7 +206,7 @@ def _check_reachable(url: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int,
-              help="gunicorn worker processes; 0 runs Flask's development server.")
+              help="server processes (uvicorn); 0 runs Flask's development server.")
 @click.pass_context
 @friendly
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
@@ -214,7 +214,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     from app import secret_key
 
     s = _settings(ctx)
-    secret_key.resolve(s)  # refuse a published or weak key before gunicorn starts its workers
+    secret_key.resolve(s)  # refuse a published or weak key before the server starts its workers
     ensure_database(s)
     if s.base_url is None:  # links point at the address served, never at a request's Host header
         local = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
@@ -225,12 +225,23 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
 
         create_app(s).run(host=host, port=port, threaded=True)
         return
+    # uvicorn: the Flask app on a thread pool per process, the live stream on its event loop
+    # (app/live/asgi.py), so open maps hold no worker thread; one LISTEN per process.
     argv = [
-        sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--worker-class", "gthread", "--threads", "32", "--timeout", "120",
-        "--access-logfile", "-", "app.wsgi:app",
+        sys.executable, "-m", "uvicorn", "--factory", "app.live.asgi:make", "--host", host, "--port", str(port),
+        "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--timeout-graceful-shutdown", "5",
+        "--no-server-header",
     ]
+    _raise_open_files_limit()  # every open map is a socket
     os.execve(sys.executable, argv, {**os.environ, "PETA112_BASE_URL": s.base_url})
+
+
+def _raise_open_files_limit() -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
 
 
 # -- commands defined in other modules (one line each) ---------------------------------

@@ -15,6 +15,7 @@ from app.config import Settings
 from app.db import request_viewer
 from app.db.engine import APP_ROLE
 from app.incidents.facts import apply_viewer
+from app.web.stream import stop_hub
 
 
 def request_session_factory(db_conn: Connection) -> Callable[[], Session]:
@@ -52,4 +53,5 @@ def joined_app(settings: Settings, conn: Connection, **overrides: Any) -> Iterat
     try:
         yield application
     finally:
+        stop_hub(application)  # the live stream's listener, if a test opened a stream
         application.extensions["peta112.engine"].dispose()

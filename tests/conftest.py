@@ -113,7 +113,7 @@ def anon(app):
 
 
 class LiveServer:
-    """A real HTTP server (threaded werkzeug) on a committed scratch database."""
+    """A real HTTP server (uvicorn with the app as `peta112 serve` runs it) on a committed scratch database."""
 
     def __init__(self, url: str, base_url: str, engine: Engine):
         self.db_url = url
@@ -146,11 +146,40 @@ class InFlight:
             self.idle.wait_for(lambda: self.busy == 0, timeout=120)
 
 
+@contextlib.contextmanager
+def serve_asgi(application: Any, **server_options: Any) -> Iterator[int]:
+    """Serve ``application`` as ``peta112 serve`` does (uvicorn, app/live/asgi.py) in a thread; yield the port."""
+    import socket
+
+    import uvicorn
+
+    from app.live.asgi import Server
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(Server(application, **server_options), log_level="warning", lifespan="on",
+                            timeout_graceful_shutdown=2, backlog=2048)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="peta112-live-server",
+                              daemon=True)
+    thread.start()
+    try:
+        # Starting takes well under a second; the bound only keeps a broken start from hanging the suite.
+        for _ in range(600):
+            if server.started or not thread.is_alive():
+                break
+            threading.Event().wait(0.05)
+        assert server.started, "the test server did not start"
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()
+
+
 @pytest.fixture(scope="session")
 def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
     import logging
-
-    from werkzeug.serving import make_server
 
     from tests import tinycity
     from tests.scratch import scratch_database
@@ -163,17 +192,15 @@ def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per tile request drowns failures
         calls = InFlight(application.wsgi_app)
         application.wsgi_app = calls  # type: ignore[method-assign]
-        server = make_server("127.0.0.1", 0, application, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="peta112-live-server", daemon=True)
-        thread.start()
         try:
-            yield LiveServer(url, f"http://127.0.0.1:{server.server_port}", eng)
+            with serve_asgi(application) as port:
+                yield LiveServer(url, f"http://127.0.0.1:{port}", eng)
         finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(10)
             # A request a closed browser left behind still holds a pooled connection; disposing the pool
             # under it would orphan that connection (a ResourceWarning at exit), so let such requests end.
             calls.wait_idle()
+            from app.web.stream import stop_hub
+
+            stop_hub(application)
             application.extensions["peta112.engine"].dispose()
             eng.dispose()

@@ -1,22 +1,36 @@
-"""Live updates: the 0004 triggers NOTIFY on commit and /api/v1/stream relays them as SSE."""
+"""Live updates: the triggers NOTIFY on commit, the process's hub scopes each change once and
+/api/v1/stream relays it as SSE, with the incident's summary, to the readers who may see it."""
 
 from __future__ import annotations
 
 import http.client
 import json
 
+import pytest
 import requests
 from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import Engine, text
 
+from app.db.engine import make_engine
 from app.incidents.viewer import Viewer
-from app.web.stream import libpq_conninfo, relay, sse
+from app.live.hub import Hub, ThreadStream, libpq_conninfo, sse
+from app.web.stream import relay
 from tests import users
 
 
+@pytest.fixture()
+def hub(test_db_url: str):
+    h = Hub(make_engine(test_db_url, app_role=True, pool_size=1, max_overflow=0), libpq_conninfo(test_db_url))
+    h.start()
+    assert h.ready.wait(30)
+    yield h
+    h.stop()
+
+
 def test_sse_message_format():
-    assert sse("incident", '{"id": 1}') == 'event: incident\ndata: {"id": 1}\n\n'
-    assert sse(None, "x") == "data: x\n\n"
+    assert sse("incident", '{"id": 1}') == b'event: incident\ndata: {"id": 1}\n\n'
+    assert sse(None, "x") == b"data: x\n\n"
+    assert sse("unit", b"{}", "ab12cd-7") == b"id: ab12cd-7\nevent: unit\ndata: {}\n\n"
 
 
 def test_conninfo_drops_the_driver_suffix():
@@ -25,10 +39,21 @@ def test_conninfo_drops_the_driver_suffix():
     assert info == {"user": "postgres", "dbname": "peta112", "host": "/tmp/run", "port": "5432"}
 
 
-def test_committed_unit_change_is_relayed_and_rollback_is_not(engine: Engine, test_db_url: str):
-    gen = relay(libpq_conninfo(test_db_url), Viewer("dispatcher"), max_s=10, heartbeat_s=0.5)
+def _messages(gen, n: int) -> list[bytes]:
+    """The next ``n`` non-comment chunks of a relay generator."""
+    out: list[bytes] = []
+    for chunk in gen:
+        if not chunk.startswith(b":"):
+            out.append(chunk)
+        if len(out) == n:
+            return out
+    return out
+
+
+def test_committed_unit_change_is_relayed_and_rollback_is_not(hub: Hub, engine: Engine):
+    gen = relay(hub, Viewer("dispatcher"), max_s=10, heartbeat_s=0.5)
     try:
-        assert next(gen).startswith("retry: ")  # LISTEN is active from here on
+        assert next(gen).startswith(b"retry: ")  # attached from here on
         with engine.connect() as conn:  # rolled back: nothing may leak to listeners
             conn.execute(text("INSERT INTO units (agency_code, callsign, unit_type) "
                               "VALUES ('DAMKAR', 'T-STREAM-ROLLBACK', 'fire_engine')"))
@@ -36,15 +61,94 @@ def test_committed_unit_change_is_relayed_and_rollback_is_not(engine: Engine, te
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO units (agency_code, callsign, unit_type, geom) VALUES "
                               "('DAMKAR', 'T-STREAM-1', 'fire_engine', ST_SetSRID(ST_MakePoint(110.4, -6.9), 4326))"))
-        msg = next(m for m in gen if not m.startswith(":"))
-        assert msg.startswith("event: unit\ndata: ")
-        data = json.loads(msg.split("data: ", 1)[1])
+        (msg,) = _messages(gen, 1)
+        assert msg.startswith(f"id: {hub.boot}-".encode()) and b"\nevent: unit\ndata: " in msg
+        data = json.loads(msg.split(b"data: ", 1)[1])
         assert data["callsign"] == "T-STREAM-1" and data["op"] == "insert"
         assert data["lat"] == -6.9 and data["lon"] == 110.4 and data["status"] == "available"
     finally:
         gen.close()
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM units WHERE callsign LIKE 'T-STREAM-%'"))
+
+
+def _incident(conn, category: str, agency: str | None, phone: str = "0812-5555-0199") -> int:
+    iid = conn.execute(text(
+        "INSERT INTO incidents (category_code, priority, caller_name, caller_phone, description, geom) "
+        "VALUES (:c, 3, 'Bu Sari', :p, 'uji siaran', ST_SetSRID(ST_MakePoint(110.42, -6.97), 4326)) RETURNING id"),
+        {"c": category, "p": phone}).scalar_one()
+    if agency:
+        conn.execute(text("INSERT INTO incident_tasks (incident_id, agency_code) VALUES (:i, :a)"),
+                     {"i": iid, "a": agency})
+    return iid
+
+
+def test_incident_event_carries_the_summary_for_those_who_may_see_it(hub: Hub, engine: Engine):
+    """One batch, scoped once: DAMKAR and the desk get the summary (tasks, lifecycle, no caller), POLRI nothing."""
+    streams = {who: ThreadStream(key) for who, key in
+               (("damkar", "agency:DAMKAR"), ("polri", "agency:POLRI"), ("desk", "dispatcher:"))}
+    viewers = {"damkar": Viewer("agency", "DAMKAR"), "polri": Viewer("agency", "POLRI"), "desk": Viewer("dispatcher")}
+    for who, s in streams.items():
+        hub.attach(s, viewers[who])
+    ids: list[int] = []
+    try:
+        with engine.begin() as conn:
+            ids.append(_incident(conn, "sarang_tawon", "DAMKAR"))
+        got = {who: b"".join(s.take(30)) for who, s in streams.items() if who != "polri"}
+        for who, raw in got.items():
+            assert raw.count(b"event: incident") == 1, who
+            data = json.loads(raw.split(b"data: ", 1)[1])
+            assert data["id"] == ids[0] and data["op"] == "insert"
+            inc = data["incident"]
+            assert inc["category"] == "sarang_tawon" and inc["is_open"] is True and inc["lat"] == -6.97
+            assert [t["agency"] for t in inc["tasks"]] == ["DAMKAR"] and inc["assignments"] == []
+            assert "caller" not in inc and b"5555" not in raw and b"Sari" not in raw
+        assert streams["polri"].take(0.5) == []
+    finally:
+        for s in streams.values():
+            hub.detach(s)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE incidents SET status = 'cancelled' WHERE id = ANY(:i)"), {"i": ids})
+
+
+def test_last_event_id_replays_what_was_missed_and_a_foreign_id_asks_to_reload(hub: Hub):
+    unit = json.dumps({"table": "units", "op": "update", "id": 1, "status": "available"})
+    first = hub.handle([unit])[0]
+    missed = hub.handle([unit, unit])
+    viewer = Viewer("official")
+    s = ThreadStream("official:")
+    got = hub.attach(s, viewer, f"{hub.boot}-{first.seq}")
+    assert not got.resync and [e.seq for e in got.replay] == [e.seq for e in missed]
+    assert s.take(0) == [e.message for e in missed]
+    hub.detach(s)
+    assert hub.attach(ThreadStream("official:"), viewer, f"{hub.boot}-{missed[-1].seq}").replay == []
+    assert hub.attach(ThreadStream("official:"), viewer, "zzzzzz-3").resync  # another process, or restarted
+    assert hub.attach(ThreadStream("official:"), viewer, "garbage").resync
+
+
+def test_a_slow_client_is_dropped_and_the_others_get_everything(hub: Hub):
+    unit = json.dumps({"table": "units", "op": "update", "id": 1, "status": "available"})
+    slow, fast = ThreadStream("official:", limit=3), ThreadStream("official:", limit=1000)
+    hub.attach(slow, Viewer("official"))
+    hub.attach(fast, Viewer("official"))
+    try:
+        for _ in range(5):
+            hub.handle([unit])
+        assert slow.dropped and slow.take(0) == []
+        assert len(fast.take(0)) == 5 and not fast.dropped
+    finally:
+        hub.detach(slow)
+        hub.detach(fast)
+
+
+def test_control_notices_bump_versions_and_are_not_relayed(hub: Hub):
+    s = ThreadStream("official:")
+    hub.attach(s, Viewer("official"))
+    before = dict(hub.versions)
+    assert hub.handle(['{"table": "auth"}', '{"table": "basemap"}', "not json", "[1]"]) == []
+    assert hub.versions["auth"] == before["auth"] + 1 and hub.versions["basemap"] == before["basemap"] + 1
+    assert s.take(0) == []
+    hub.detach(s)
 
 
 def test_stream_endpoint_answers_event_stream(app):
@@ -59,14 +163,18 @@ def test_stream_endpoint_answers_event_stream(app):
 class SSEClient:
     """A plain HTTP client of /api/v1/stream on the live server, reading one message at a time."""
 
-    def __init__(self, base_url: str, who: str):
+    def __init__(self, base_url: str, who: str, last_event_id: str | None = None):
         host, port = base_url.removeprefix("http://").split(":")
         # The timeout only keeps a broken stream from hanging the suite; nothing here is timed.
         self.conn = http.client.HTTPConnection(host, int(port), timeout=120)
-        self.conn.request("GET", "/api/v1/stream", headers={**users.auth(who), "Accept": "text/event-stream"})
+        headers = {**users.auth(who), "Accept": "text/event-stream"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        self.conn.request("GET", "/api/v1/stream", headers=headers)
         self.resp = self.conn.getresponse()
         assert self.resp.status == 200 and self.resp.getheader("Content-Type").startswith("text/event-stream")
         self.raw: list[str] = []
+        self.last_id: str | None = None
 
     def message(self) -> tuple[str | None, str]:
         """The next message (event, data); comment-only blocks such as keep-alives are skipped."""
@@ -80,6 +188,8 @@ class SSEClient:
                 event = line[7:]
             elif line.startswith("data: "):
                 data.append(line[6:])
+            elif line.startswith("id: "):
+                self.last_id = line[4:]
             elif line.startswith("retry: "):
                 event = "retry"
             elif line == "" and (event or data):
@@ -104,7 +214,7 @@ def test_an_agency_receives_only_events_of_incidents_it_may_see(live_server):
     logged: list[dict] = []
     try:
         for s in streams.values():
-            assert s.message()[0] == "retry"  # LISTEN is active from here on
+            assert s.message()[0] == "retry"  # attached from here on
         for body in ({"category": "sarang_tawon", "lat": -6.9631, "lon": 110.4031,  # DAMKAR only
                       "caller_phone": "0812-7777-0142", "caller_name": "Pak Harun"},
                      {"category": "kriminal", "lat": -6.9633, "lon": 110.4391}):  # POLRI
@@ -119,6 +229,16 @@ def test_an_agency_receives_only_events_of_incidents_it_may_see(live_server):
         assert wasp in streams["t_damkar"].incident_ids_until(wasp)
         for who, s in streams.items():
             assert not any("081277770142" in line or "Harun" in line for line in s.raw), who
+        # Reconnecting with the last id seen replays what came after it, here the crime call for the desk.
+        desk = streams["dispatcher"]
+        resumed = SSEClient(live_server.url, "dispatcher", last_event_id=desk.last_id)
+        try:
+            assert resumed.message()[0] == "retry"
+            requests.patch(f"{live_server.url}/api/v1/incidents/{wasp}", json={"status": "cancelled"},
+                           timeout=60, headers=users.auth("dispatcher")).raise_for_status()
+            assert resumed.incident_ids_until(wasp) == [wasp]
+        finally:
+            resumed.close()
     finally:
         for s in streams.values():
             s.close()
@@ -127,13 +247,13 @@ def test_an_agency_receives_only_events_of_incidents_it_may_see(live_server):
                            timeout=60, headers=users.auth("dispatcher"))
 
 
-def test_stream_ends_when_its_credential_does(test_db_url: str):
+def test_stream_ends_when_its_credential_does(hub: Hub):
     """A stream outliving its session or token (logout, disabled user, revoked token) says so and ends."""
     answers = iter([True, False])
-    gen = relay(libpq_conninfo(test_db_url), Viewer("dispatcher"), max_s=30, heartbeat_s=0.1,
-                still_valid=lambda: next(answers), recheck_s=0)
+    gen = relay(hub, Viewer("dispatcher"), max_s=30, heartbeat_s=0.1, still_valid=lambda: next(answers),
+                recheck_s=0)
     msgs = list(gen)  # ends by itself, well before max_s
-    assert msgs[0].startswith("retry: ") and msgs[-1] == sse("signed_out", "{}")
+    assert msgs[0].startswith(b"retry: ") and msgs[-1] == sse("signed_out", "{}")
 
 
 def test_credential_check_follows_token_revocation(app, db_conn):

@@ -25,6 +25,10 @@ LIMIT :limit OFFSET :offset
 {columns}
 WHERE f.id = :id
 
+-- name: incidents_by_ids
+{columns}
+WHERE f.id = ANY(:ids)
+
 -- name: incident_count
 SELECT count(*) FROM incident_facts f WHERE {where}
 

@@ -1,0 +1,148 @@
+"""The server process: the Flask app on a thread pool, and the live stream natively on asyncio.
+
+``peta112 serve`` runs this under uvicorn.  Every request but the stream goes to the Flask
+app through a2wsgi's thread pool, exactly as under a WSGI server.  ``GET /api/v1/stream``
+also passes through Flask first (the same authentication, role table and headers), but the
+view only leaves a grant; this module then serves the stream from the event loop, fed by
+the process's one live hub.  An open map therefore costs a coroutine and a socket, not a
+worker thread and a database connection, so one process holds hundreds of them while
+intake and the API keep their threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import random
+import time
+from typing import Any
+
+from a2wsgi import WSGIMiddleware
+from a2wsgi.wsgi import build_environ
+from flask import Flask
+
+from app.live.hub import LoopFanout, LoopStream
+from app.web import stream as stream_view
+
+STREAM_PATH = "/api/v1/stream"
+THREADS = 32  # Flask requests at once per process (the gthread setting it replaces)
+
+
+class Server:
+    """An ASGI application wrapping one Flask app."""
+
+    def __init__(self, flask_app: Flask, threads: int = THREADS, heartbeat_s: float = stream_view.HEARTBEAT_S,
+                 max_s: float = stream_view.STREAM_MAX_S, recheck_s: float = stream_view.RECHECK_S) -> None:
+        self.flask = flask_app
+        self.wsgi = WSGIMiddleware(flask_app, workers=threads)
+        self.heartbeat_s, self.max_s, self.recheck_s = heartbeat_s, max_s, recheck_s
+        self._fanout: LoopFanout | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http" and scope["path"] == STREAM_PATH and scope["method"] == "GET":
+            await self._stream(scope, receive, send)
+        else:
+            await self.wsgi(scope, receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                # Listen from the start: the credential and tile caches of this process follow its notices.
+                await loop.run_in_executor(self.wsgi.executor, stream_view.hub_of, self.flask)
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                await loop.run_in_executor(None, stream_view.stop_hub, self.flask)
+                await loop.run_in_executor(None, self.flask.extensions["peta112.engine"].dispose)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _stream(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        loop = asyncio.get_running_loop()
+        environ = build_environ(scope, io.BytesIO(b""))  # type: ignore[arg-type]
+        environ["peta112.stream"] = "async"
+        answer: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer["status"], answer["headers"] = int(status.split(" ", 1)[0]), headers
+            return lambda _data: None
+
+        def authorise() -> bytes:  # in a pool thread: Flask, the database, the role table
+            body = self.flask(environ, start_response)
+            try:
+                return b"".join(body)
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+
+        body = await loop.run_in_executor(self.wsgi.executor, authorise)
+        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer["headers"]]
+        grant = stream_view.grant_of(environ)
+        streaming = grant is not None and answer["status"] == 200
+        if streaming:  # Flask measured the empty placeholder body; the stream has no length
+            headers = [(k, v) for k, v in headers if k != b"content-length"]
+        await send({"type": "http.response.start", "status": answer["status"], "headers": headers})
+        if not streaming:
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self._serve(grant, receive, send)
+
+    def _fanout_for(self, grant: stream_view.Grant) -> LoopFanout:
+        if self._fanout is None or self._fanout.hub is not grant.hub:
+            self._fanout = LoopFanout(grant.hub, asyncio.get_running_loop())
+        return self._fanout
+
+    async def _serve(self, grant: stream_view.Grant, receive: Any, send: Any) -> None:
+        loop = asyncio.get_running_loop()
+        fanout = self._fanout_for(grant)
+        stream, got = fanout.attach(grant.viewer, grant.last_event_id)
+        watcher = asyncio.create_task(_until_disconnect(receive, stream))
+        now = time.monotonic()
+        deadline = now + self.max_s
+        # Spread the credential checks of streams opened together over the first interval.
+        recheck_at = now + self.recheck_s * random.uniform(0.5, 1.0)
+        try:
+            await send({"type": "http.response.body", "body": stream_view.opening(got.resync), "more_body": True})
+            while not stream.gone and time.monotonic() < deadline:
+                if time.monotonic() >= recheck_at:
+                    if not await loop.run_in_executor(self.wsgi.executor, grant.still_valid):
+                        await send({"type": "http.response.body", "body": stream_view.sse("signed_out", "{}"),
+                                    "more_body": True})
+                        break
+                    recheck_at = time.monotonic() + self.recheck_s
+                wait = min(self.heartbeat_s, max(0.05, min(deadline, recheck_at) - time.monotonic()))
+                chunks = await stream.take(wait)
+                if stream.dropped or stream.gone:
+                    break
+                if chunks or time.monotonic() - stream.sent_at >= self.heartbeat_s * 0.9:
+                    data = b"".join(chunks) if chunks else stream_view.KEEP_ALIVE
+                    await send({"type": "http.response.body", "body": data, "more_body": True})
+                    stream.sent_at = time.monotonic()
+        except OSError:
+            pass  # the client went away mid-write
+        finally:
+            fanout.detach(stream)
+            watcher.cancel()
+            with contextlib.suppress(Exception):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _until_disconnect(receive: Any, stream: LoopStream) -> None:
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            stream.gone = True
+            stream.wake.set()
+            return
+
+
+def make() -> Server:
+    """The uvicorn factory (``uvicorn --factory app.live.asgi:make``): settings from the environment."""
+    from app import create_app
+
+    return Server(create_app())

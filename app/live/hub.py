@@ -1,0 +1,409 @@
+"""One LISTEN per server process, fanned out to every stream that process serves.
+
+The database announces every committed change itself (``pg_notify('peta112', ...)`` from
+the triggers of migration 0004 and later), so a process needs one listening connection,
+not one per open map: this hub holds it in a thread of its own and hands each change to
+every stream of the process.  A change is scoped once per batch, not once per listener:
+for an incident the hub reads its summary through the read model (``incident_facts``, as
+the system viewer) and asks the one visibility rule, ``peta112_incident_visible``, for
+every *reader class* (a role, or an agency role with its agency) at once; each stream then
+only compares its class with the event's audience.  The summary carries what the map draws
+(the list's shape, with tasks and assignments, never callers' fields), so no browser asks
+again and no 'viewed' audit row is written per change per map.
+
+Events get ids (``<boot>-<n>``) and the last ``REPLAY`` stay in a buffer, so a stream that
+reconnects with ``Last-Event-ID`` gets what it missed; an id from another process or
+older than the buffer gets ``resync`` (reload your list) instead.  Each stream has a
+bounded queue: a client that does not keep up is dropped (its browser reconnects and
+resumes) and never slows the others.  Changes that are not for maps (``auth``: a session
+or token ended; ``basemap``: roads or areas imported) bump a version here that the
+credential and tile caches of the process check (app/web/auth.py, app/web/tiles.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+import psycopg
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from app.db import sqlfiles
+from app.incidents import queries
+from app.incidents.viewer import AGENCY_ROWS, ALL_ROWS, SYSTEM_VIEWER, Viewer
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "peta112"
+# Tables whose notifications are relayed, and the SSE event each becomes.  A payload may name its
+# event itself ("event"); anything else is relayed to every signed-in reader under the table's name.
+EVENT_OF_TABLE = {"incidents": "incident", "units": "unit", "flood_states": "flood"}
+CONTROL = frozenset({"auth", "basemap"})  # notices for the process, not for maps
+REPLAY = 4096  # events kept for Last-Event-ID
+QUEUE = 512  # events a stream may lag behind before it is dropped
+BATCH = 500  # notifications scoped together
+
+
+def libpq_conninfo(sqlalchemy_url: str) -> str:
+    """The engine's URL as libpq understands it (no ``+psycopg`` driver suffix)."""
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def reader_class(viewer: Viewer) -> str:
+    """Readers that see the same incidents share a class: the role, and the agency where it scopes."""
+    return f"{viewer.role}:{viewer.scoped_agency or ''}"
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    name: str
+    message: bytes  # the whole SSE message, id included
+    audience: frozenset[str] | None  # reader classes that may see it; None: every signed-in reader
+
+    def for_class(self, key: str) -> bool:
+        return self.audience is None or key in self.audience
+
+
+def sse(event: str | None, data: str | bytes, event_id: str | None = None) -> bytes:
+    """One SSE message; ``data`` must be a single line (JSON is)."""
+    head = (f"id: {event_id}\n" if event_id else "") + (f"event: {event}\n" if event else "")
+    body = data if isinstance(data, bytes) else data.encode()
+    return head.encode() + b"data: " + body + b"\n\n"
+
+
+class Sink(Protocol):
+    def deliver(self, events: list[Event]) -> None: ...
+
+
+@dataclass
+class Attachment:
+    """What a stream gets when it attaches: events to replay first, and whether it must reload."""
+
+    replay: list[Event]
+    resync: bool
+    last_seq: int
+
+
+@dataclass
+class Hub:
+    """The process's listener; ``start()`` once, then ``attach``/``detach`` streams (any thread)."""
+
+    engine: Engine  # runs as peta112_app; the hub reads as the system viewer
+    conninfo: str  # for the LISTEN connection
+    replay_size: int = REPLAY
+    boot: str = field(default_factory=lambda: secrets.token_hex(3))
+    versions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CONTROL, 0))
+    connected: bool = False
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._buffer: deque[Event] = deque(maxlen=self.replay_size)
+        self._sinks: set[Any] = set()
+        self._classes: dict[str, Viewer] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ready = threading.Event()
+        self.delivered_batches = 0
+
+    # -- life ------------------------------------------------------------------------------------
+    def start(self) -> Hub:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="peta112-live-hub", daemon=True)
+                self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.engine.dispose()
+
+    def usable(self) -> bool:
+        """True while the LISTEN connection is up: only then may caches trust the versions."""
+        return self.connected and not self._stop.is_set()
+
+    # -- streams ---------------------------------------------------------------------------------
+    def attach(self, sink: Any, viewer: Viewer, last_event_id: str | None = None) -> Attachment:
+        """Register ``sink`` for ``viewer``'s class and say what it missed since ``last_event_id``."""
+        key = reader_class(viewer)
+        with self._lock:
+            new_class = key not in self._classes
+            self._classes.setdefault(key, viewer)
+            self._sinks.add(sink)
+            last = self._seq
+            replay, resync = self._since(last_event_id, key)
+            got = Attachment(replay, resync or (new_class and last_event_id is not None), last)
+            prime = getattr(sink, "prime", None)
+            if prime is not None:  # under the lock: no event can reach the sink before its replay
+                prime(got)
+        # A class never seen before may have missed an event scoped while it was unknown: reload.
+        return got
+
+    def detach(self, sink: Any) -> None:
+        with self._lock:
+            self._sinks.discard(sink)
+
+    def _since(self, last_event_id: str | None, key: str) -> tuple[list[Event], bool]:
+        if not last_event_id:
+            return [], False
+        boot, _, n = last_event_id.strip().partition("-")
+        if boot != self.boot or not n.isdigit():
+            return [], True
+        seq = int(n)
+        if seq > self._seq:
+            return [], True
+        if seq == self._seq:
+            return [], False
+        if not self._buffer or self._buffer[0].seq > seq + 1:
+            return [], True  # older than the buffer
+        return [e for e in self._buffer if e.seq > seq and e.for_class(key)], False
+
+    @property
+    def stream_count(self) -> int:
+        with self._lock:
+            return sum(getattr(s, "count", 1) for s in self._sinks)
+
+    # -- the listening thread ----------------------------------------------------------------
+    def _run(self) -> None:
+        backoff = 0.5
+        first = True
+        while not self._stop.is_set():
+            try:
+                self._preload_classes()
+                with psycopg.connect(self.conninfo, autocommit=True, application_name="peta112-live") as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self._bump_all()  # anything cached before this moment may be stale
+                    self.connected = True
+                    self.ready.set()
+                    if not first:  # notifications sent while we were away are lost: maps must reload
+                        self._publish([("resync", b"{}", None)])
+                    first, backoff = False, 0.5
+                    self._listen(conn)
+            except Exception:  # the database restarted, a network blip: keep serving, reconnect
+                log.warning("live hub: listening connection lost; reconnecting", exc_info=True)
+            finally:
+                self.connected = False
+                self._bump_all()
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+    def _listen(self, conn: psycopg.Connection) -> None:
+        while not self._stop.is_set():
+            notes = list(conn.notifies(timeout=1.0, stop_after=1))
+            if not notes:
+                continue
+            # Take what else has arrived (a burst of intake) and scope it as one batch.
+            notes += list(conn.notifies(timeout=0.002, stop_after=BATCH))
+            self.handle([n.payload for n in notes])
+
+    def _preload_classes(self) -> None:
+        """Every role and every agency is a class from the start, so events carry their audience."""
+        from app.domain.roles import ROLES
+
+        with self.engine.connect() as conn:
+            agencies = [r[0] for r in conn.execute(text("SELECT code FROM agencies ORDER BY code"))]
+        with self._lock:
+            for role in ROLES:
+                if role in AGENCY_ROWS:
+                    for code in agencies:
+                        self._classes.setdefault(f"{role}:{code}", Viewer(role, code))
+                elif role in ALL_ROWS:
+                    self._classes.setdefault(f"{role}:", Viewer(role))
+
+    def _bump_all(self) -> None:
+        for k in self.versions:
+            self.versions[k] += 1
+
+    # -- one batch -------------------------------------------------------------------------------
+    def handle(self, payloads: Iterable[str]) -> list[Event]:
+        """Scope and publish a batch of notification payloads (the thread calls this; so may tests)."""
+        parsed: list[tuple[str, dict[str, Any], str]] = []
+        for raw in payloads:
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(data, dict):
+                continue
+            table = data.get("table")
+            if table in CONTROL:
+                self.versions[table] += 1
+                continue
+            name = data.get("event") or EVENT_OF_TABLE.get(table) or (table if isinstance(table, str) else None)
+            if not name or not str(name).isidentifier():
+                continue
+            parsed.append((str(name), data, raw))
+        if not parsed:
+            return []
+        ids = sorted({d["id"] for n, d, _ in parsed if n == "incident" and _is_id(d.get("id"))})
+        summaries, audience = self._scope(ids) if ids else ({}, {})
+        specs: list[tuple[str, bytes, frozenset[str] | None]] = []
+        for name, data, raw in parsed:
+            if name != "incident":
+                specs.append((name, raw.encode(), None))
+                continue
+            iid = data.get("id")
+            if not _is_id(iid) or iid not in summaries:
+                continue  # gone since (or never visible to anyone): nothing to draw
+            body = {k: data[k] for k in ("table", "op", "id", "status", "category") if k in data}
+            body["incident"] = summaries[iid]
+            specs.append((name, orjson.dumps(body), frozenset(audience.get(iid, ()))))
+        return self._publish(specs)
+
+    def _scope(self, ids: list[int]) -> tuple[dict[int, dict[str, Any]], dict[int, set[str]]]:
+        from sqlalchemy.orm import Session
+
+        from app.incidents.facts import apply_viewer
+
+        with self._lock:
+            classes = dict(self._classes)
+        keys = list(classes)
+        with Session(self.engine) as s:
+            apply_viewer(s, SYSTEM_VIEWER)
+            summaries = {d["id"]: d for d in queries.summaries(s, ids)}
+            rows = s.execute(sqlfiles.statement("app.live", "sql/stream.sql", "visible_to"),
+                             {"ids": ids, "keys": keys, "roles": [classes[k].role for k in keys],
+                              "agencies": [classes[k].agency for k in keys]}).all()
+            s.rollback()
+        audience: dict[int, set[str]] = {}
+        for iid, key in rows:
+            audience.setdefault(iid, set()).add(key)
+        return summaries, audience
+
+    def _publish(self, specs: list[tuple[str, bytes, frozenset[str] | None]]) -> list[Event]:
+        events: list[Event] = []
+        with self._lock:
+            for name, data, audience in specs:
+                self._seq += 1
+                ev = Event(self._seq, name, sse(name, data, f"{self.boot}-{self._seq}"), audience)
+                self._buffer.append(ev)
+                events.append(ev)
+            sinks = list(self._sinks)
+        if events:
+            for sink in sinks:
+                try:
+                    sink.deliver(events)
+                except Exception:  # one broken sink must not starve the rest
+                    log.exception("live hub: a stream failed to take events")
+            self.delivered_batches += 1
+        return events
+
+
+def _is_id(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# -- streams ---------------------------------------------------------------------------------------
+class ThreadStream:
+    """A stream read by a thread (the WSGI fallback: Flask's development server, the test server)."""
+
+    def __init__(self, key: str, limit: int = QUEUE) -> None:
+        self.key, self.limit = key, limit
+        self.pending: deque[bytes] = deque()
+        self.last_seq = 0
+        self.dropped = False
+        self._cond = threading.Condition()
+
+    def prime(self, got: Attachment) -> None:
+        with self._cond:
+            self.last_seq = got.last_seq
+            self.pending.extend(e.message for e in got.replay)
+
+    def deliver(self, events: list[Event]) -> None:
+        with self._cond:
+            _offer(self, events)
+            self._cond.notify()
+
+    def take(self, timeout: float) -> list[bytes]:
+        """Everything queued, waiting up to ``timeout`` for something; [] on a quiet timeout."""
+        with self._cond:
+            if not self.pending and not self.dropped:
+                self._cond.wait(timeout)
+            out = list(self.pending)
+            self.pending.clear()
+            return out
+
+
+class LoopStream:
+    """A stream served by an asyncio task; filled by its loop's :class:`LoopFanout`."""
+
+    def __init__(self, key: str, limit: int = QUEUE) -> None:
+        self.key, self.limit = key, limit
+        self.pending: deque[bytes] = deque()
+        self.last_seq = 0
+        self.dropped = False
+        self.gone = False  # the client disconnected
+        self.sent_at = 0.0  # monotonic time of the last bytes sent
+        self.wake = asyncio.Event()
+
+    async def take(self, timeout: float) -> list[bytes]:
+        if not self.pending and not self.dropped and not self.gone:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout)
+        self.wake.clear()
+        out = list(self.pending)
+        self.pending.clear()
+        return out
+
+
+def _offer(stream: ThreadStream | LoopStream, events: list[Event]) -> None:
+    if stream.dropped:
+        return
+    for ev in events:
+        if ev.seq <= stream.last_seq:
+            continue  # already replayed to it
+        stream.last_seq = ev.seq
+        if not ev.for_class(stream.key):
+            continue
+        if len(stream.pending) >= stream.limit:
+            stream.dropped = True  # too slow: it reconnects and resumes from its last id
+            stream.pending.clear()
+            return
+        stream.pending.append(ev.message)
+
+
+class LoopFanout:
+    """One hub sink per event loop: the hub thread hands it a batch, the loop hands it to each stream."""
+
+    def __init__(self, hub: Hub, loop: asyncio.AbstractEventLoop) -> None:
+        self.hub, self.loop = hub, loop
+        self.streams: set[LoopStream] = set()
+
+    @property
+    def count(self) -> int:
+        return len(self.streams)
+
+    def deliver(self, events: list[Event]) -> None:
+        self.loop.call_soon_threadsafe(self._dispatch, events)
+
+    def _dispatch(self, events: list[Event]) -> None:
+        for s in list(self.streams):
+            before = len(s.pending)
+            _offer(s, events)
+            if s.dropped or len(s.pending) != before:
+                s.wake.set()
+
+    def attach(self, viewer: Viewer, last_event_id: str | None) -> tuple[LoopStream, Attachment]:
+        """Call in the loop's thread."""
+        stream = LoopStream(reader_class(viewer))
+        got = self.hub.attach(self, viewer, last_event_id)
+        stream.last_seq = got.last_seq
+        stream.pending.extend(e.message for e in got.replay)
+        self.streams.add(stream)
+        return stream, got
+
+    def detach(self, stream: LoopStream) -> None:
+        self.streams.discard(stream)
+
