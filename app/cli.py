@@ -227,11 +227,9 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         return
     # uvicorn: the Flask app on a thread pool per process, the live stream on its event loop
     # (app/live/asgi.py), so open maps hold no worker thread; one LISTEN per process.
-    argv = [
-        sys.executable, "-m", "uvicorn", "--factory", "app.live.asgi:make", "--host", host, "--port", str(port),
-        "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--timeout-graceful-shutdown", "5",
-        "--no-server-header",
-    ]
+    from app.live.asgi import server_argv
+
+    argv = server_argv(host, port, workers)
     _raise_open_files_limit()  # every open map is a socket
     os.execve(sys.executable, argv, {**os.environ, "PETA112_BASE_URL": s.base_url})
 

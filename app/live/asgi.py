@@ -141,6 +141,17 @@ async def _until_disconnect(receive: Any, stream: LoopStream) -> None:
             return
 
 
+def server_argv(host: str, port: int, workers: int, *, access_log: bool = True,
+                log_level: str = "info") -> list[str]:
+    """The command ``peta112 serve`` runs (tests and benchmarks start the same server)."""
+    import sys
+
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "app.live.asgi:make", "--host", host,
+            "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
+            "--timeout-graceful-shutdown", "3", "--no-server-header", "--log-level", log_level]
+    return argv if access_log else [*argv, "--no-access-log"]
+
+
 def make() -> Server:
     """The uvicorn factory (``uvicorn --factory app.live.asgi:make``): settings from the environment."""
     from app import create_app

@@ -1,7 +1,7 @@
 """No lost calls: PostgreSQL restarts while calls pour in, and every call is stored exactly once.
 
 A throwaway embedded cluster of our own (its own data directory and socket; the
-shared one is never touched) serves gunicorn (2 workers x 4 threads).  Eight
+shared one is never touched) serves the app as `peta112 serve` does (2 processes).  Eight
 client threads post N incidents, each with its own Idempotency-Key, retrying
 with backoff on connection errors and 5xx, as a call-taker's console must.
 Every tenth call also drops its connection right after sending, before the
@@ -19,7 +19,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -31,6 +30,7 @@ from sqlalchemy import text
 from app.db import migrate
 from app.db.cluster import EmbeddedCluster
 from app.db.engine import make_engine
+from app.live.asgi import server_argv
 from tests import tinycity, users
 
 N = 200
@@ -86,12 +86,11 @@ def server(own_cluster, tmp_path_factory):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PETA112_")}
     env["DATABASE_URL"] = url
-    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"  # the outage's tracebacks go here
+    log_path = tmp_path_factory.mktemp("server") / "server.log"  # the outage's tracebacks go here
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--worker-class", "gthread", "--threads", "4", "--timeout", "60", "--log-level", "error",
-             "app.wsgi:app"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            server_argv("127.0.0.1", port, 2, access_log=False, log_level="error"),
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_http(port, "/healthz", 60)
             yield port, engine
