@@ -90,3 +90,27 @@ async def _read(reader: asyncio.StreamReader, c: Client) -> None:
             if event:
                 c.events.append((event, json.loads("\n".join(data)), now))
     c.ended = True
+
+
+def run_in_own_loop(make_coro: Any) -> Any:
+    """Run ``make_coro()`` to completion on a new event loop in a thread of its own.
+
+    The suite's main thread may already run a loop (Playwright's sync API keeps one for the
+    session's browser), where ``asyncio.run`` refuses to start another.
+    """
+    import threading
+
+    out: dict[str, Any] = {}
+
+    def main() -> None:
+        try:
+            out["value"] = asyncio.run(make_coro())
+        except BaseException as exc:  # handed to the caller's thread below
+            out["error"] = exc
+
+    t = threading.Thread(target=main, name="sse-clients")
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")

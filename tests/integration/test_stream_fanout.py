@@ -9,7 +9,7 @@ import os
 from sqlalchemy import text
 
 from tests import users
-from tests.sse import Client, run_client
+from tests.sse import Client, run_client, run_in_own_loop
 
 # Scaled down for `make test`; PETA112_FANOUT_CLIENTS=500 runs the benchmark's size.
 CLIENTS = int(os.environ.get("PETA112_FANOUT_CLIENTS", "240"))
@@ -59,7 +59,7 @@ def test_every_open_map_gets_exactly_what_it_may_see(live_server):
         await asyncio.gather(*tasks, return_exceptions=True)
 
     try:
-        asyncio.run(scenario())
+        run_in_own_loop(scenario)
         ours = {iid for iid, _ in created}
         for c in clients:
             assert not c.ended, f"{c.who}'s stream ended early"
