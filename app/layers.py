@@ -51,7 +51,7 @@ URL_RENDERS = ("geojson", "heatmap")  # drawn from an endpoint: ``url`` instead 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Incidents are read through incident_facts (its open/overdue rules, its masking); a layer naming
 # their tables would skip both.
-INCIDENT_TABLES = re.compile(r"\b(incidents|incident_tasks|assignments|incident_events)\b", re.I)
+INCIDENT_TABLES = re.compile(r"\b(incidents|incident_tasks|assignments|incident_events|incident_reports)\b", re.I)
 COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*( AS [a-z_][a-z0-9_]*)?$")
 
 

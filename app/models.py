@@ -208,6 +208,22 @@ incident_events = Table(
     Column("data", JSONB, nullable=False),
 )
 
+incident_reports = Table(
+    "incident_reports", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id"), nullable=False),
+    _ts("received_at", nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("caller_name", Text),
+    Column("caller_phone", Text),
+    Column("description", Text),
+    Column("address", Text),
+    Column("idempotency_key", Text, unique=True),
+    Column("idempotency_fingerprint", Text),
+    _geom("POINT", nullable=True),
+)
+
 flood_states = Table(
     "flood_states", metadata,
     Column("id", BigInteger, primary_key=True),

@@ -6,6 +6,11 @@ the projection anonymous readers get.  Both, and the row-level-security policies
 under them, are rendered from ``sql/facts.sql`` with the lists of
 :mod:`app.incidents.lifecycle` and :mod:`app.incidents.viewer`.
 
+``incident_reports`` (further callers merged into an incident, migration 0014) is
+under the same rules; its policies and masking view are installed only once the
+table exists, and ``incident_facts.report_count`` reads 1 before then, so earlier
+migrations can render this file as it is now.
+
 Migrations call :func:`install`; a later change to the rules or the view is a new
 migration calling it again (``CREATE OR REPLACE``/``DROP ... CREATE``), and
 ``tests/integration/test_incident_facts.py`` fails if the database disagrees with
@@ -36,9 +41,13 @@ def _array(values: Iterable[str]) -> str:
     return "ARRAY[" + ", ".join(f"'{v}'" for v in items) + "]::text[]"
 
 
-def render(name: str) -> str:
-    """A block of facts.sql with the Python lists written in."""
+REPORT_COUNT = "CAST(1 + (SELECT count(*) FROM incident_reports r WHERE r.incident_id = i.id) AS integer)"
+
+
+def render(name: str, reports: bool = True) -> str:
+    """A block of facts.sql with the Python lists written in (``reports``: incident_reports exists)."""
     tokens = {
+        "@report_count@": REPORT_COUNT if reports else "1",
         "@open@": _array(lifecycle.INCIDENT_OPEN),
         "@awaiting@": _array(lifecycle.INCIDENT_AWAITING),
         "@not_counted@": _array(lifecycle.INCIDENT_NOT_COUNTED),
@@ -63,14 +72,29 @@ def _run_script(conn: Connection, sql: str) -> None:
         cur.execute(sql)
 
 
+def has_reports(conn: Connection) -> bool:
+    """Does this database have incident_reports yet (migration 0014)?"""
+    return conn.exec_driver_sql("SELECT to_regclass('incident_reports') IS NOT NULL").scalar_one()
+
+
 def install(conn: Connection, with_role: bool = True) -> None:
     """Create or replace the app role's grants, the rules, the policies and the views."""
+    reports = has_reports(conn)
     if with_role:
         _run_script(conn, render("app_role"))
-    _run_script(conn, render("install"))
+    _run_script(conn, render("install", reports))
+    if reports:
+        _run_script(conn, render("install_reports"))
+
+
+def uninstall_reports(conn: Connection) -> None:
+    """Remove the policies and view of incident_reports (before the table or the rules go)."""
+    if has_reports(conn):
+        _run_script(conn, render("uninstall_reports"))
 
 
 def uninstall(conn: Connection, with_role: bool = True) -> None:
+    uninstall_reports(conn)
     _run_script(conn, render("uninstall"))
     if with_role:
         _run_script(conn, render("revoke_app_role"))

@@ -46,7 +46,7 @@ FIELDS = ("id", "category", "category_name", "category_name_en", "status", "prio
           "description", "is_prank", "duplicate_of", "received_at", "verified_at", "dispatched_at",
           "en_route_at", "on_scene_at", "resolved_at", "closed_at", "cancelled_at", "updated_at",
           "target_response_s", "lat", "lon")
-LIFECYCLE_FIELDS = ("is_open", "is_overdue", "due_at")
+LIFECYCLE_FIELDS = ("is_open", "is_overdue", "due_at", "report_count")
 
 
 def incident_dict(r: Any, viewer: Viewer | None = None) -> dict[str, Any]:
@@ -96,6 +96,7 @@ def get_incident(session: Session, viewer: Viewer, incident_id: int, events: boo
         raise NotFound(f"incident {incident_id} does not exist", "id")
     inc = incident_dict(row, viewer)
     attach(session, [inc])
+    inc["reports"] = reports(session, viewer, incident_id)
     if events:
         inc["events"] = [{k: iso(v) for k, v in e.items()}
                          for e in session.execute(_sql("events"), {"id": incident_id}).mappings()]
@@ -120,8 +121,19 @@ def summaries(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     return out
 
 
+def reports(session: Session, viewer: Viewer, incident_id: int) -> list[dict[str, Any]]:
+    """Further callers merged into an incident (app/incidents/duplicates.py), callers masked as for the incident."""
+    out = []
+    for r in session.execute(_sql("reports"), {"id": incident_id}).mappings():
+        item = {k: iso(v) for k, v in r.items() if k not in ("caller_name", "caller_phone")}
+        item["caller"] = ({"name": MASK, "phone": MASK} if not viewer.personal_data
+                          else {"name": r["caller_name"], "phone": r["caller_phone"]})
+        out.append(item)
+    return out
+
+
 def incident_state(session: Session, viewer: Viewer, incident_id: int) -> dict[str, Any]:
-    """``is_open``, ``is_overdue`` and ``due_at`` of one incident, as the read model says now."""
+    """``is_open``, ``is_overdue``, ``due_at`` and ``report_count`` of one incident, as the read model says now."""
     row = session.execute(_sql("incident_state"), {"id": incident_id}).mappings().first()
     if row is None:
         raise NotFound(f"incident {incident_id} does not exist", "id")

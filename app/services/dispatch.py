@@ -214,7 +214,8 @@ def check_in_city(bounds: tuple[Any, Any, Any, Any], lat: float, lon: float, mar
             f"(lon {xmin:.3f}..{xmax:.3f}, lat {ymin:.3f}..{ymax:.3f})", field)
 
 
-def _category(session: Session, code: Any) -> Any:
+def category_row(session: Session, code: Any) -> Any:
+    """The category (routing, plan) and the city bounds; 400 naming ``category`` when unknown."""
     if not isinstance(code, str) or not code:
         raise InvalidInput("category is required", "category")
     row = session.execute(CATEGORY_SQL, {"code": code}).mappings().one()
@@ -251,7 +252,7 @@ def _event(session: Session, incident_id: int, actor: str, kind: str, from_statu
 # -- intake ------------------------------------------------------------------------------
 def validate_intake(session: Session, req: Intake) -> dict[str, Any]:
     """Check and resolve everything before anything is written."""
-    cat = _category(session, req.category)
+    cat = category_row(session, req.category)
     out: dict[str, Any] = {"category": cat}
     for field in ("address", "caller_name", "description", "idempotency_key", "actor"):
         out[field] = _text(getattr(req, field), field)

@@ -15,16 +15,22 @@ WITH purged AS (
     WHERE received_at < now() - make_interval(days => :days)
       AND (caller_name IS NOT NULL OR caller_phone IS NOT NULL)
     RETURNING id),
+-- Further callers merged into an incident (incident_reports) are kept no longer than the first one.
+reports AS (
+    UPDATE incident_reports SET caller_name = NULL, caller_phone = NULL
+    WHERE received_at < now() - make_interval(days => :days)
+      AND (caller_name IS NOT NULL OR caller_phone IS NOT NULL)
+    RETURNING incident_id),
 audit AS (
     INSERT INTO incident_events (incident_id, actor, kind, data)
     SELECT id, :actor, 'personal_data_purged', jsonb_build_object('retention_days', CAST(:days AS int))
-    FROM purged RETURNING 1)
+    FROM (SELECT id FROM purged UNION SELECT incident_id FROM reports) touched RETURNING 1)
 SELECT count(*) FROM audit
 """)
 
 
 def purge_personal_data(session: Session, days: int, actor: str = "retention") -> int:
-    """Erase caller name and phone of incidents older than ``days``; return how many."""
+    """Erase caller name and phone of incidents (and merged reports) older than ``days``; return how many incidents."""
     if days < 1:
         raise ValueError("retention must be at least one day")
     n = session.execute(PURGE_SQL, {"days": days, "actor": actor}).scalar_one()

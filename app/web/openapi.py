@@ -145,6 +145,19 @@ _DEFAULTS: dict[str, Op] = {
     "api.release": Op("Release a unit from an incident", (T_INC,), s.Incident),
     "api.triage_queue": Op("Open incidents by priority and waiting time", (T_INC,), s.Queue,
                            params=(q("limit", int_range(1, 1000)),)),
+    "api.nearby_open": Op(
+        "Open calls near a point, of categories describing the same event (duplicates before save)", (T_INC,),
+        s.NearbyOpen,
+        params=(LAT, LON, q("category", STR, "the call's category: related ones are included; absent: any"),
+                q("radius_m", num_range(1, 5000), "default 500"), q("limit", int_range(1, 20), "default 10"))),
+    "api.merge_report": Op(
+        "Keep a further caller on an open incident instead of logging a duplicate", (T_INC,), s.Incident,
+        status=201, body=s.ReportIn, params=(IDEMPOTENCY,),
+        description="The incident's report_count grows by one and its trail gets a report_merged event (no caller "
+                    "data in it). 409 when the incident is no longer open; 200 with `Idempotent-Replayed: true` "
+                    "for a retry with the same Idempotency-Key.",
+        extra={"200": {"description": "replay of an earlier request with the same Idempotency-Key",
+                       "model": s.Incident}}),
     "api.audit_reads": Op(
         "Read audit: who read callers' data in bulk, per user and newest rows", (T_INC,), s.ReadAudit,
         params=(q("user", {"type": "string", "maxLength": 100}, "one username"), q("since", DATETIME, "at or after"),

@@ -56,11 +56,13 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.list_incidents": ALL,  # agency users: only their agency's incidents; personal data masked
     "api.get_incident": ALL,
     "api.triage_queue": ALL,
+    "api.nearby_open": ALL,  # open calls near a point: the reader's own rows, callers masked as in the list
     "api.flood_states_list": ALL,
     "api.flood_state_history": ALL,
     # the call desk
     "api.create_incident": DESK,
     "api.patch_incident": DESK,
+    "api.merge_report": DESK,  # a further caller kept on an existing incident
     "api.assign": frozenset({"dispatcher", "admin"}),
     "api.release": frozenset({"dispatcher", "admin"}),
     # operations: the desk and the agencies in the field

@@ -180,6 +180,34 @@ class Event(Model):
     data: dict[str, Any]
 
 
+class Report(Model):
+    """A further caller about the same event, merged into the incident (``incident_reports``)."""
+
+    id: int
+    received_at: datetime
+    actor: str
+    source: str
+    caller: Caller
+    description: str | None
+    address: str | None
+    lat: float | None
+    lon: float | None
+
+
+class ReportIn(Model):
+    """A further caller to keep on an open incident: who rang, what they said, where (default: the incident)."""
+
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    address: str | None = Field(None, max_length=500)
+    location: LocationIn | None = None
+    caller_name: str | None = Field(None, max_length=200)
+    caller_phone: str | None = Field(None, max_length=32)
+    caller: CallerIn | None = None
+    description: str | None = Field(None, max_length=2000)
+    source: Source | None = "phone"
+
+
 class Incident(Model):
     id: int
     category: str
@@ -205,6 +233,7 @@ class Incident(Model):
     due_at: datetime | None = Field(description="when the category's target response time runs out")
     is_open: bool = Field(description="still being worked on (app/incidents/lifecycle.py)")
     is_overdue: bool = Field(description="open, nobody on scene yet, and past due_at")
+    report_count: int | None = Field(None, description="callers about this event: the first plus merged reports")
     lat: float | None
     lon: float | None
     caller: Caller
@@ -213,6 +242,8 @@ class Incident(Model):
     tasks: list[Task]
     assignments: list[Assignment]
     events: list[Event] | None = Field(None, description="detail only: the audit trail")
+    reports: list[Report] | None = Field(None, description="detail only: further callers merged into it")
+    report: Report | None = Field(None, description="merge only: the report just added")
     prank_history: dict[str, Any] | None = Field(None, description="intake only: earlier calls from this phone")
     recommended: dict[str, Any] | None = Field(None, description="intake only: nearest units for the plan")
 
@@ -237,6 +268,7 @@ class QueueItem(Model):
     due_at: datetime | None
     is_open: bool
     is_overdue: bool
+    report_count: int
     waiting_s: float
     lat: float | None
     lon: float | None
@@ -248,6 +280,33 @@ class QueueItem(Model):
 
 class Queue(Model):
     items: list[QueueItem]
+
+
+class NearbyItem(Model):
+    id: int
+    category: str
+    category_name: str
+    category_name_en: str
+    status: IncidentStatus
+    priority: int
+    address: str | None
+    received_at: datetime
+    due_at: datetime | None
+    is_overdue: bool
+    report_count: int
+    kelurahan: str | None
+    lat: float | None
+    lon: float | None
+    distance_m: float
+    caller: Caller
+
+
+class NearbyOpen(Model):
+    lat: float
+    lon: float
+    radius_m: float
+    categories: list[str] | None = Field(description="the category and those describing the same event; null: any")
+    items: list[NearbyItem]
 
 
 class Unit(Model):

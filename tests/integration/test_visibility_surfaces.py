@@ -31,6 +31,9 @@ PLANTED = 987654321
 PHONE = "081277770001"
 NAME = "Ibu Rahasia Pelapor"
 ADDRESS = "Jl. Rahasia Damkar 7"
+# A second caller merged into the planted call (incident_reports): the same rules as the first.
+REPORT_PHONE = "081277770002"
+REPORT_NAME = "Pak Saksi Kedua"
 LON, LAT = 110.4123, -6.9876
 ZOOM = 15
 
@@ -85,6 +88,7 @@ def _urls(rule: Any) -> list[str]:
             url = re.sub(r"<any\([^)]*\):fmt>", fmt, url)
         out.append(url)
     extra = {"api.list_incidents": f"?limit=1000&bbox={bbox}", "api.triage_queue": "?limit=1000",
+             "api.nearby_open": f"?lat={LAT}&lon={LON}&category=kebakaran&radius_m=5000&limit=20",
              "api.analytics_clusters": "?min_points=1&format=", "open311.list_requests": "?status=open"}
     if rule.endpoint == "api.analytics_clusters":
         return [out[0] + extra[rule.endpoint] + f for f in ("json", "geojson", "csv")]
@@ -111,6 +115,9 @@ def surfaces(app, db_conn: Connection):
         {"id": PLANTED, "addr": ADDRESS, "name": NAME, "phone": PHONE, "lon": LON, "lat": LAT})
     db_conn.execute(text("INSERT INTO incident_tasks (incident_id, agency_code, status) "
                          "VALUES (:id, 'DAMKAR', 'forwarded')"), {"id": PLANTED})
+    db_conn.execute(text("INSERT INTO incident_reports (incident_id, actor, source, caller_name, caller_phone) "
+                         "VALUES (:id, 't_operator', 'phone', :name, :phone)"),
+                    {"id": PLANTED, "name": REPORT_NAME, "phone": REPORT_PHONE})
     return app.test_client()
 
 
@@ -140,6 +147,7 @@ def test_every_get_route_and_layer_shows_the_planted_call_only_where_allowed(sur
                     assert ADDRESS not in body, f"planted address leaks to {where}"
                 if not sees_phone or public:
                     assert PHONE not in body and NAME not in body, f"caller data leaks to {where}"
+                    assert REPORT_PHONE not in body and REPORT_NAME not in body, f"a report's caller leaks to {where}"
                 caching.setdefault(url, {})[reader] = (body, res.headers.get("Cache-Control", ""),
                                                       res.headers.get("Vary", ""))
 
@@ -154,7 +162,8 @@ def test_every_get_route_and_layer_shows_the_planted_call_only_where_allowed(sur
 
     # Where the planted call must be: the incident list, its detail, OGC items, the incidents tile.
     x, y = _tile(LON, LAT, ZOOM)
-    must = ["/api/v1/incidents?limit=1000&bbox=", f"/api/v1/incidents/{PLANTED}", "/api/v1/collections/incidents/items"]
+    must = ["/api/v1/incidents?limit=1000&bbox=", f"/api/v1/incidents/{PLANTED}", "/api/v1/collections/incidents/items",
+            "/api/v1/incidents/nearby-open"]
     for reader, (_headers, sees_incident, sees_phone) in READERS.items():
         if not sees_incident:
             continue
@@ -163,6 +172,9 @@ def test_every_get_route_and_layer_shows_the_planted_call_only_where_allowed(sur
             assert hits and any(str(PLANTED) in b for b in hits), f"{reader} should see the call at {prefix}"
             if sees_phone and not prefix.startswith("/api/v1/collections"):
                 assert any(PHONE in b for b in hits), f"{reader} should see the caller at {prefix}"
+        detail = seen[(reader, f"/api/v1/incidents/{PLANTED}")]
+        assert '"report_count":2' in detail.replace(" ", ""), f"{reader}: the detail misses the merged report"
+        assert (REPORT_PHONE in detail) == sees_phone, f"{reader}: the merged caller's phone"
         tile = seen.get((reader, f"/tiles/incidents/{ZOOM}/{x}/{y}.pbf"))
         if tile is not None:
             assert str(PLANTED) in tile, f"{reader}: the incidents tile misses the call"

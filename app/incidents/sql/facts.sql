@@ -123,6 +123,8 @@ SELECT i.id, i.category_code AS category, c.name_id AS category_name, c.name_en 
             OR i.category_code = @prank_category@) AS is_counted,
        -- a prank call by any sign (flagged, ended as prank, or filed as one): what the prank rate counts
        (i.is_prank OR i.status = @prank_status@ OR i.category_code = @prank_category@) AS is_prank_call,
+       -- callers about this event: the first plus those merged into it (incident_reports)
+       @report_count@ AS report_count,
        i.geom
 FROM incidents i
 -- LEFT (category_code is a NOT NULL foreign key, so no row differs): PostgreSQL then skips
@@ -155,6 +157,38 @@ WHERE c.is_public
   AND NOT (i.is_prank OR i.status = ANY(peta112_not_counted_statuses()) OR i.duplicate_of IS NOT NULL);
 
 GRANT SELECT ON incident_facts, incident_public TO peta112_app;
+
+-- name: install_reports
+-- Further callers merged into an incident (migration 0014): the incident's visibility, and
+-- callers' data masked as in incident_facts.  Reports are filed by the desk only.
+ALTER TABLE incident_reports ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS incident_reports_visible ON incident_reports;
+CREATE POLICY incident_reports_visible ON incident_reports FOR SELECT TO peta112_app
+  USING (peta112_incident_visible(incident_id, peta112_viewer_role(), peta112_viewer_agency()));
+DROP POLICY IF EXISTS incident_reports_create ON incident_reports;
+CREATE POLICY incident_reports_create ON incident_reports FOR INSERT TO peta112_app
+  WITH CHECK (peta112_viewer_sees_personal()
+              AND peta112_incident_visible(incident_id, peta112_viewer_role(), peta112_viewer_agency()));
+DROP POLICY IF EXISTS incident_reports_change ON incident_reports;
+CREATE POLICY incident_reports_change ON incident_reports FOR UPDATE TO peta112_app
+  USING (peta112_viewer_sees_personal()
+         AND peta112_incident_visible(incident_id, peta112_viewer_role(), peta112_viewer_agency()));
+
+DROP VIEW IF EXISTS incident_report_facts;
+CREATE VIEW incident_report_facts WITH (security_invoker = true) AS
+SELECT r.id, r.incident_id, r.received_at, r.actor, r.source, r.description, r.address,
+       CASE WHEN peta112_viewer_sees_personal() THEN r.caller_name END AS caller_name,
+       CASE WHEN peta112_viewer_sees_personal() THEN r.caller_phone END AS caller_phone,
+       r.geom
+FROM incident_reports r;
+GRANT SELECT ON incident_report_facts TO peta112_app;
+
+-- name: uninstall_reports
+DROP VIEW IF EXISTS incident_report_facts;
+DROP POLICY IF EXISTS incident_reports_visible ON incident_reports;
+DROP POLICY IF EXISTS incident_reports_create ON incident_reports;
+DROP POLICY IF EXISTS incident_reports_change ON incident_reports;
+ALTER TABLE incident_reports DISABLE ROW LEVEL SECURITY;
 
 -- name: uninstall
 DROP VIEW IF EXISTS incident_public;

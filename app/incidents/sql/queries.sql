@@ -10,7 +10,7 @@ SELECT f.id, f.category, f.category_name, f.category_name_en, f.status, f.priori
        f.caller_name, f.caller_phone, f.description, f.is_prank, f.duplicate_of,
        f.received_at, f.verified_at, f.dispatched_at, f.en_route_at, f.on_scene_at, f.resolved_at,
        f.closed_at, f.cancelled_at, f.updated_at, f.target_response_s, f.due_at, f.is_open, f.is_overdue,
-       ST_Y(f.geom) AS lat, ST_X(f.geom) AS lon,
+       f.report_count, ST_Y(f.geom) AS lat, ST_X(f.geom) AS lon,
        f.kelurahan_id AS kel_id, f.kelurahan_code AS kel_code, f.kelurahan AS kel_name,
        f.kecamatan_id AS kec_id, f.kecamatan_code AS kec_code, f.kecamatan AS kec_name
 FROM incident_facts f
@@ -53,7 +53,7 @@ f.received_at < :until
 
 -- name: incident_state
 -- What the lifecycle rules say about one incident now (for a response built elsewhere, e.g. intake).
-SELECT f.is_open, f.is_overdue, f.due_at FROM incident_facts f WHERE f.id = :id
+SELECT f.is_open, f.is_overdue, f.due_at, f.report_count FROM incident_facts f WHERE f.id = :id
 
 -- name: tasks
 SELECT t.id, t.incident_id, t.agency_code AS agency, a.name AS agency_name, t.status,
@@ -79,6 +79,12 @@ WHERE s.incident_id = :id AND s.released_at IS NULL ORDER BY s.id
 SELECT id, at, actor, kind, from_status, to_status, data
 FROM incident_events WHERE incident_id = :id ORDER BY at, id
 
+-- name: reports
+-- Further callers merged into one incident, oldest first; callers' data masked by the view.
+SELECT r.id, r.received_at, r.actor, r.source, r.caller_name, r.caller_phone, r.description, r.address,
+       ST_Y(r.geom) AS lat, ST_X(r.geom) AS lon
+FROM incident_report_facts r WHERE r.incident_id = :id ORDER BY r.received_at, r.id
+
 -- name: location
 SELECT f.id, f.status, ST_Y(f.geom) AS lat, ST_X(f.geom) AS lon, now() AS now
 FROM incident_facts f WHERE f.id = :id
@@ -87,7 +93,7 @@ FROM incident_facts f WHERE f.id = :id
 -- Open incidents, most urgent first; the reader's row-level security narrows it to what it may see
 -- (an agency officer's queue is its own agency's incidents).
 SELECT f.id, f.category, f.category_name, f.status, f.priority, f.address, f.received_at,
-       f.target_response_s, f.due_at, f.is_open, f.is_overdue,
+       f.target_response_s, f.due_at, f.is_open, f.is_overdue, f.report_count,
        EXTRACT(EPOCH FROM now() - f.received_at) AS waiting_s,
        ST_Y(f.geom) AS lat, ST_X(f.geom) AS lon, f.kelurahan
 FROM incident_facts f

@@ -10,6 +10,7 @@ from app.web.api import (  # noqa: E402,F401
     audit,
     catalog,  # noqa: E402,F401
     coverage,
+    duplicates,
     floods,
     geocoding,
     incidents,
