@@ -38,6 +38,7 @@ export function renderDetail(inc) {
     [t("detail.address"), inc.address],
     [t("detail.kelurahan"), inc.kelurahan && inc.kelurahan.name],
     [t("detail.caller"), caller],
+    [t("detail.reports"), inc.report_count > 1 ? t("dup.reporters", { n: inc.report_count }) : null],
     [t("detail.received"), clock(inc.received_at)],
     [t("detail.target"), inc.target_response_s ? t("minutes", { n: Math.round(inc.target_response_s / 60) }) : null],
     [t("detail.description"), inc.description],
@@ -45,6 +46,15 @@ export function renderDetail(inc) {
     [t("detail.assignments"), (inc.assignments || []).filter(function (a) { return !a.released_at; })
       .map(function (a) { return a.callsign; }).join(", ")]
   ]));
+  if (inc.reports && inc.reports.length) {
+    // Further callers merged into this incident (intake's "gabungkan ke #N").
+    box.appendChild(el("h3", { text: t("detail.more_callers") }));
+    box.appendChild(el("ol", { class: "reports-list" }, inc.reports.map(function (r) {
+      var who = r.caller && (r.caller.name || r.caller.phone) ? [r.caller.name, r.caller.phone].filter(Boolean).join(" · ") : "";
+      return el("li", { "data-report": r.id }, [clock(r.received_at) + (who ? " · " + who : "") +
+                                                (r.description ? " · " + r.description : "")]);
+    })));
+  }
   box.appendChild(el("button", { type: "button", class: "btn btn-small", text: t("detail.open_on_map"),
                                  onclick: function () { selectIncident(inc.id, true); } }));
   var next = nextStatuses(inc.status);

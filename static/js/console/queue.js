@@ -106,7 +106,9 @@ function renderList() {
         el("span", { class: "dot", style: "background:" + catColor(inc.category) }),
         el("span", { class: "incident-main" }, [
           el("span", { class: "incident-title" }, [
-            el("span", { class: "incident-id", text: "#" + inc.id }), " ", catName(inc.category, inc)]),
+            el("span", { class: "incident-id", text: "#" + inc.id }), " ", catName(inc.category, inc),
+            inc.report_count > 1 ? el("span", { class: "report-badge", title: t("dup.reporters", { n: inc.report_count }),
+                                                text: String(inc.report_count) }) : null]),
           el("span", { class: "incident-address", text: inc.address || (inc.lat.toFixed(5) + ", " + inc.lon.toFixed(5)) })
         ]),
         el("span", { class: "incident-meta" }, [
