@@ -312,8 +312,10 @@ function deliver(item) {
   }).then(function () { setBusy(false); renderPending(); });
 }
 
+/* True once the call is in IndexedDB; false where there is none (some private modes): it is sent
+ * all the same, but then a failure leaves it in the form rather than reporting it kept. */
 function keep(item) {
-  return outbox.put(item).catch(function () { /* no IndexedDB (private mode): send anyway */ });
+  return outbox.put(item).then(function () { return true; }, function () { return false; });
 }
 
 /* One attempt.  {incident} when the server answered with it; {pending} when the call stays in
@@ -331,7 +333,7 @@ function send(item, fromForm) {
       if (outbox.shouldRetry(err.status)) {
         item.attempts = (item.attempts || 0) + 1;
         item.error = null;
-        return keep(item).then(function () { return { pending: true }; });
+        return keep(item).then(function (kept) { return kept ? { pending: true } : { problem: err.problem }; });
       }
       if (fromForm) {
         return outbox.remove(item.key).catch(function () {}).then(function () { return { problem: err.problem }; });
