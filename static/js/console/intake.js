@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { showDetail } from "./detail.js";
 import { el, toast } from "./dom.js";
 import { map } from "./mapview.js";
+import { problemText } from "./problems.js";
 import { upsertIncident } from "./queue.js";
 import { API, state, t } from "./store.js";
 
@@ -24,15 +25,16 @@ function clearErrors() {
   form.querySelectorAll(".field.invalid").forEach(function (f) { f.classList.remove("invalid"); });
 }
 
-/* Put a problem's message next to the field it names (RFC 9457 "field"/"errors"). */
-function showProblem(problem) {
+/* Put a problem's message next to the field it names (RFC 9457 "field"/"errors"), in the user's language. */
+function showProblem(err) {
+  var problem = err.problem || {};
   var errors = problem.errors || [{ field: problem.field, detail: problem.detail || problem.title }];
   var focused = false;
   errors.forEach(function (e) {
     var name = FIELD_OF[e.field] || e.field;
     var p = document.getElementById("err-" + name);
     if (!p) { p = document.getElementById("err-form"); }
-    p.textContent = e.detail || problem.title || "Error";
+    p.textContent = problemText({ status: err.status, problem: Object.assign({}, problem, e) });
     var wrap = form.querySelector('.field[data-field="' + name + '"]');
     if (wrap) {
       wrap.classList.add("invalid");
@@ -159,7 +161,7 @@ function submit(e) {
       toast(notes.join(" "));
       var m = state.markers.get(inc.id);
       if (m) { map.setView(m.getLatLng(), Math.max(map.getZoom(), 15)); }
-    }, function (err) { showProblem(err.problem || {}); })
+    }, showProblem)
     .then(function () { btn.disabled = false; btn.textContent = t("form.submit"); });
 }
 
