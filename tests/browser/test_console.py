@@ -141,7 +141,9 @@ def test_every_overdue_p1_of_2000_open_calls_is_in_the_list_and_on_the_map(brows
         rows: dict[int, int] = {}
         for index in range(0, len(overdue_p1), 10):
             page.evaluate(SCROLL_TO_ROW, index)
-            users.wait_js(page, "i => document.querySelector(`#incident-list li[data-index='${i}']`)", arg=index)
+            # Drawn once the last row of this stretch is there (rows of the previous stretch may still show).
+            last = min(index + 9, len(overdue_p1) - 1)
+            users.wait_js(page, "i => document.querySelector(`#incident-list li[data-index='${i}']`)", arg=last)
             seen = page.evaluate("""() => Array.from(document.querySelectorAll('#incident-list li[data-id]'))
                                      .map(li => [Number(li.dataset.index), Number(li.dataset.id)])""")
             rows.update({i: iid for i, iid in seen if i < len(overdue_p1)})
