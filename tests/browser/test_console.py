@@ -48,6 +48,11 @@ def test_dispatcher_assigns_a_whole_response_plan(page, live_server):
         page.locator("#assigned").filter(has_text="T-AMB-1").wait_for()
         text_ = page.locator("#assigned").inner_text()
         assert "T-DAMKAR-1" in text_ and "T-DAMKAR-2" in text_ and "Ambulans" in text_
+        # What to tell the caller: a drive-time ETA per unit, and the first arrival.
+        page.locator("#eta-801").filter(has_text="ETA").wait_for()
+        page.locator("#eta-first").filter(has_text="Untuk penelepon").wait_for()
+        # The plan now shows the engines as assigned, with nothing left to send for them.
+        page.locator('#plan-slots > li[data-kind="fire_engine"] li.assigned').nth(1).wait_for()
         page.screenshot(path=str(ARTIFACTS / "plan-assigned.png"))
         assert page.console_errors == []
     finally:  # release the units for the other browser tests

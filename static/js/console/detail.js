@@ -17,6 +17,7 @@ import { loadUnits } from "./units.js";
 
 const ETA_REFRESH_MS = 30000;
 let etaTimer = null;
+let lastEta = { id: null, at: 0, data: null };
 
 export function showDetail(id) {
   state.selected = id;
@@ -167,20 +168,34 @@ function renderAssigned(inc) {
   return section;
 }
 
+/* Redraws between refreshes show the last answer at once; the routes are asked again every 30 s. */
 function loadEta(id, section) {
+  var known = lastEta.id === id && lastEta.data ? (lastEta.data.units || []).map(function (u) { return String(u.unit_id); }) : [];
+  var fresh = Array.from(section.querySelectorAll("li[data-unit]")).every(function (li) { return known.indexOf(li.dataset.unit) >= 0; });
+  if (lastEta.id === id && fresh && Date.now() - lastEta.at < ETA_REFRESH_MS) {
+    showEta(id, section, lastEta.data);
+    etaTimer = window.setTimeout(function () { if (section.isConnected) { loadEta(id, section); } },
+                                 ETA_REFRESH_MS - (Date.now() - lastEta.at));
+    return;
+  }
   api(API + "/incidents/" + id + "/eta").then(function (d) {
-    if (state.selected !== id || !section.isConnected) { return; }
-    (d.units || []).forEach(function (u) {
-      var span = section.querySelector("#eta-" + u.unit_id);
-      if (!span) { return; }
-      span.textContent = u.method === "on_scene" ? t("units.on_scene")
-        : u.eta_s === null || u.eta_s === undefined ? t("units.unknown_position")
-        : t("units.eta", { m: Math.max(1, Math.round(u.eta_s / 60)), time: clock(u.arrives_at).split(" ").pop() });
-    });
-    var first = section.querySelector("#eta-first");
-    if (first && d.first_eta_s) { first.textContent = t("units.eta_first", { m: Math.max(1, Math.round(d.first_eta_s / 60)) }); }
+    lastEta = { id: id, at: Date.now(), data: d };
+    showEta(id, section, d);
     etaTimer = window.setTimeout(function () { if (section.isConnected) { loadEta(id, section); } }, ETA_REFRESH_MS);
   }, function () { /* no routing: the list of units still stands */ });
+}
+
+function showEta(id, section, d) {
+  if (state.selected !== id || !section.isConnected) { return; }
+  (d.units || []).forEach(function (u) {
+    var span = section.querySelector("#eta-" + u.unit_id);
+    if (!span) { return; }
+    span.textContent = u.method === "on_scene" ? t("units.on_scene")
+      : u.eta_s === null || u.eta_s === undefined ? t("units.unknown_position")
+      : t("units.eta", { m: Math.max(1, Math.round(u.eta_s / 60)), time: clock(u.arrives_at).split(" ").pop() });
+  });
+  var first = section.querySelector("#eta-first");
+  if (first && d.first_eta_s) { first.textContent = t("units.eta_first", { m: Math.max(1, Math.round(d.first_eta_s / 60)) }); }
 }
 
 // -- timeline and notes -------------------------------------------------------------------

@@ -11,12 +11,24 @@ import { API, agencyColor, kindName, may, t } from "./store.js";
 import { loadUnits } from "./units.js";
 
 var planSeq = 0;
+var last = { key: null, data: null };
+
+/* What the plan depends on: a redraw for any other change (a note, a task acknowledged) reuses it. */
+function planKey(inc) {
+  var active = (inc.assignments || []).filter(function (a) { return !a.released_at; })
+    .map(function (a) { return a.unit_id; }).sort().join(",");
+  var tasks = (inc.tasks || []).map(function (x) { return x.agency + (x.status === "rejected" ? "-" : ""); }).join(",");
+  return [inc.id, inc.status, active, tasks].join("|");
+}
 
 export function renderPlan(inc, box) {
   var seq = ++planSeq;
+  var key = planKey(inc);
+  if (last.key === key) { routeLayer.clearLayers(); draw(inc, box, last.data); return; }
   routeLayer.clearLayers();
   api(API + "/incidents/" + inc.id + "/plan").then(function (d) {
     if (seq !== planSeq) { return; }
+    last = { key: key, data: d };
     draw(inc, box, d);
   }, function () {
     if (seq !== planSeq) { return; }
