@@ -134,6 +134,7 @@ units = Table(
     Column("callsign", Text, nullable=False, unique=True),
     Column("unit_type", Text, nullable=False),
     Column("status", Text, nullable=False),
+    _ts("status_since", nullable=False),  # stamped by a trigger when status changes (migration 0015)
     Column("current_incident_id", BigInteger, ForeignKey("incidents.id")),
     _ts("position_at"),
     Column("version", Integer, nullable=False),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -177,14 +177,15 @@ def serve_asgi(application: Any, **server_options: Any) -> Iterator[int]:
         sock.close()
 
 
-@pytest.fixture(scope="session")
-def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
+@contextlib.contextmanager
+def serving(cluster: Any, base_settings: Settings, prefix: str,
+            seed: Callable[[Connection], None]) -> Iterator[LiveServer]:
+    """The app served as ``peta112 serve`` does, on its own committed scratch database ``prefix``."""
     import logging
 
-    from tests import tinycity
     from tests.scratch import scratch_database
 
-    with scratch_database(cluster, "peta112_live", seed=tinycity.seed) as url:
+    with scratch_database(cluster, prefix, seed=seed) as url:
         eng = make_engine(url)
         # Browser tests sign in dozens of times a minute from one address: no login rate limit here
         # (tests/integration/test_auth.py tests the limit itself).
@@ -204,3 +205,11 @@ def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
             stop_hub(application)
             application.extensions["peta112.engine"].dispose()
             eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(cluster, base_settings: Settings) -> Iterator[LiveServer]:
+    from tests import tinycity
+
+    with serving(cluster, base_settings, "peta112_live", tinycity.seed) as server:
+        yield server

@@ -97,6 +97,8 @@ def rules() -> dict[str, object]:
         "open": [s for s in INCIDENT_STATUSES if s in INCIDENT_OPEN],
         "awaiting": [s for s in INCIDENT_STATUSES if s in INCIDENT_AWAITING],
         "transitions": {s: next_statuses(s) for s in INCIDENT_STATUSES},
+        "task_statuses": list(TASK_STATUSES),
+        "task_transitions": {s: next_task_statuses(s) for s in TASK_STATUSES},
     }
 
 
@@ -111,6 +113,18 @@ def check_task_transition(current: str, wanted: str) -> None:
         return
     if TASK_CHAIN.index(wanted) <= TASK_CHAIN.index(current):
         raise IllegalTransition("task", current, wanted)
+
+
+def next_task_statuses(current: str) -> list[str]:
+    """The statuses an agency's task in ``current`` may move to, in lifecycle order."""
+    out = []
+    for wanted in TASK_STATUSES:
+        try:
+            check_task_transition(current, wanted)
+        except ValueError:
+            continue
+        out.append(wanted)
+    return out
 
 
 # Categories that describe the same event when reported twice nearby.

@@ -205,9 +205,11 @@ def list_incidents(session: Session, viewer: Viewer, f: IncidentFilter) -> dict[
     return {"total": total, "limit": f.limit, "offset": f.offset, "items": items}
 
 
-def queue(session: Session, viewer: Viewer, limit: int = 200) -> list[dict[str, Any]]:
-    """Open incidents the viewer may see, most urgent first, with waiting time and the overdue flag.
+def queue(session: Session, viewer: Viewer, limit: int = 200) -> dict[str, Any]:
+    """Open incidents the viewer may see, most urgent first, with the whole queue counted.
 
+    Ordered by priority, then overdue, then waiting time, so an overdue P1 call is always at
+    the top; ``counts`` covers every open call the viewer may see, however short the page.
     ``overdue`` is the read model's ``is_overdue`` (kept under its old name for clients).
     """
     rows = session.execute(_sql("queue"), {"limit": limit}).mappings().all()
@@ -217,7 +219,15 @@ def queue(session: Session, viewer: Viewer, limit: int = 200) -> list[dict[str, 
         it["overdue"] = it["is_overdue"]
     if items:
         attach(session, items)
-    return items
+    counts: dict[str, Any] = {"open": 0, "overdue": 0, "by_status": {}, "by_priority": {}}
+    for r in session.execute(_sql("queue_counts")).mappings():
+        counts["open"] += r["open"]
+        counts["overdue"] += r["overdue"]
+        for key, value in (("by_status", r["status"]), ("by_priority", str(r["priority"]))):
+            slot = counts[key].setdefault(value, {"open": 0, "overdue": 0})
+            slot["open"] += r["open"]
+            slot["overdue"] += r["overdue"]
+    return {"items": items, "total": counts["open"], "counts": counts}
 
 
 def _location(session: Session, incident_id: int) -> Any:

@@ -39,7 +39,9 @@ from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.mapview import city_bounds
 
 MAX_TEXT = {"description": 2000, "caller_name": 200, "address": 500, "source": 32, "actor": 100,
-            "idempotency_key": 200, "note": 1000, "reason": 500}
+            "idempotency_key": 200, "note": 1000, "reason": 500, "text": 1000}
+# A response plan sends a handful of units; more in one request is a client's mistake.
+MAX_UNITS_AT_ONCE = 20
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{2,30}$")
 SOURCES = ("phone", "sms", "whatsapp", "app", "web", "radio", "open311", "import", "demo")
 DUPLICATE_RADIUS_M = 300.0
@@ -154,7 +156,7 @@ EVENT_SQL = text("""
 """)
 
 UNITS_SQL = """
-    SELECT u.id, u.callsign, u.unit_type, u.agency_code AS agency, u.status, u.station_id,
+    SELECT u.id, u.callsign, u.unit_type, u.agency_code AS agency, u.status, u.status_since, u.station_id,
            s.name AS station_name, u.current_incident_id, u.position_at,
            ST_Y(u.geom) AS lat, ST_X(u.geom) AS lon
     FROM units u LEFT JOIN stations s ON s.id = u.station_id
@@ -444,6 +446,35 @@ def update_task(session: Session, incident_id: int, agency: str, status: Any, ac
         f"UPDATE incident_tasks SET status = :s, {col} = now(), reject_reason = COALESCE(:r, reject_reason) "
         "WHERE id = :id"), {"s": status, "r": reason, "id": task.id})
     _event(session, incident_id, actor, "task_" + status, task.status, status, agency=agency, reason=reason)
+    _touch(session, incident_id)
+    session.commit()
+    return get_incident(session, incident_id)
+
+
+def _touch(session: Session, incident_id: int) -> None:
+    """Mark the incident changed: its row's NOTIFY trigger (migration 0004) tells every open map.
+
+    Tasks and notes live in their own tables, which have no trigger; without this an agency's
+    acknowledgement would reach the dispatcher's screen only at the next poll.
+    """
+    session.execute(text("UPDATE incidents SET updated_at = now() WHERE id = :id"), {"id": incident_id})
+
+
+def add_note(session: Session, incident_id: int, note: Any, actor: str = "operator") -> dict[str, Any]:
+    """A note on the incident's timeline, by anyone who may see the incident, at any time after intake.
+
+    Stored as an ``incident_events`` row (kind ``note``): audited with who and when, never
+    edited, and visible through the same row-level security as the incident itself.
+    """
+    body = _text(note, "text", required=True)
+    row = session.execute(text(
+        "INSERT INTO incident_events (incident_id, actor, kind, data) "
+        "SELECT id, :actor, 'note', jsonb_build_object('text', CAST(:t AS text)) FROM incidents WHERE id = :i "
+        "RETURNING id"), {"i": incident_id, "actor": actor, "t": body}).first()
+    if row is None:
+        session.rollback()
+        raise NotFound(f"incident {incident_id} does not exist", "id")
+    _touch(session, incident_id)
     session.commit()
     return get_incident(session, incident_id)
 
@@ -456,42 +487,76 @@ def assign_unit(session: Session, incident_id: int, unit_id: Any, actor: str = "
         raise InvalidInput("unit_id must be an integer", "unit_id")
     if eta_s is None:
         eta_s = _eta_before_assigning(session, incident_id, unit_id)
+    return _assign(session, incident_id, {unit_id: eta_s}, actor, "unit_id")
+
+
+def assign_units(session: Session, incident_id: int, unit_ids: Any, actor: str = "dispatcher") -> dict[str, Any]:
+    """Send several units at once (a whole response plan): all of them in one transaction, or none.
+
+    A plan half sent is worse than none: the dispatcher would believe the fire engines are
+    on their way while one of them was taken by a colleague a second earlier.
+    """
+    if (not isinstance(unit_ids, list) or not unit_ids
+            or any(isinstance(u, bool) or not isinstance(u, int) for u in unit_ids)):
+        raise InvalidInput("unit_ids must be a non-empty list of unit ids (integers)", "unit_ids")
+    if len(unit_ids) > MAX_UNITS_AT_ONCE:
+        raise InvalidInput(f"unit_ids may name at most {MAX_UNITS_AT_ONCE} units", "unit_ids")
+    if len(set(unit_ids)) != len(unit_ids):
+        raise InvalidInput("unit_ids names a unit twice", "unit_ids")
+    etas = {u: _eta_before_assigning(session, incident_id, u) for u in unit_ids}
+    return _assign(session, incident_id, etas, actor, "unit_ids")
+
+
+def _assign(session: Session, incident_id: int, etas: dict[int, float | None], actor: str,
+            field: str) -> dict[str, Any]:
+    """Assign every unit of ``etas`` (unit id -> ETA) to the incident in one transaction; ``field`` names errors."""
+    ids = list(etas)
     inc = _lock_incident(session, incident_id)
     if inc.status in INCIDENT_TERMINAL or inc.status == "resolved":
         session.rollback()
         raise Conflict(f"incident {incident_id} is {inc.status}", "status")
-    unit = session.execute(text(
+    units = session.execute(text(
         "UPDATE units SET status = 'dispatched', current_incident_id = :i, version = version + 1 "
-        "WHERE id = :u AND status = 'available' RETURNING id, agency_code, callsign"),
-        {"i": incident_id, "u": unit_id}).one_or_none()
-    if unit is None:
-        exists = session.execute(text("SELECT status FROM units WHERE id = :u"), {"u": unit_id}).one_or_none()
+        "WHERE id = ANY(:ids) AND status = 'available' RETURNING id, agency_code, callsign"),
+        {"i": incident_id, "ids": ids}).all()
+    if len(units) != len(ids):
+        taken = [u for u in ids if u not in {x.id for x in units}]
+        found = {r.id: r.status for r in session.execute(
+            text("SELECT id, status FROM units WHERE id = ANY(:ids)"), {"ids": taken})}
         session.rollback()
-        if exists is None:
-            raise InvalidInput(f"unit {unit_id} does not exist", "unit_id")
-        raise Conflict(f"unit {unit_id} is not available (status {exists.status})", "unit_id")
+        unknown = [u for u in taken if u not in found]
+        if unknown:
+            raise InvalidInput(f"unit {unknown[0]} does not exist", field)
+        busy = ", ".join(f"{u} (status {found[u]})" for u in taken)
+        if len(taken) == 1:
+            raise Conflict(f"unit {taken[0]} is not available (status {found[taken[0]]})", field)
+        raise Conflict(f"units {busy} are not available; none was assigned", field)
+    by_id = {u.id: u for u in units}
     try:
         with session.begin_nested():
-            session.execute(text(
-                "INSERT INTO incident_tasks (incident_id, agency_code) VALUES (:i, :a) "
-                "ON CONFLICT (incident_id, agency_code) DO NOTHING"), {"i": incident_id, "a": unit.agency_code})
-            task_id = session.execute(text(
-                "SELECT id FROM incident_tasks WHERE incident_id = :i AND agency_code = :a"),
-                {"i": incident_id, "a": unit.agency_code}).scalar_one()
-            session.execute(text(
-                "INSERT INTO assignments (incident_id, unit_id, task_id, eta_s, actor) "
-                "VALUES (:i, :u, :t, :eta, :actor)"),
-                {"i": incident_id, "u": unit_id, "t": task_id, "eta": eta_s, "actor": actor})
+            for unit_id in ids:
+                unit = by_id[unit_id]
+                session.execute(text(
+                    "INSERT INTO incident_tasks (incident_id, agency_code) VALUES (:i, :a) "
+                    "ON CONFLICT (incident_id, agency_code) DO NOTHING"), {"i": incident_id, "a": unit.agency_code})
+                task_id = session.execute(text(
+                    "SELECT id FROM incident_tasks WHERE incident_id = :i AND agency_code = :a"),
+                    {"i": incident_id, "a": unit.agency_code}).scalar_one()
+                session.execute(text(
+                    "INSERT INTO assignments (incident_id, unit_id, task_id, eta_s, actor) "
+                    "VALUES (:i, :u, :t, :eta, :actor)"),
+                    {"i": incident_id, "u": unit_id, "t": task_id, "eta": etas[unit_id], "actor": actor})
     except IntegrityError:
         session.rollback()
-        raise Conflict(f"unit {unit_id} is already assigned", "unit_id") from None
+        raise Conflict(f"unit {ids[0] if len(ids) == 1 else ids} is already assigned", field) from None
     if inc.status in INCIDENT_UNDISPATCHED:
         session.execute(text(
             "UPDATE incidents SET status = 'dispatched', dispatched_at = COALESCE(dispatched_at, now()), "
             "updated_at = now() WHERE id = :id"), {"id": incident_id})
         _event(session, incident_id, actor, "status_changed", inc.status, "dispatched")
-    _event(session, incident_id, actor, "assigned", unit_id=unit_id, callsign=unit.callsign,
-           agency=unit.agency_code, eta_s=eta_s)
+    for unit_id in ids:
+        _event(session, incident_id, actor, "assigned", unit_id=unit_id, callsign=by_id[unit_id].callsign,
+               agency=by_id[unit_id].agency_code, eta_s=etas[unit_id])
     session.commit()
     return get_incident(session, incident_id)
 

@@ -27,6 +27,7 @@ from app.domain.roles import mask_caller, sees_personal_data
 from app.services import sessions, tokens, users
 from app.services.auth import AccountLocked, authenticate
 from app.services.users import User
+from app.web import policy
 from app.web.policy import allowed
 from app.web.problems import Problem
 
@@ -329,4 +330,6 @@ def me():
     assert user is not None
     current = current_session()
     return jsonify({"user": user.to_dict(), "personal_data": sees_personal_data(user.role),
-                    "csrf_token": current.csrf if current else None, "auth": g.get("auth_method")})
+                    "csrf_token": current.csrf if current else None, "auth": g.get("auth_method"),
+                    "actions": policy.actions(user.role),
+                    "acts_for_agency": user.agency_code if user.role in policy.AGENCY_BOUND else None})

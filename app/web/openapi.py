@@ -140,11 +140,15 @@ _DEFAULTS: dict[str, Op] = {
     "api.patch_incident": Op("Change an incident's status (illegal moves are 409)", (T_INC,), s.Incident,
                              body=s.StatusChange),
     "api.patch_task": Op("Change an agency's task on an incident", (T_INC,), s.Incident, body=s.TaskChange),
-    "api.assign": Op("Send a unit (two dispatchers racing: one 201, the other 409)", (T_INC,), s.Incident,
-                     status=201, body=s.AssignmentIn),
+    "api.assign": Op("Send a unit, or a whole response plan at once (all or none); two dispatchers racing: "
+                     "one 201, the other 409", (T_INC,), s.Incident, status=201, body=s.AssignmentIn),
+    "api.add_note": Op("Add a note to an incident's timeline (audited; 404 if the reader cannot see it)", (T_INC,),
+                       s.Incident, status=201, body=s.NoteIn),
+    "api.incident_plan": Op("The category's response plan, each slot filled by an assigned unit or the fastest "
+                            "free unit of that kind, and others nearby", (T_ROUTE,), s.Plan),
     "api.release": Op("Release a unit from an incident", (T_INC,), s.Incident),
-    "api.triage_queue": Op("Open incidents by priority and waiting time", (T_INC,), s.Queue,
-                           params=(q("limit", int_range(1, 1000)),)),
+    "api.triage_queue": Op("Every open incident by priority, overdue first, then waiting time; counts per state",
+                           (T_INC,), s.Queue, params=(q("limit", int_range(1, 100_000), "rows (default 200)"),)),
     "api.nearby_open": Op(
         "Open calls near a point, of categories describing the same event (duplicates before save)", (T_INC,),
         s.NearbyOpen,

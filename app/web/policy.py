@@ -57,6 +57,7 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.get_incident": ALL,
     "api.triage_queue": ALL,
     "api.nearby_open": ALL,  # open calls near a point: the reader's own rows, callers masked as in the list
+    "api.add_note": ALL,  # anyone who may see the incident (row-level security decides): 404 otherwise
     "api.flood_states_list": ALL,
     "api.flood_state_history": ALL,
     # the call desk
@@ -71,6 +72,7 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.get_nearest": OPS,
     "api.incident_nearest": OPS,
     "api.incident_eta": OPS,
+    "api.incident_plan": OPS,
     "api.forward": OPS,
     "api.reverse": OPS,
     # analytics
@@ -95,6 +97,11 @@ POLICY: dict[str, frozenset[str] | str] = {
 AGENCY_BOUND = frozenset({"agency", "bpbd"})
 # Roles that see only incidents their agency has a task in.
 AGENCY_SCOPED_READS = frozenset({"agency"})
+
+
+def actions(role: str) -> list[str]:
+    """The endpoints a signed-in role may use: what a page shows buttons for (never a copy in JS)."""
+    return sorted(e for e, rule in POLICY.items() if rule != PUBLIC and role in rule)
 
 
 def allowed(endpoint: str | None, role: str | None) -> bool | None:

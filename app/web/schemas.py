@@ -124,7 +124,15 @@ class TaskChange(Model):
 
 
 class AssignmentIn(Model):
-    unit_id: int
+    """One unit, or a whole response plan at once (all assigned in one transaction, or none)."""
+
+    unit_id: int | None = Field(None, description="one unit")
+    unit_ids: list[int] | None = Field(None, min_length=1, max_length=20,
+                                       description="several units: all assigned, or none (409 naming unit_ids)")
+
+
+class NoteIn(Model):
+    text: str = Field(min_length=1, max_length=1000, description="a note on the incident's timeline (audited)")
 
 
 class PositionIn(Model):
@@ -260,6 +268,7 @@ class QueueItem(Model):
     id: int
     category: str
     category_name: str
+    category_name_en: str
     status: IncidentStatus
     priority: int
     address: str | None
@@ -278,8 +287,22 @@ class QueueItem(Model):
     assignments: list[Assignment]
 
 
+class QueueCount(Model):
+    open: int
+    overdue: int
+
+
+class QueueCounts(Model):
+    open: int = Field(description="every open call the reader may see, not only this page")
+    overdue: int
+    by_status: dict[str, QueueCount]
+    by_priority: dict[str, QueueCount] = Field(description="keyed by priority, \"1\" most urgent")
+
+
 class Queue(Model):
-    items: list[QueueItem]
+    items: list[QueueItem] = Field(description="priority, then overdue first, then the longest waiting")
+    total: int = Field(description="open calls the reader may see (the page may hold fewer)")
+    counts: QueueCounts
 
 
 class NearbyItem(Model):
@@ -315,6 +338,7 @@ class Unit(Model):
     unit_type: str
     agency: str
     status: str
+    status_since: datetime = Field(description="when the unit entered its current status")
     station_id: int | None
     station_name: str | None
     current_incident_id: int | None
@@ -348,6 +372,32 @@ class Nearest(Model):
 
 class IncidentNearest(Nearest):
     incident_id: int
+
+
+class PlanAssigned(Model):
+    assignment_id: int
+    unit_id: int
+    callsign: str
+    unit_type: str
+    agency: str
+
+
+class PlanSlot(Model):
+    agency: str
+    unit_type: str | None = Field(description="the kind of unit; null: any unit of the agency (or its office)")
+    count: int
+    filled: int = Field(description="assigned plus proposed")
+    assigned: list[PlanAssigned] = Field(description="the incident's units already filling this line")
+    candidates: list[Candidate] = Field(description="the fastest free units for the rest of the line")
+
+
+class Plan(Model):
+    incident_id: int
+    category: str
+    method: str = Field(description="drive_time, straight_line, or unavailable")
+    reason: str | None = None
+    plan: list[PlanSlot]
+    others: list[Candidate] = Field(description="other free units nearby, of any kind, after the plan's")
 
 
 class EtaUnit(Model):
@@ -469,6 +519,8 @@ class Me(Model):
     personal_data: bool = Field(description="whether callers' names and phones are shown to this role")
     csrf_token: str | None = Field(description="send as X-CSRF-Token with unsafe requests of this session")
     auth: Literal["session", "token"] | None
+    actions: list[str] = Field(description="the endpoints this role may use (app/web/policy.py): which buttons to show")
+    acts_for_agency: str | None = Field(description="agency-bound roles: the agency whose tasks and units they act on")
 
 
 class LoginIn(Model):

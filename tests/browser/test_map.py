@@ -124,7 +124,7 @@ def test_new_call_form_shows_field_errors_then_saves(page, live_server):
     page.fill("#c-description", "motor tabrakan dengan mobil")
     page.click("#c-submit")
     page.locator("#err-caller_phone").wait_for(state="visible")
-    assert "caller_phone" in page.locator("#err-caller_phone").inner_text()
+    assert "Nomor telepon hanya boleh angka" in page.locator("#err-caller_phone").inner_text()  # not the API's English
     page.screenshot(path=str(ARTIFACTS / "form-error.png"))
     page.fill("#c-caller-phone", "0812 3456 7890")
     page.click("#c-submit")

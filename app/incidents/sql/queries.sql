@@ -90,16 +90,33 @@ SELECT f.id, f.status, ST_Y(f.geom) AS lat, ST_X(f.geom) AS lon, now() AS now
 FROM incident_facts f WHERE f.id = :id
 
 -- name: queue
--- Open incidents, most urgent first; the reader's row-level security narrows it to what it may see
--- (an agency officer's queue is its own agency's incidents).
-SELECT f.id, f.category, f.category_name, f.status, f.priority, f.address, f.received_at,
+-- Open incidents, most urgent first: priority, then overdue, then the longest waiting.  The reader's
+-- row-level security narrows it to what it may see (an agency officer's queue is its own agency's
+-- incidents).  No caller data: the list is read in bulk.
+SELECT f.id, f.category, f.category_name, f.category_name_en, f.status, f.priority, f.address, f.received_at,
        f.target_response_s, f.due_at, f.is_open, f.is_overdue, f.report_count,
        EXTRACT(EPOCH FROM now() - f.received_at) AS waiting_s,
        ST_Y(f.geom) AS lat, ST_X(f.geom) AS lon, f.kelurahan
 FROM incident_facts f
 WHERE f.is_open
-ORDER BY f.priority, f.received_at
+ORDER BY f.priority, f.is_overdue DESC, f.received_at, f.id
 LIMIT :limit
+
+-- name: queue_counts
+-- The whole queue counted (not just the page returned): open and overdue calls per status and priority.
+SELECT f.status, f.priority, count(*) AS open, count(*) FILTER (WHERE f.is_overdue) AS overdue
+FROM incident_facts f
+WHERE f.is_open
+GROUP BY f.status, f.priority
+
+-- name: plan_input
+-- What filling an incident's response plan needs: where it is, its category's plan, and the agencies
+-- with a live task (a rejected task asks for no unit).
+SELECT f.id, f.category, ST_Y(f.geom) AS lat, ST_X(f.geom) AS lon, c.response_plan,
+       ARRAY(SELECT t.agency_code FROM incident_tasks t
+             WHERE t.incident_id = f.id AND t.status <> 'rejected' ORDER BY t.id) AS agencies
+FROM incident_facts f JOIN incident_categories c ON c.code = f.category
+WHERE f.id = :id
 
 -- name: feature_items
 -- The OGC API Features collection "incidents" (app/services/features.py): the whole history, with

@@ -13,7 +13,7 @@ from typing import Any
 from flask import jsonify, request
 
 from app.db import get_session, request_viewer
-from app.incidents import audit, queries
+from app.incidents import audit, plans, queries
 from app.services import dispatch
 from app.services.errors import InvalidInput
 from app.web import links
@@ -21,6 +21,9 @@ from app.web.api import bp
 from app.web.auth import actor, current_user
 from app.web.policy import AGENCY_BOUND
 from app.web.problems import Problem
+
+# The console asks for the whole queue: every open call, whatever the volume.
+QUEUE_LIMIT_MAX = 100_000
 
 
 def check_own_agency(agency: str | None) -> None:
@@ -153,9 +156,23 @@ def patch_task(incident_id: int, agency: str):
 
 @bp.post("/incidents/<int:incident_id>/assignments")
 def assign(incident_id: int):
+    """One unit (``unit_id``) or a whole response plan (``unit_ids``: all assigned, or none)."""
     body = json_body()
-    incident = dispatch.assign_unit(get_session(), incident_id, body.get("unit_id"), actor())
+    if "unit_ids" in body:
+        incident = dispatch.assign_units(get_session(), incident_id, body["unit_ids"], actor())
+    else:
+        incident = dispatch.assign_unit(get_session(), incident_id, body.get("unit_id"), actor())
     return jsonify(incident), 201
+
+
+@bp.post("/incidents/<int:incident_id>/notes")
+def add_note(incident_id: int):
+    return jsonify(dispatch.add_note(get_session(), incident_id, json_body().get("text"), actor())), 201
+
+
+@bp.get("/incidents/<int:incident_id>/plan")
+def incident_plan(incident_id: int):
+    return jsonify(plans.for_incident(get_session(), request_viewer(), incident_id))
 
 
 @bp.delete("/incidents/<int:incident_id>/assignments/<int:assignment_id>")
@@ -165,7 +182,8 @@ def release(incident_id: int, assignment_id: int):
 
 @bp.get("/queue")
 def triage_queue():
-    return jsonify({"items": queries.queue(get_session(), request_viewer(), limit=_int_arg("limit", 200, 1, 1000))})
+    limit = _int_arg("limit", 200, 1, QUEUE_LIMIT_MAX)
+    return jsonify(queries.queue(get_session(), request_viewer(), limit=limit))
 
 
 @bp.get("/units")

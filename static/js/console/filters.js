@@ -38,6 +38,7 @@ export function readUrlFilters() {
     if (!qs.has("status")) { f.status = ""; }
   }
   document.getElementById("f-status").value = f.status;
+  renderWindows();
   document.querySelectorAll("[data-window]").forEach(function (x) {
     x.classList.toggle("active", parseInt(x.dataset.window, 10) === f.window);
   });
@@ -72,9 +73,18 @@ function clearDrilldown(reload) {
   if (reload) { loadIncidents(); renderAll(); }
 }
 
+/* The queue ("open") holds every open call however old: the time window is for history only. */
+export function renderWindows() {
+  var box = document.querySelector("fieldset.windows");
+  if (!box) { return; }
+  var open = state.filter.status === "open";
+  box.disabled = open;
+  box.title = open ? t("queue.windows_open") : "";
+}
+
 export function initFilters() {
   document.getElementById("f-status").addEventListener("change", function (e) {
-    state.filter.status = e.target.value; loadIncidents(); renderAll();
+    state.filter.status = e.target.value; renderWindows(); loadIncidents(); renderAll();
   });
   document.getElementById("f-category").addEventListener("change", function (e) {
     state.filter.category = e.target.value; loadIncidents(); renderAll(); reloadAnalytics();

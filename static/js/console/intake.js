@@ -19,6 +19,7 @@ import { showDetail } from "./detail.js";
 import { el } from "./dom.js";
 import { map } from "./mapview.js";
 import * as outbox from "./outbox.js";
+import { problemText } from "./problems.js";
 import { upsertIncident } from "./queue.js";
 import { API, catName, cfg, state, t } from "./store.js";
 
@@ -54,15 +55,16 @@ function clearErrors() {
   form.querySelectorAll(".field.invalid").forEach(function (f) { f.classList.remove("invalid"); });
 }
 
-/* Put a problem's message next to the field it names (RFC 9457 "field"/"errors"). */
-function showProblem(problem) {
+/* Put a problem's message next to the field it names (RFC 9457 "field"/"errors"), in the user's language. */
+function showProblem(err) {
+  var problem = err.problem || {};
   var errors = problem.errors || [{ field: problem.field, detail: problem.detail || problem.title }];
   var focused = false;
   errors.forEach(function (e) {
     var name = FIELD_OF[e.field] || e.field;
     var p = document.getElementById("err-" + name);
     if (!p) { p = document.getElementById("err-form"); }
-    p.textContent = e.detail || problem.title || "Error";
+    p.textContent = problemText({ status: err.status, problem: Object.assign({}, problem, e) });
     var wrap = form.querySelector('.field[data-field="' + name + '"]');
     if (wrap) {
       wrap.classList.add("invalid");

@@ -30,6 +30,10 @@ map.setView([-6.98, 110.42], 13);
 export const incidentLayer = L.markerClusterGroup({
   disableClusteringAtZoom: 14, maxClusterRadius: 40, showCoverageOnHover: false, clusterPane: "live"
 });
+// Overdue P1 calls: their own markers, never folded into a cluster, shown and hidden with the incidents.
+export const urgentLayer = L.layerGroup();
+incidentLayer.on("add", function () { urgentLayer.addTo(map); });
+incidentLayer.on("remove", function () { map.removeLayer(urgentLayer); });
 export const unitLayer = L.layerGroup();
 export const routeLayer = L.layerGroup().addTo(map);
 // The layers the server lists with render = "live": drawn from the store, not from tiles.

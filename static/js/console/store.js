@@ -29,7 +29,12 @@ export const state = {
   selected: null,        // incident id shown in the detail view
   draft: null,           // {lat, lon} of the new call
   idempotencyKey: null,
-  layerControl: null
+  layerControl: null,
+  me: null,              // /api/v1/me: the user, the actions its role may use, the agency it acts for
+  total: 0,              // open calls (queue) or matching incidents (history) the server counted
+  counts: null,          // the queue's counts per status and priority
+  list: { items: [], range: [0, 0], rowHeight: 64, recheckTimer: null },  // the virtualised list
+  alerts: { seen: new Set(), raised: [], beeps: 0 }
 };
 
 export function catName(code, inc) {
@@ -58,3 +63,22 @@ export function dueForRecheck(inc) {
 export function nextStatuses(cur) { return state.lifecycle.transitions[cur] || []; }
 
 export function layerDef(id) { return state.layers.filter(function (l) { return l.id === id; })[0]; }
+
+/* -- who is reading: the server's answer (/api/v1/me), never a copy of the role table ---------- */
+/* May the signed-in role use this endpoint (app/web/policy.py)?  Before /me answers: no. */
+export function may(endpoint) { return !!(state.me && state.me.actions && state.me.actions.indexOf(endpoint) >= 0); }
+
+/* The agency an agency-bound user acts for (its own tasks and units only); null for the desk. */
+export function actsFor() { return (state.me && state.me.acts_for_agency) || null; }
+
+export function agencyName(code, fallback) {
+  const a = state.agencies[code];
+  if (!a) { return fallback || code; }
+  return (I18N.lang === "en" && a.name_en) || a.name || fallback || code;
+}
+
+/* A unit kind as words ("Mobil pemadam"), never the raw code. */
+export function kindName(code) {
+  if (!code) { return ""; }
+  return I18N.has("kind." + code) ? t("kind." + code) : code.replace(/_/g, " ");
+}

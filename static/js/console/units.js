@@ -1,5 +1,6 @@
 /* The units live layer: every unit change (API answers, the live stream) goes through upsertUnit. */
 import { api } from "./api.js";
+import { scheduleBoard } from "./board.js";
 import { popupContent, styleFor } from "./layers.js";
 import { unitLayer } from "./mapview.js";
 import { API, agencyColor, layerDef, state } from "./store.js";
@@ -8,6 +9,7 @@ export function upsertUnit(u) {
   if (!u || u.id === undefined) { return; }
   u = Object.assign({}, state.units.get(u.id) || {}, u);
   state.units.set(u.id, u);
+  scheduleBoard();
   var def = layerDef("units");
   var marker = state.unitMarkers.get(u.id);
   if (u.lat === null || u.lon === null || u.lat === undefined) {
