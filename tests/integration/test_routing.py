@@ -14,7 +14,8 @@ from pyproj import Geod
 from scipy.sparse.csgraph import dijkstra
 from sqlalchemy import Connection, text
 
-from app.services import routing
+from app.routing import cache, store
+from app.routing import nearest as routing
 from tests.routing_net import GridNetwork, add_station, add_unit, load_network, make_grid
 
 EDGES_SQL = "SELECT id, source, target, cost, reverse_cost FROM road_edges"
@@ -70,7 +71,7 @@ def pgr_points_cost(conn: Connection, points: list[tuple[int, int, float]], star
 
 # -- exactness against pgRouting ------------------------------------------------------------
 def test_graph_times_equal_pgr_dijkstra(city, session, db_conn, net):
-    g = routing.cache_for(session).state(session).graph
+    g = cache.state(session).graph
     assert g is not None and g.n_nodes == len(net.node_ids)
     rng = np.random.default_rng(7)
     main = net.node_ids[: net.nx * net.ny]
@@ -94,7 +95,7 @@ def test_graph_times_equal_pgr_dijkstra(city, session, db_conn, net):
 
 
 def test_one_way_and_parallel_edges_in_graph(city, session, net):
-    g = routing.cache_for(session).state(session).graph
+    g = cache.state(session).graph
     e = int(np.flatnonzero((net.cost >= 0) & (net.reverse_cost < 0))[0])
     s, t = g.node_index(int(net.source[e])), g.node_index(int(net.target[e]))
     assert g.csr[s, t] > 0
@@ -112,7 +113,7 @@ def test_one_way_and_parallel_edges_in_graph(city, session, net):
 
 
 def test_station_tables_equal_pgr_with_points(city, session, db_conn, net):
-    state = routing.cache_for(session).state(session)
+    state = cache.state(session)
     g = state.graph
     table = state.table(session, "DINKES")
     assert len(table.station_ids) == 4
@@ -133,13 +134,13 @@ def test_mid_edge_point_eta_equals_pgr(city, session, db_conn, net):
     lon, lat = net.grid_lonlat(16.4, 17)  # between nodes: snaps mid-edge
     res = routing.nearest(session, lat, lon, agency="DAMKAR", k=3)
     assert res["method"] == "drive_time"
-    g = routing.cache_for(session).state(session).graph
-    target = routing.snap_points(session, g, [(0, lon, lat)])[0]
+    g = cache.state(session).graph
+    target = store.snap_points(session, g, [(0, lon, lat)])[0]
     assert 0.05 < target.fraction < 0.95
     for c in res["candidates"]:
         st = db_conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM stations WHERE id = :i"),
                              {"i": c["station_id"]}).one()
-        start = routing.snap_points(session, g, [(0, st[0], st[1])])[0]
+        start = store.snap_points(session, g, [(0, st[0], st[1])])[0]
         pgr = pgr_points_cost(db_conn, [(1, int(g.edge_ids[start.edge]), start.fraction),
                                         (2, int(g.edge_ids[target.edge]), target.fraction)], -1, [-2])
         assert c["eta_s"] == pytest.approx(pgr[-2], abs=1.0)
@@ -163,8 +164,8 @@ def test_one_way_is_respected(city, session, db_conn, net):
     # Along the one-way: half the edge; against it: around the block.
     assert ab["eta_s"] == pytest.approx(0.5 * net.cost[e], abs=1.0)
     assert ba["eta_s"] > ab["eta_s"] + 10
-    g = routing.cache_for(session).state(session).graph
-    sa, sb = (routing.snap_points(session, g, [(0, p.x, p.y)])[0] for p in (a, b))
+    g = cache.state(session).graph
+    sa, sb = (store.snap_points(session, g, [(0, p.x, p.y)])[0] for p in (a, b))
     eid = int(net.edge_ids[e])
     pgr = pgr_points_cost(db_conn, [(1, eid, sa.fraction), (2, eid, sb.fraction)], -2, [-1])
     assert ba["eta_s"] == pytest.approx(pgr[-1], abs=1.0)
@@ -180,9 +181,9 @@ def test_mobile_unit_routed_from_its_avl_position(city, session, db_conn, net):
     by_call = {c["callsign"]: c for c in res["candidates"]}
     amb5 = by_call["AMB-05"]
     assert amb5["position"] == "avl" and by_call["AMB-01"]["position"] == "station"
-    g = routing.cache_for(session).state(session).graph
+    g = cache.state(session).graph
     ulon, ulat = net.grid_lonlat(18.5, 12.2)
-    s = routing.snap_points(session, g, [(0, ulon, ulat), (1, lon, lat)])
+    s = store.snap_points(session, g, [(0, ulon, ulat), (1, lon, lat)])
     pgr = pgr_points_cost(db_conn, [(1, int(g.edge_ids[s[0].edge]), s[0].fraction),
                                     (2, int(g.edge_ids[s[1].edge]), s[1].fraction)], -1, [-2])
     assert amb5["eta_s"] == pytest.approx(pgr[-2], abs=1.0)
