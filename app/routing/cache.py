@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from app.routing import store
-from app.routing.graph import RoadGraph, Snap
+from app.routing.graph import RoadGraph, Snap, seconds
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ class StationTable:
 
     agency: str
     station_ids: list[int]
-    snaps: list[Snap | None]
+    snaps: list[Snap | None]         # the nearest edge (None: no road within store.MAX_SNAP_M)
+    ties: list[list[Snap]]           # every edge as near (a station on an intersection), nearest first
     dist: np.ndarray   # float32 (stations, nodes)
     pred: np.ndarray   # int32 (stations, nodes); values >= n_nodes are the station's own point
     build_s: float
@@ -76,11 +77,11 @@ def build_station_table(session: Session, graph: RoadGraph, agency: str) -> Stat
     t0 = time.perf_counter()
     stations = store.agency_stations(session, agency)
     ids = [sid for sid, _, _ in stations]
-    snapped = store.snap_points(session, graph, stations)
-    snaps = [snapped.get(i) for i in ids]
-    dist, pred = graph.search([graph.departures(s) if s else {} for s in snaps])
-    table = StationTable(agency, ids, snaps, dist.astype(np.float32), pred.astype(np.int32),
-                         time.perf_counter() - t0)
+    snapped = store.snap_ties(session, graph, stations)
+    ties = [snapped.get(i, []) for i in ids]
+    dist, pred = graph.search([seconds(graph.departures_any(t)) for t in ties])
+    table = StationTable(agency, ids, [t[0] if t else None for t in ties], ties, dist.astype(np.float32),
+                         pred.astype(np.int32), time.perf_counter() - t0)
     log.info("routing: %s station table (%d stations) in %.2fs", agency, len(ids), table.build_s)
     return table
 
@@ -94,7 +95,7 @@ class RoutingState:
     graph: RoadGraph | None
     graph_build_s: float = 0.0
     tables: dict[str, StationTable] = field(default_factory=dict)
-    unit_snaps: dict[tuple[float, float], Snap | None] = field(default_factory=dict)
+    unit_snaps: dict[tuple[float, float], list[Snap]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def table(self, session: Session, agency: str) -> StationTable:
@@ -106,19 +107,19 @@ class RoutingState:
                 t = self.tables[agency] = build_station_table(session, self.graph, agency)
             return t
 
-    def snap_positions(self, session: Session, positions: Sequence[tuple[float, float]]) -> list[Snap | None]:
-        """Snaps of unit positions, remembered: AVL positions repeat between queries."""
+    def snap_positions(self, session: Session, positions: Sequence[tuple[float, float]]) -> list[list[Snap]]:
+        """Tied snaps of unit positions (empty: no road near), remembered: AVL positions repeat."""
         assert self.graph is not None
         missing = [(i, lon, lat) for i, (lon, lat) in enumerate(positions)
                    if (lon, lat) not in self.unit_snaps]
         if missing:
-            got = store.snap_points(session, self.graph, missing)
+            got = store.snap_ties(session, self.graph, missing)
             with self.lock:
                 if len(self.unit_snaps) > UNIT_SNAPS_MAX:
                     self.unit_snaps.clear()
                 for i, lon, lat in missing:
-                    self.unit_snaps[(lon, lat)] = got.get(i)
-        return [self.unit_snaps.get(p) for p in positions]
+                    self.unit_snaps[(lon, lat)] = got.get(i, [])
+        return [self.unit_snaps.get(p, []) for p in positions]
 
 
 class RoutingCache:

@@ -195,6 +195,41 @@ class RoadGraph:
             best = min(best, (a.fraction - b.fraction) * rc)
         return best
 
+    # A point on an intersection is as near to every edge meeting there (its "ties"): it may
+    # leave or arrive by any of them, so each merge keeps the fastest and remembers which.
+    def departures_any(self, ties: Sequence[Snap]) -> dict[int, tuple[float, Snap]]:
+        """Fastest seconds from any of the tied snaps to each end node, and the snap that gives it."""
+        out: dict[int, tuple[float, Snap]] = {}
+        for s in ties:
+            for node, secs in self.departures(s).items():
+                if secs < out.get(node, (math.inf,))[0]:
+                    out[node] = (secs, s)
+        return out
+
+    def arrivals_any(self, ties: Sequence[Snap]) -> dict[int, tuple[float, Snap]]:
+        """Fastest seconds from each end node to any of the tied snaps, and the snap reached."""
+        out: dict[int, tuple[float, Snap]] = {}
+        for s in ties:
+            for node, secs in self.arrivals(s).items():
+                if secs < out.get(node, (math.inf,))[0]:
+                    out[node] = (secs, s)
+        return out
+
+    def direct_any(self, starts: Sequence[Snap], ends: Sequence[Snap]) -> tuple[float, Snap | None, Snap | None]:
+        """The fastest drive along one shared edge between any start and any end snap."""
+        best: tuple[float, Snap | None, Snap | None] = (math.inf, None, None)
+        for a in starts:
+            for b in ends:
+                d = self.direct(a, b)
+                if d < best[0]:
+                    best = (d, a, b)
+        return best
+
+    def in_main_component(self, nodes: Sequence[int]) -> bool:
+        """Whether any of the node indices lies in the largest strongly connected component."""
+        c = self.components()
+        return any(int(c.labels[i]) == c.largest for i in nodes)
+
     def with_virtual(self, rows: Sequence[dict[int, float]], reverse: bool = False) -> csr_matrix:
         """The graph (or its reverse) plus one extra source node per row of arcs.
 
@@ -225,6 +260,11 @@ class RoadGraph:
         dist, pred = dijkstra(self.with_virtual(rows, reverse=reverse), directed=True,
                               indices=np.arange(n, n + len(rows)), limit=limit, return_predecessors=True)
         return np.atleast_2d(dist)[:, :n], np.atleast_2d(pred)[:, :n]
+
+
+def seconds(merged: dict[int, tuple[float, Snap]]) -> dict[int, float]:
+    """The node -> seconds part of a departures_any/arrivals_any answer (start arcs of a search)."""
+    return {node: secs for node, (secs, _) in merged.items()}
 
 
 def put_min(d: dict[int, float], key: int, value: float) -> None:

@@ -14,7 +14,7 @@ functions do.  Answers agree with pgr_dijkstra / pgr_withPointsCost (tests check
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.routing import cache, store
 from app.routing.geometry import leg, linestring, straight_m
-from app.routing.graph import RoadGraph, Snap, path_to
+from app.routing.graph import RoadGraph, Snap, path_to, seconds
 from app.services.errors import InvalidInput
 
 AT_STATION_M = 75.0          # a unit closer than this to its station is routed from the station
@@ -42,8 +42,9 @@ class _Cand:
     lat: float
     mobile: bool = False
     eta: float = math.inf
-    start: Snap | None = None
-    # how to rebuild the path: ("table", table, row, arrival node) | ("rev", departure node) | ("direct",)
+    ties: list[Snap] = field(default_factory=list)  # where it starts: every equally near edge
+    # how to rebuild the path: ("table", table, row, arrival node) | ("rev", departure node)
+    # | ("direct", start snap, end snap)
     via: tuple[Any, ...] = ()
 
 
@@ -103,10 +104,11 @@ def nearest(session: Session, lat: float, lon: float, agency: str | None = None,
     g = state.graph
     if g is None:
         return fallback("no road network loaded")
-    target = store.snap_points(session, g, [(0, lon, lat)]).get(0)
-    if target is None:
+    target = store.snap_ties(session, g, [(0, lon, lat)]).get(0)
+    if not target:
         return fallback(f"no road within {store.MAX_SNAP_M:g} m of the point")
-    arrive = g.arrivals(target)
+    arrive_at = g.arrivals_any(target)  # a point on an intersection may be reached by any edge there
+    arrive = seconds(arrive_at)
 
     cands = [_Cand(u, float(u["lon"]), float(u["lat"]), bool(u["mobile"] or u["station_id"] is None))
              for u in units]
@@ -119,60 +121,96 @@ def nearest(session: Session, lat: float, lon: float, agency: str | None = None,
         sid = c.row["station_id"]
         table = state.table(session, c.row.get("station_agency") or c.row["agency"])
         row = table.row(sid)
-        if row is None or table.snaps[row] is None:
+        if row is None or not table.ties[row]:
             continue
-        c.start = table.snaps[row]
+        c.ties = table.ties[row]
         for node, secs in arrive.items():
             t = float(table.dist[row, node]) + secs
             if t < c.eta:
                 c.eta, c.via = t, ("table", table, row, node)
-        d = g.direct(c.start, target)
+        d, sa, sb = g.direct_any(c.ties, target)
         if d <= c.eta:
-            c.eta, c.via = d, ("direct",)
+            c.eta, c.via = d, ("direct", sa, sb)
 
     # Units on the road: one reverse Dijkstra from the incident, its bound grown until k are in.
     rev_pred = None
+    exhaustive = not mobile  # did the reverse search run without a bound from the stations?
     if mobile:
         finite = sorted(c.eta for c in at_station if math.isfinite(c.eta))
         cap = finite[k - 1] + 1.0 if len(finite) >= k else MOBILE_SEARCH_CAP_S
-        snaps = state.snap_positions(session, [(c.lon, c.lat) for c in mobile])
+        ties = state.snap_positions(session, [(c.lon, c.lat) for c in mobile])
         limit = min(MOBILE_FIRST_LIMIT_S, cap)
         while True:
             dists, preds = g.search([arrive], reverse=True, limit=limit)
             dist, rev_pred = dists[0], preds[0]
             found = 0
-            for c, s in zip(mobile, snaps, strict=True):
-                c.eta, c.start = math.inf, s
-                if s is None:
-                    continue
-                for node, secs in g.departures(s).items():
-                    t = secs + float(dist[node])
-                    if t < c.eta:
-                        c.eta, c.via = t, ("rev", node)
-                d = g.direct(s, target)
+            for c, t in zip(mobile, ties, strict=True):
+                c.eta, c.ties = math.inf, t
+                for node, (secs, _) in g.departures_any(t).items():
+                    eta = secs + float(dist[node])
+                    if eta < c.eta:
+                        c.eta, c.via = eta, ("rev", node)
+                d, sa, sb = g.direct_any(t, target)
                 if d <= c.eta:
-                    c.eta, c.via = d, ("direct",)
+                    c.eta, c.via = d, ("direct", sa, sb)
                 found += c.eta <= limit
             # Exact below the limit, unknown above it: stop once k answers lie below it.
             if found + sum(e <= limit for e in finite) >= k or limit >= cap:
                 break
             limit = min(limit * 2, cap)
+        exhaustive = limit >= MOBILE_SEARCH_CAP_S
 
+    unreached = _unreached(g, cands, target, exhaustive)
     reachable = sorted((c for c in cands if math.isfinite(c.eta)),
                        key=lambda c: (c.eta, c.row.get("unit_id") or 0, c.row.get("station_id") or 0))
     if not reachable:
-        return fallback("no candidate can reach the point by road")
+        return {**fallback("no candidate can reach the point by road"), "unreached": unreached}
     best = reachable[:k]
     straight = straight_m(lon, lat, [c.lon for c in best], [c.lat for c in best])
     out = []
     for c, sm in zip(best, straight, strict=True):
-        assert c.start is not None
         nodes = _path_nodes(g, c.via, rev_pred)
-        coords, metres = leg(g, c.start, nodes, target)
+        if c.via[0] == "direct":
+            start, end = c.via[1], c.via[2]
+        else:
+            start, end = g.departures_any(c.ties)[nodes[0]][1], arrive_at[nodes[-1]][1]
+        coords, metres = leg(g, start, nodes, end)
         position = "avl" if c.mobile else "station"
         out.append(_candidate_out(c.row, eta=c.eta, distance_m=metres, straight=sm,
                                   route=linestring(coords), position=position))
-    return {"method": "drive_time", "candidates": out}
+    return {"method": "drive_time", "candidates": out, "unreached": unreached}
+
+
+def _unreached(g: RoadGraph, cands: list[_Cand], target: list[Snap], exhaustive: bool) -> list[dict[str, Any]]:
+    """Candidates that cannot reach the point, and why, so none is dropped without notice.
+
+    A unit on the road with no ETA is only listed when its search was not cut short by
+    the stations' k-th ETA (then it is merely not among the nearest) or when the reason
+    is certain whatever the bound: no road near it, or a start outside the main network.
+    """
+    point_in_main = g.in_main_component(list(seconds(g.arrivals_any(target))))
+    out = []
+    for c in cands:
+        if math.isfinite(c.eta):
+            continue
+        what = "unit" if c.row.get("unit_id") is not None else "station"
+        where = "last position" if c.mobile else "station"
+        if not c.ties:
+            reason, detail = "no_road", f"no road within {store.MAX_SNAP_M:g} m of its {where}"
+        elif not g.in_main_component(list(seconds(g.departures_any(c.ties)))):
+            reason, detail = ("outside_component", f"its {where} is on a road outside the main network "
+                              "(a one-way trap or an island): it cannot get out")
+        elif c.mobile and not exhaustive:
+            continue
+        elif not point_in_main:
+            reason, detail = ("unreachable", "the point is on a road outside the main network "
+                              "(a one-way trap or an island) that this " + what + " cannot enter")
+        else:
+            reason, detail = "unreachable", f"no road leads from its {where} to the point within the search bound"
+        out.append({"kind": what, "unit_id": c.row.get("unit_id"), "callsign": c.row.get("callsign"),
+                    "station_id": c.row.get("station_id"), "station_name": c.row.get("station_name"),
+                    "agency": c.row["agency"], "reason": reason, "detail": detail})
+    return out
 
 
 def _path_nodes(g: RoadGraph, via: tuple[Any, ...], rev_pred: np.ndarray | None) -> list[int]:
@@ -204,20 +242,24 @@ def route(session: Session, from_latlon: tuple[float, float], to_latlon: tuple[f
     g = cache.state(session).graph
     if g is None:
         return fallback("no road network loaded")
-    snaps = store.snap_points(session, g, [(0, lon0, lat0), (1, lon1, lat1)])
-    if 0 not in snaps or 1 not in snaps:
-        where = "origin" if 0 not in snaps else "destination"
+    ties = store.snap_ties(session, g, [(0, lon0, lat0), (1, lon1, lat1)])
+    if 0 not in ties or 1 not in ties:
+        where = "origin" if 0 not in ties else "destination"
         return fallback(f"no road within {store.MAX_SNAP_M:g} m of the {where}")
-    a, b = snaps[0], snaps[1]
-    dists, preds = g.search([g.departures(a)])
+    leave, arrive = g.departures_any(ties[0]), g.arrivals_any(ties[1])
+    dists, preds = g.search([seconds(leave)])
     dist, pred = dists[0], preds[0]
-    eta, last = g.direct(a, b), None
-    for node, secs in g.arrivals(b).items():
+    eta, a, b = g.direct_any(ties[0], ties[1])
+    last = None
+    for node, (secs, _) in arrive.items():
         if dist[node] + secs < eta:
             eta, last = float(dist[node] + secs), node
     if not math.isfinite(eta):
         return fallback("the destination cannot be reached by road from the origin")
     nodes = [] if last is None else path_to(pred, last, g.n_nodes)
+    if nodes:
+        a, b = leave[nodes[0]][1], arrive[nodes[-1]][1]
+    assert a is not None and b is not None
     coords, metres = leg(g, a, nodes, b)
     return {"method": "drive_time", "eta_s": round(eta, 1), "distance_m": round(metres, 1),
             "straight_m": round(straight, 1), "route": linestring(coords)}

@@ -175,6 +175,89 @@ def test_one_way_is_respected(city, session, db_conn, net):
     assert GEOD.line_length(*zip(*coords, strict=True)) == pytest.approx(ba["distance_m"], rel=0.01)
 
 
+def _one_way_nodes(net: GridNetwork, n: int, seed: int) -> list[int]:
+    """Main-grid nodes where a one-way street starts or ends: where a tie decides the route."""
+    one_way = (net.cost < 0) | (net.reverse_cost < 0)
+    nodes = np.unique(np.concatenate([net.source[one_way], net.target[one_way]]))
+    nodes = nodes[np.isin(nodes, net.node_ids[: net.nx * net.ny])]
+    return np.random.default_rng(seed).choice(nodes, n, replace=False).tolist()
+
+
+def test_points_on_nodes_equal_pgr_with_points_cost(city, session, db_conn, net):
+    """A call exactly on an intersection: every edge there is as near; the fastest decides (issue 17.4)."""
+    nodes = _one_way_nodes(net, 60, seed=17)
+    state = cache.state(session)
+    g = state.graph
+    table = state.table(session, "DINKES")
+    truth: dict[int, dict[int, float]] = {}  # station id -> node id -> pgr seconds
+    for sid, snap in zip(table.station_ids, table.snaps, strict=True):
+        assert snap is not None
+        truth[sid] = pgr_points_cost(db_conn, [(1, int(g.edge_ids[snap.edge]), snap.fraction)], -1, nodes)
+    worst, compared, lowest_id_wrong = 0.0, 0, 0
+    for node in nodes:
+        lon, lat = net.node_lonlat(node)
+        res = routing.nearest(session, lat, lon, agency="DINKES", k=10, include_busy=True)
+        assert res["method"] == "drive_time"
+        at_station = {c["station_id"]: c for c in res["candidates"] if c["position"] == "station"}
+        unreached = {u["station_id"] for u in res["unreached"]}
+        for sid, costs in truth.items():
+            if node not in costs:  # pgRouting cannot reach it: neither may we, and we must say so
+                assert sid not in at_station and sid in unreached, (node, sid)
+                continue
+            assert sid in at_station, (node, sid)
+            worst = max(worst, abs(at_station[sid]["eta_s"] - costs[node]))
+            compared += 1
+        # What the old rule (the lowest edge id of the tie) would have answered, for the record.
+        first = store.snap_points(session, g, [(0, lon, lat)])[0]
+        for sid, costs in truth.items():
+            row = table.row(sid)
+            old = min((float(table.dist[row, n]) + s for n, s in g.arrivals(first).items()), default=math.inf)
+            lowest_id_wrong += not math.isclose(old, costs.get(node, math.inf), abs_tol=1.0)
+    assert compared >= 150 and worst <= 0.1
+    assert lowest_id_wrong >= 1  # the sample holds intersections where the old tie rule was wrong
+
+
+def test_route_between_nodes_equals_pgr_dijkstra(city, session, db_conn, net):
+    nodes = _one_way_nodes(net, 24, seed=5)
+    pairs = list(zip(nodes[:12], nodes[12:], strict=True))
+    rows = db_conn.execute(text(
+        "SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCost(:edges, :pairs, directed => true)"),
+        {"edges": EDGES_SQL, "pairs": "SELECT * FROM (VALUES " + ", ".join(f"({a}, {b})" for a, b in pairs)
+         + ") AS p(source, target)"})
+    pgr = {(int(a), int(b)): float(c) for a, b, c in rows}
+    for a, b in pairs:
+        (lon0, lat0), (lon1, lat1) = net.node_lonlat(a), net.node_lonlat(b)
+        r = routing.route(session, (lat0, lon0), (lat1, lon1))
+        if (a, b) in pgr:
+            assert r["method"] == "drive_time" and r["eta_s"] == pytest.approx(pgr[(a, b)], abs=0.1)
+            coords = r["route"]["coordinates"]
+            assert GEOD.inv(*coords[0], lon0, lat0)[2] < 0.5 and GEOD.inv(*coords[-1], lon1, lat1)[2] < 0.5
+        else:
+            assert r["method"] == "straight_line_fallback"
+
+
+def test_unreached_candidates_are_listed_with_a_reason(city, session, db_conn, net):
+    island = [int(n) for n in net.island_node_ids]
+    sid = add_station(db_conn, "DINKES", "Pos pulau", net.node_lonlat(island[2]))
+    add_unit(db_conn, "DINKES", "AMB-ISLAND", "ambulance", sid)
+    add_unit(db_conn, "DINKES", "AMB-FAR", "ambulance", None, (110.42, -7.5))  # 50 km from any road
+    lon, lat = net.grid_lonlat(12, 12)
+    res = routing.nearest(session, lat, lon, agency="DINKES", k=10)
+    assert res["method"] == "drive_time"
+    why = {u["callsign"]: u for u in res["unreached"]}
+    assert why["AMB-ISLAND"]["reason"] == "outside_component"
+    assert why["AMB-FAR"]["reason"] == "no_road" and "1500 m" in why["AMB-FAR"]["detail"]
+    assert set(why) == {"AMB-ISLAND", "AMB-FAR"}
+    got = {c["callsign"] for c in res["candidates"]}
+    assert not got & set(why) and len(got) == 4  # the four available mainland ambulances
+    # A call on the island: only the island's own unit reaches it; the others are told why not.
+    ilon, ilat = net.node_lonlat(island[4])
+    res = routing.nearest(session, ilat, ilon, agency="DINKES", k=10)
+    assert [c["callsign"] for c in res["candidates"]] == ["AMB-ISLAND"]
+    why = {u["callsign"]: u["reason"] for u in res["unreached"]}
+    assert why.pop("AMB-FAR") == "no_road" and set(why.values()) == {"unreachable"} and len(why) == 4
+
+
 def test_mobile_unit_routed_from_its_avl_position(city, session, db_conn, net):
     lon, lat = net.grid_lonlat(19, 10.5)
     res = routing.nearest(session, lat, lon, agency="DINKES", k=5)
