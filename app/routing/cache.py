@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 FULL_CHECK_INTERVAL_S = 60.0  # the exact road fingerprint (one table scan) at least this often
 PROBE_EDGES = 64             # edges compared with the graph on every query
 UNIT_SNAPS_MAX = 100_000     # remembered AVL positions before the memory is cleared
+MEMO_MAX = 256               # derived shapes remembered per station table
 
 
 def utm_epsg() -> int:
@@ -56,6 +57,22 @@ class StationTable:
     dist: np.ndarray   # float32 (stations, nodes)
     pred: np.ndarray   # int32 (stations, nodes); values >= n_nodes are the station's own point
     build_s: float
+    # Shapes derived from this table (isochrone polygons, see analytics/coverage.py), kept as long
+    # as the table: rebuilt roads or stations make a new table, so a memo here is never stale.
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def remember(self, key: Any, make: Any) -> Any:
+        """``make()`` once per key for this table (bounded: the oldest half goes past MEMO_MAX)."""
+        with self.memo_lock:
+            if key in self.memo:
+                return self.memo[key]
+        value = make()
+        with self.memo_lock:
+            if len(self.memo) >= MEMO_MAX:
+                for old in list(self.memo)[: MEMO_MAX // 2]:
+                    del self.memo[old]
+            return self.memo.setdefault(key, value)
 
     def row(self, station_id: int) -> int | None:
         try:

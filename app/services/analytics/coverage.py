@@ -182,6 +182,32 @@ def reach(session: Session, agency: str, station_ids: list[int] | None = None) -
     return Reach(g, times, snaps)
 
 
+def isochrone(session: Session, agency: str, minutes: float, station_ids: list[int] | None = None) -> Any:
+    """The drive-time polygon (metric CRS) of an agency's stations, or some of them, within ``minutes``.
+
+    Remembered on the agency's station table, so it lives exactly as long as the
+    reach times it is drawn from: new roads or stations build a new table and the
+    polygon is drawn again.  Drawing costs a GEOS buffer and union of the reached
+    edges (~0.5 s on the city); the dashboard and coverage ask the same few shapes
+    over and over, and then they cost a dictionary lookup.
+    """
+    state = cache.state(session)
+    g = state.graph
+    if g is None:
+        raise InvalidInput("no road network is loaded", "agency")
+    table = state.table(session, agency)
+    key = ("isochrone", None if station_ids is None else tuple(sorted(station_ids)), float(minutes))
+
+    def draw() -> Any:
+        times, snaps = table.reach(station_ids)
+        secs = float(minutes) * 60.0
+        lo, hi = _extras(g, snaps, secs)
+        geo = _graph_geo(g)
+        return _polygon(_pieces(g, geo, times, secs, lo, hi) + _connectors(g, geo, snaps))
+
+    return table.remember(key, draw)
+
+
 def _extras(g: RoadGraph, snaps: list[tuple[int, Snap]], limit: float) -> tuple[np.ndarray, ...]:
     """Per edge, the stretch reached straight from a station snapped on it ([lo, hi], empty as lo=1, hi=0)."""
     lo = np.ones(len(g.edge_ids))
@@ -421,7 +447,7 @@ def coverage(session: Session, q: CoverageQuery) -> dict[str, Any]:
         a, b = _ends(g, r.times, secs)
         frac = _fraction(a, b, lo, hi)
         covered = float((dem.edge_w * frac).sum())
-        poly = _polygon(_pieces(g, geo, r.times, secs, lo, hi) + _connectors(g, geo, r.snaps))
+        poly = isochrone(session, q.agency, secs / 60.0)
         if secs == limit:
             target_poly, target_frac = poly, frac
         if secs / 60.0 in q.levels:
@@ -434,13 +460,9 @@ def coverage(session: Session, q: CoverageQuery) -> dict[str, Any]:
                                  "properties": {"kind": "isochrone", "agency": q.agency, "minutes": secs / 60.0,
                                                 "population": round(covered), "area_km2": round(poly.area / 1e6, 3)}})
     if q.per == "station":
-        for sid, snap in r.snaps:
-            one = [(sid, snap)]
-            rs = reach(session, q.agency, [sid])
+        for sid, _ in r.snaps:
             for minutes in q.levels:
-                secs = minutes * 60.0
-                lo, hi = _extras(g, one, secs)
-                poly = _polygon(_pieces(g, geo, rs.times, secs, lo, hi) + _connectors(g, geo, one))
+                poly = isochrone(session, q.agency, minutes, [sid])
                 features.append({"type": "Feature", "id": f"{sid}-{minutes:g}", "geometry": _to_geojson(poly, epsg),
                                  "properties": {"kind": "isochrone", "agency": q.agency, "station_id": sid,
                                                 "station_name": stations[sid]["name"], "minutes": minutes,
