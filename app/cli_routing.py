@@ -1,7 +1,7 @@
 """``peta112 nearest``: the nearest responders to a point, as the API answers it.
 
 Handy for checking a freshly imported road network from a shell: same service
-function (app.services.routing.nearest_for_point), same candidates, as a table or JSON.
+function (app.routing.nearest.nearest_for_point), same candidates, as a table or JSON.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def nearest_cmd(ctx: click.Context, lat: float, lon: float, agency: str | None, 
                 unit_type: str | None, include_busy: bool, as_json: bool) -> None:
     """Nearest responders to a point by drive time (or straight line)."""
     from app.bootstrap import session_scope
+    from app.routing.nearest import nearest_for_point
     from app.services.errors import ServiceError
-    from app.services.routing import nearest_for_point
 
     with session_scope(_settings(ctx)) as session:
         try:

@@ -24,7 +24,7 @@ from app.db import sqlfiles
 from app.domain.roles import MASK
 from app.incidents.lifecycle import INCIDENT_STATUSES
 from app.incidents.viewer import Viewer
-from app.services import routing
+from app.routing import nearest as routing
 from app.services.errors import InvalidInput, NotFound
 
 PACKAGE, FILE = "app.incidents", "sql/queries.sql"

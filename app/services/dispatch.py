@@ -34,7 +34,8 @@ from app.incidents.lifecycle import (
 )
 from app.incidents.queries import incident_dict as _incident_dict
 from app.incidents.queries import iso as _iso
-from app.services import geocode, routing
+from app.routing import nearest as routing
+from app.services import geocode
 from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.mapview import city_bounds
 

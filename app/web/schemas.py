@@ -364,10 +364,23 @@ class Candidate(Model):
     route: LineString | None = None
 
 
+class Unreached(Model):
+    kind: str
+    agency: str
+    reason: Literal["unreachable", "no_road", "outside_component"]
+    detail: str
+    unit_id: int | None = None
+    station_id: int | None = None
+
+
 class Nearest(Model):
     query: dict[str, Any]
     method: str
     candidates: list[Candidate]
+    unreached: list[Unreached] = Field(
+        default_factory=list,
+        description="drive time only: candidates that cannot reach the point by road, and why "
+                    "(no road near them, a start outside the main road network, or no road path)")
 
 
 class IncidentNearest(Nearest):

@@ -18,7 +18,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from app.db.engine import make_engine
-from app.services import routing
+from app.routing import cache, store
+from app.routing import nearest as routing
 from tests.bench.results import full_run, percentile, record
 from tests.routing_net import GridNetwork, add_station, add_unit, load_network, make_grid
 from tests.scratch import scratch_database
@@ -63,21 +64,21 @@ def bench_db(cluster) -> Iterator[tuple[Engine, GridNetwork, list[tuple[float, f
         try:
             yield engine, net, points
         finally:
-            routing.invalidate()
+            cache.invalidate()
             engine.dispose()
 
 
 def test_build_graph_and_tables(bench_db):
     engine, _, _ = bench_db
     with Session(engine) as s:
-        routing.invalidate()
+        cache.invalidate()
         t0 = time.perf_counter()
-        state = routing.cache_for(s).state(s)
+        state = cache.state(s)
         t1 = time.perf_counter()
         state.table(s, "DINKES")
         t2 = time.perf_counter()
         t3 = time.perf_counter()
-        same = routing.cache_for(s).state(s)  # a query's freshness check when nothing changed
+        same = cache.state(s)  # a query's freshness check when nothing changed
         t4 = time.perf_counter()
     assert same is state
     assert state.graph is not None and 0.99 * FIG["network"]["nodes"] < state.graph.n_nodes <= FIG["network"]["nodes"]
@@ -129,11 +130,11 @@ def test_pgr_dijkstracost_same_question(bench_db, benchmark):
     with Session(engine) as s:
         st = s.execute(text("SELECT id, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM stations "
                             "WHERE agency_code = 'DINKES' ORDER BY id")).all()
-        g = routing.cache_for(s).state(s).graph
+        g = cache.state(s).graph
         assert g is not None
         # Exactness: our ETA per station equals pgr_withPointsCost between the snapped points.
         for lon, lat in points[:N_PGR]:
-            snaps = routing.snap_points(s, g, [(0, lon, lat)] + [(r.id, r.lon, r.lat) for r in st])
+            snaps = store.snap_points(s, g, [(0, lon, lat)] + [(r.id, r.lon, r.lat) for r in st])
             pts = ", ".join(f"({k + 1}, {g.edge_ids[v.edge]}, {v.fraction!r})" for k, v in snaps.items())
             rows = s.execute(text(
                 "SELECT start_pid, agg_cost FROM pgr_withPointsCost(:e, :p, CAST(:starts AS bigint[]), -1, "

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from app.services import routing
+from app.routing import cache
 from geodata.demo import DemoCity, load
 from tests import tinycity, users
 from tests.apps import joined_app
@@ -37,7 +37,7 @@ def city_conn(engine: Engine, city: DemoCity) -> Iterator[Connection]:
     finally:
         trans.rollback()
         conn.close()
-        routing.invalidate()  # the routing cache must not outlive the rolled-back network
+        cache.invalidate()  # the routing cache must not outlive the rolled-back network
 
 
 @pytest.fixture()

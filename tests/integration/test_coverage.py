@@ -129,3 +129,13 @@ def test_coverage_api_formats_and_problems(api):
         resp = api.get(f"/api/v1/analytics/coverage?{query}")
         assert resp.status_code == 422, (query, resp.get_json())
         assert resp.mimetype == "application/problem+json" and resp.get_json()["field"] == field, query
+
+
+def test_isochrone_is_remembered_with_its_table_and_redrawn_when_stations_move(db: Session):
+    first = cov.isochrone(db, "DAMKAR", 1.5)
+    assert cov.isochrone(db, "DAMKAR", 1.5) is first  # warm: the same polygon, not drawn again
+    assert cov.isochrone(db, "DAMKAR", 3.0).area > first.area
+    sid, _ = _station_on_two_way_node(db)  # a station moves: the table is rebuilt, the shape redrawn
+    moved = cov.isochrone(db, "DAMKAR", 1.5)
+    assert moved is not first and not moved.equals(first)
+    assert cov.isochrone(db, "DAMKAR", 1.5, [sid]).area < moved.area

@@ -198,9 +198,9 @@ def test_unit_position_update(client, city):
 
 
 def test_intake_recommends_units_filling_the_response_plan(client, city):
-    from app.services import routing
+    from app.routing import cache
 
-    routing.invalidate()
+    cache.invalidate()
     inc = post(client, {"category": "kebakaran", **IN_EAST}).get_json()
     rec = inc["recommended"]
     assert rec["method"] == "drive_time"
@@ -215,9 +215,9 @@ def test_intake_recommends_units_filling_the_response_plan(client, city):
 
 
 def test_incident_nearest_and_eta_after_assignment(client, city):
-    from app.services import routing
+    from app.routing import cache
 
-    routing.invalidate()
+    cache.invalidate()
     inc = post(client, {"category": "ambulans", **IN_EAST}).get_json()
     near = client.get(f"/api/v1/incidents/{inc['id']}/nearest?agency=DINKES&k=1").get_json()
     assert near["incident_id"] == inc["id"] and near["method"] == "drive_time"

@@ -14,7 +14,8 @@ from pyproj import Geod
 from scipy.sparse.csgraph import dijkstra
 from sqlalchemy import Connection, text
 
-from app.services import routing
+from app.routing import cache, store
+from app.routing import nearest as routing
 from tests.routing_net import GridNetwork, add_station, add_unit, load_network, make_grid
 
 EDGES_SQL = "SELECT id, source, target, cost, reverse_cost FROM road_edges"
@@ -70,7 +71,7 @@ def pgr_points_cost(conn: Connection, points: list[tuple[int, int, float]], star
 
 # -- exactness against pgRouting ------------------------------------------------------------
 def test_graph_times_equal_pgr_dijkstra(city, session, db_conn, net):
-    g = routing.cache_for(session).state(session).graph
+    g = cache.state(session).graph
     assert g is not None and g.n_nodes == len(net.node_ids)
     rng = np.random.default_rng(7)
     main = net.node_ids[: net.nx * net.ny]
@@ -94,7 +95,7 @@ def test_graph_times_equal_pgr_dijkstra(city, session, db_conn, net):
 
 
 def test_one_way_and_parallel_edges_in_graph(city, session, net):
-    g = routing.cache_for(session).state(session).graph
+    g = cache.state(session).graph
     e = int(np.flatnonzero((net.cost >= 0) & (net.reverse_cost < 0))[0])
     s, t = g.node_index(int(net.source[e])), g.node_index(int(net.target[e]))
     assert g.csr[s, t] > 0
@@ -112,7 +113,7 @@ def test_one_way_and_parallel_edges_in_graph(city, session, net):
 
 
 def test_station_tables_equal_pgr_with_points(city, session, db_conn, net):
-    state = routing.cache_for(session).state(session)
+    state = cache.state(session)
     g = state.graph
     table = state.table(session, "DINKES")
     assert len(table.station_ids) == 4
@@ -133,13 +134,13 @@ def test_mid_edge_point_eta_equals_pgr(city, session, db_conn, net):
     lon, lat = net.grid_lonlat(16.4, 17)  # between nodes: snaps mid-edge
     res = routing.nearest(session, lat, lon, agency="DAMKAR", k=3)
     assert res["method"] == "drive_time"
-    g = routing.cache_for(session).state(session).graph
-    target = routing.snap_points(session, g, [(0, lon, lat)])[0]
+    g = cache.state(session).graph
+    target = store.snap_points(session, g, [(0, lon, lat)])[0]
     assert 0.05 < target.fraction < 0.95
     for c in res["candidates"]:
         st = db_conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM stations WHERE id = :i"),
                              {"i": c["station_id"]}).one()
-        start = routing.snap_points(session, g, [(0, st[0], st[1])])[0]
+        start = store.snap_points(session, g, [(0, st[0], st[1])])[0]
         pgr = pgr_points_cost(db_conn, [(1, int(g.edge_ids[start.edge]), start.fraction),
                                         (2, int(g.edge_ids[target.edge]), target.fraction)], -1, [-2])
         assert c["eta_s"] == pytest.approx(pgr[-2], abs=1.0)
@@ -163,8 +164,8 @@ def test_one_way_is_respected(city, session, db_conn, net):
     # Along the one-way: half the edge; against it: around the block.
     assert ab["eta_s"] == pytest.approx(0.5 * net.cost[e], abs=1.0)
     assert ba["eta_s"] > ab["eta_s"] + 10
-    g = routing.cache_for(session).state(session).graph
-    sa, sb = (routing.snap_points(session, g, [(0, p.x, p.y)])[0] for p in (a, b))
+    g = cache.state(session).graph
+    sa, sb = (store.snap_points(session, g, [(0, p.x, p.y)])[0] for p in (a, b))
     eid = int(net.edge_ids[e])
     pgr = pgr_points_cost(db_conn, [(1, eid, sa.fraction), (2, eid, sb.fraction)], -2, [-1])
     assert ba["eta_s"] == pytest.approx(pgr[-1], abs=1.0)
@@ -174,15 +175,98 @@ def test_one_way_is_respected(city, session, db_conn, net):
     assert GEOD.line_length(*zip(*coords, strict=True)) == pytest.approx(ba["distance_m"], rel=0.01)
 
 
+def _one_way_nodes(net: GridNetwork, n: int, seed: int) -> list[int]:
+    """Main-grid nodes where a one-way street starts or ends: where a tie decides the route."""
+    one_way = (net.cost < 0) | (net.reverse_cost < 0)
+    nodes = np.unique(np.concatenate([net.source[one_way], net.target[one_way]]))
+    nodes = nodes[np.isin(nodes, net.node_ids[: net.nx * net.ny])]
+    return np.random.default_rng(seed).choice(nodes, n, replace=False).tolist()
+
+
+def test_points_on_nodes_equal_pgr_with_points_cost(city, session, db_conn, net):
+    """A call exactly on an intersection: every edge there is as near; the fastest decides (issue 17.4)."""
+    nodes = _one_way_nodes(net, 60, seed=17)
+    state = cache.state(session)
+    g = state.graph
+    table = state.table(session, "DINKES")
+    truth: dict[int, dict[int, float]] = {}  # station id -> node id -> pgr seconds
+    for sid, snap in zip(table.station_ids, table.snaps, strict=True):
+        assert snap is not None
+        truth[sid] = pgr_points_cost(db_conn, [(1, int(g.edge_ids[snap.edge]), snap.fraction)], -1, nodes)
+    worst, compared, lowest_id_wrong = 0.0, 0, 0
+    for node in nodes:
+        lon, lat = net.node_lonlat(node)
+        res = routing.nearest(session, lat, lon, agency="DINKES", k=10, include_busy=True)
+        assert res["method"] == "drive_time"
+        at_station = {c["station_id"]: c for c in res["candidates"] if c["position"] == "station"}
+        unreached = {u["station_id"] for u in res["unreached"]}
+        for sid, costs in truth.items():
+            if node not in costs:  # pgRouting cannot reach it: neither may we, and we must say so
+                assert sid not in at_station and sid in unreached, (node, sid)
+                continue
+            assert sid in at_station, (node, sid)
+            worst = max(worst, abs(at_station[sid]["eta_s"] - costs[node]))
+            compared += 1
+        # What the old rule (the lowest edge id of the tie) would have answered, for the record.
+        first = store.snap_points(session, g, [(0, lon, lat)])[0]
+        for sid, costs in truth.items():
+            row = table.row(sid)
+            old = min((float(table.dist[row, n]) + s for n, s in g.arrivals(first).items()), default=math.inf)
+            lowest_id_wrong += not math.isclose(old, costs.get(node, math.inf), abs_tol=1.0)
+    assert compared >= 150 and worst <= 0.1
+    assert lowest_id_wrong >= 1  # the sample holds intersections where the old tie rule was wrong
+
+
+def test_route_between_nodes_equals_pgr_dijkstra(city, session, db_conn, net):
+    nodes = _one_way_nodes(net, 24, seed=5)
+    pairs = list(zip(nodes[:12], nodes[12:], strict=True))
+    rows = db_conn.execute(text(
+        "SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCost(:edges, :pairs, directed => true)"),
+        {"edges": EDGES_SQL, "pairs": "SELECT * FROM (VALUES " + ", ".join(f"({a}, {b})" for a, b in pairs)
+         + ") AS p(source, target)"})
+    pgr = {(int(a), int(b)): float(c) for a, b, c in rows}
+    for a, b in pairs:
+        (lon0, lat0), (lon1, lat1) = net.node_lonlat(a), net.node_lonlat(b)
+        r = routing.route(session, (lat0, lon0), (lat1, lon1))
+        if (a, b) in pgr:
+            assert r["method"] == "drive_time" and r["eta_s"] == pytest.approx(pgr[(a, b)], abs=0.1)
+            coords = r["route"]["coordinates"]
+            assert GEOD.inv(*coords[0], lon0, lat0)[2] < 0.5 and GEOD.inv(*coords[-1], lon1, lat1)[2] < 0.5
+        else:
+            assert r["method"] == "straight_line_fallback"
+
+
+def test_unreached_candidates_are_listed_with_a_reason(city, session, db_conn, net):
+    island = [int(n) for n in net.island_node_ids]
+    sid = add_station(db_conn, "DINKES", "Pos pulau", net.node_lonlat(island[2]))
+    add_unit(db_conn, "DINKES", "AMB-ISLAND", "ambulance", sid)
+    add_unit(db_conn, "DINKES", "AMB-FAR", "ambulance", None, (110.42, -7.5))  # 50 km from any road
+    lon, lat = net.grid_lonlat(12, 12)
+    res = routing.nearest(session, lat, lon, agency="DINKES", k=10)
+    assert res["method"] == "drive_time"
+    why = {u["callsign"]: u for u in res["unreached"]}
+    assert why["AMB-ISLAND"]["reason"] == "outside_component"
+    assert why["AMB-FAR"]["reason"] == "no_road" and "1500 m" in why["AMB-FAR"]["detail"]
+    assert set(why) == {"AMB-ISLAND", "AMB-FAR"}
+    got = {c["callsign"] for c in res["candidates"]}
+    assert not got & set(why) and len(got) == 4  # the four available mainland ambulances
+    # A call on the island: only the island's own unit reaches it; the others are told why not.
+    ilon, ilat = net.node_lonlat(island[4])
+    res = routing.nearest(session, ilat, ilon, agency="DINKES", k=10)
+    assert [c["callsign"] for c in res["candidates"]] == ["AMB-ISLAND"]
+    why = {u["callsign"]: u["reason"] for u in res["unreached"]}
+    assert why.pop("AMB-FAR") == "no_road" and set(why.values()) == {"unreachable"} and len(why) == 4
+
+
 def test_mobile_unit_routed_from_its_avl_position(city, session, db_conn, net):
     lon, lat = net.grid_lonlat(19, 10.5)
     res = routing.nearest(session, lat, lon, agency="DINKES", k=5)
     by_call = {c["callsign"]: c for c in res["candidates"]}
     amb5 = by_call["AMB-05"]
     assert amb5["position"] == "avl" and by_call["AMB-01"]["position"] == "station"
-    g = routing.cache_for(session).state(session).graph
+    g = cache.state(session).graph
     ulon, ulat = net.grid_lonlat(18.5, 12.2)
-    s = routing.snap_points(session, g, [(0, ulon, ulat), (1, lon, lat)])
+    s = store.snap_points(session, g, [(0, ulon, ulat), (1, lon, lat)])
     pgr = pgr_points_cost(db_conn, [(1, int(g.edge_ids[s[0].edge]), s[0].fraction),
                                     (2, int(g.edge_ids[s[1].edge]), s[1].fraction)], -1, [-2])
     assert amb5["eta_s"] == pytest.approx(pgr[-2], abs=1.0)

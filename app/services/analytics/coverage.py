@@ -1,6 +1,6 @@
 """Drive-time coverage of an agency's stations, who is left out, and where one more station helps most.
 
-Reach times come from the routing module's per-agency station tables (one
+Reach times come from the routing cache's per-agency station tables (one
 multi-source Dijkstra per agency, already cached for "nearest responder"), so an
 isochrone costs array arithmetic and GEOS, not a graph search.
 
@@ -48,7 +48,9 @@ from shapely.ops import substring
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.services import geocode, routing
+from app.routing import cache, geometry
+from app.routing.graph import RoadGraph, Snap
+from app.services import geocode
 from app.services.analytics.common import IN_WINDOW, Window, check_agency
 from app.services.errors import InvalidInput
 
@@ -118,15 +120,14 @@ class _Demand:
     edge_w: np.ndarray         # people per graph edge
 
 
-_GEO: weakref.WeakKeyDictionary[routing.RoadGraph, _GraphGeo] = weakref.WeakKeyDictionary()
-_DEMAND: weakref.WeakKeyDictionary[routing.RoadGraph, _Demand] = weakref.WeakKeyDictionary()
+_GEO: weakref.WeakKeyDictionary[RoadGraph, _GraphGeo] = weakref.WeakKeyDictionary()
+_DEMAND: weakref.WeakKeyDictionary[RoadGraph, _Demand] = weakref.WeakKeyDictionary()
 
 
-def _graph_geo(g: routing.RoadGraph) -> _GraphGeo:
+def _graph_geo(g: RoadGraph) -> _GraphGeo:
     geo = _GEO.get(g)
     if geo is None:
-        to_utm, _ = routing._transformers(g.utm_epsg)
-        utm = shapely.transform(g.edge_geoms, lambda xy: np.column_stack(to_utm.transform(xy[:, 0], xy[:, 1])))
+        utm = geometry.to_metric(g.edge_geoms, g.utm_epsg)
         ll = np.zeros((g.n_nodes, 2))
         xy = np.zeros((g.n_nodes, 2))
         for idx, end in ((g.edge_src, 0), (g.edge_tgt, -1)):
@@ -136,7 +137,7 @@ def _graph_geo(g: routing.RoadGraph) -> _GraphGeo:
     return geo
 
 
-def _demand(session: Session, g: routing.RoadGraph) -> _Demand:
+def _demand(session: Session, g: RoadGraph) -> _Demand:
     version = tuple(session.execute(AREAS_VERSION_SQL).one())
     d = _DEMAND.get(g)
     if d is not None and d.version == version:
@@ -166,25 +167,48 @@ def _demand(session: Session, g: routing.RoadGraph) -> _Demand:
 class Reach:
     """Seconds to every graph node from a set of stations, and where those stations sit on their edges."""
 
-    graph: routing.RoadGraph
+    graph: RoadGraph
     times: np.ndarray                                  # float64 (n_nodes,)
-    snaps: list[tuple[int, routing.Snap]]              # (station_id, snap)
+    snaps: list[tuple[int, Snap]]              # (station_id, snap)
 
 
 def reach(session: Session, agency: str, station_ids: list[int] | None = None) -> Reach:
     """Node reach times of an agency (or some of its stations) from the cached station table."""
-    state = routing.cache_for(session).state(session)
+    state = cache.state(session)
+    g = state.graph
+    if g is None:
+        raise InvalidInput("no road network is loaded", "agency")
+    times, snaps = state.table(session, agency).reach(station_ids)
+    return Reach(g, times, snaps)
+
+
+def isochrone(session: Session, agency: str, minutes: float, station_ids: list[int] | None = None) -> Any:
+    """The drive-time polygon (metric CRS) of an agency's stations, or some of them, within ``minutes``.
+
+    Remembered on the agency's station table, so it lives exactly as long as the
+    reach times it is drawn from: new roads or stations build a new table and the
+    polygon is drawn again.  Drawing costs a GEOS buffer and union of the reached
+    edges (~0.5 s on the city); the dashboard and coverage ask the same few shapes
+    over and over, and then they cost a dictionary lookup.
+    """
+    state = cache.state(session)
     g = state.graph
     if g is None:
         raise InvalidInput("no road network is loaded", "agency")
     table = state.table(session, agency)
-    rows = [i for i, sid in enumerate(table.station_ids)
-            if table.snaps[i] is not None and (station_ids is None or sid in station_ids)]
-    times = table.dist[rows].min(axis=0).astype(np.float64) if rows else np.full(g.n_nodes, np.inf)
-    return Reach(g, times, [(table.station_ids[i], table.snaps[i]) for i in rows])  # type: ignore[misc]
+    key = ("isochrone", None if station_ids is None else tuple(sorted(station_ids)), float(minutes))
+
+    def draw() -> Any:
+        times, snaps = table.reach(station_ids)
+        secs = float(minutes) * 60.0
+        lo, hi = _extras(g, snaps, secs)
+        geo = _graph_geo(g)
+        return _polygon(_pieces(g, geo, times, secs, lo, hi) + _connectors(g, geo, snaps))
+
+    return table.remember(key, draw)
 
 
-def _extras(g: routing.RoadGraph, snaps: list[tuple[int, routing.Snap]], limit: float) -> tuple[np.ndarray, ...]:
+def _extras(g: RoadGraph, snaps: list[tuple[int, Snap]], limit: float) -> tuple[np.ndarray, ...]:
     """Per edge, the stretch reached straight from a station snapped on it ([lo, hi], empty as lo=1, hi=0)."""
     lo = np.ones(len(g.edge_ids))
     hi = np.zeros(len(g.edge_ids))
@@ -200,7 +224,7 @@ def _extras(g: routing.RoadGraph, snaps: list[tuple[int, routing.Snap]], limit: 
     return lo, hi
 
 
-def _ends(g: routing.RoadGraph, times: np.ndarray, limit: float,
+def _ends(g: RoadGraph, times: np.ndarray, limit: float,
           edges: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
     """Fractions a, b: an edge is reached on [0, a] from its source and on [b, 1] from its target."""
     tu, tv = times[g.edge_src[edges]], times[g.edge_tgt[edges]]
@@ -219,7 +243,7 @@ def _fraction(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> n
     return np.where(a >= b, 1.0, np.clip(a + (1 - b) + ext - ov1 - ov2, 0, 1))
 
 
-def _pieces(g: routing.RoadGraph, geo: _GraphGeo, times: np.ndarray, limit: float,
+def _pieces(g: RoadGraph, geo: _GraphGeo, times: np.ndarray, limit: float,
             lo: np.ndarray, hi: np.ndarray) -> list[Any]:
     """UTM line pieces reached within ``limit``: whole edges, and partial ones cut at the exact fraction."""
     a, b = _ends(g, times, limit)
@@ -247,9 +271,9 @@ def _polygon(pieces: list[Any]) -> Any:
     return shapely.simplify(geom, SIMPLIFY_M, preserve_topology=True)
 
 
-def _connectors(g: routing.RoadGraph, geo: _GraphGeo, snaps: list[tuple[int, routing.Snap]]) -> list[Any]:
+def _connectors(g: RoadGraph, geo: _GraphGeo, snaps: list[tuple[int, Snap]]) -> list[Any]:
     """Station yard to its road: the station itself belongs to its isochrone."""
-    to_utm, _ = routing._transformers(g.utm_epsg)
+    to_utm, _ = geometry.transformers(g.utm_epsg)
     out = []
     for _, s in snaps:
         x, y = to_utm.transform(s.lon, s.lat)
@@ -259,8 +283,7 @@ def _connectors(g: routing.RoadGraph, geo: _GraphGeo, snaps: list[tuple[int, rou
 
 
 def _to_geojson(geom: Any, epsg: int) -> dict[str, Any]:
-    _, to_ll = routing._transformers(epsg)
-    ll = shapely.transform(geom, lambda xy: np.column_stack(to_ll.transform(xy[:, 0], xy[:, 1])))
+    ll = geometry.to_lonlat(geom, epsg)
     return json.loads(shapely.to_geojson(shapely.set_precision(ll, 1e-6)))
 
 
@@ -313,7 +336,7 @@ def _check(session: Session, q: CoverageQuery) -> None:
 
 
 # -- siting -----------------------------------------------------------------------------------
-def candidate_nodes(g: routing.RoadGraph, geo: _GraphGeo, times: np.ndarray, limit: float, n: int) -> np.ndarray:
+def candidate_nodes(g: RoadGraph, geo: _GraphGeo, times: np.ndarray, limit: float, n: int) -> np.ndarray:
     """About ``n`` uncovered two-way nodes, one per grid cell, spread over the gaps."""
     # A station needs a two-way street in front (a site on a one-way street starts its crews one
     # way only, and is not where planners put one); and at least two roads, not a dead end.
@@ -344,7 +367,7 @@ def candidate_nodes(g: routing.RoadGraph, geo: _GraphGeo, times: np.ndarray, lim
     return chosen[:max(n, 1)] if len(chosen) > n * 1.2 else chosen
 
 
-def _site_reach(g: routing.RoadGraph, cands: np.ndarray, limit: float) -> list[tuple[np.ndarray, np.ndarray]]:
+def _site_reach(g: RoadGraph, cands: np.ndarray, limit: float) -> list[tuple[np.ndarray, np.ndarray]]:
     """Sparse (nodes, seconds) reached within ``limit`` from each candidate, in bounded chunks."""
     out: list[tuple[np.ndarray, np.ndarray]] = []
     for i in range(0, len(cands), DIJKSTRA_CHUNK):
@@ -355,7 +378,7 @@ def _site_reach(g: routing.RoadGraph, cands: np.ndarray, limit: float) -> list[t
     return out
 
 
-def _greedy(g: routing.RoadGraph, geo: _GraphGeo, dem: _Demand, times: np.ndarray, lo: np.ndarray,
+def _greedy(g: RoadGraph, geo: _GraphGeo, dem: _Demand, times: np.ndarray, lo: np.ndarray,
             hi: np.ndarray, limit: float, n_cand: int, sites: int) -> tuple[list[dict[str, Any]], int, np.ndarray]:
     """Greedy maximal covering: each round adds the candidate covering the most not-yet-covered people."""
     cands = candidate_nodes(g, geo, times, limit, n_cand)
@@ -424,7 +447,7 @@ def coverage(session: Session, q: CoverageQuery) -> dict[str, Any]:
         a, b = _ends(g, r.times, secs)
         frac = _fraction(a, b, lo, hi)
         covered = float((dem.edge_w * frac).sum())
-        poly = _polygon(_pieces(g, geo, r.times, secs, lo, hi) + _connectors(g, geo, r.snaps))
+        poly = isochrone(session, q.agency, secs / 60.0)
         if secs == limit:
             target_poly, target_frac = poly, frac
         if secs / 60.0 in q.levels:
@@ -437,13 +460,9 @@ def coverage(session: Session, q: CoverageQuery) -> dict[str, Any]:
                                  "properties": {"kind": "isochrone", "agency": q.agency, "minutes": secs / 60.0,
                                                 "population": round(covered), "area_km2": round(poly.area / 1e6, 3)}})
     if q.per == "station":
-        for sid, snap in r.snaps:
-            one = [(sid, snap)]
-            rs = reach(session, q.agency, [sid])
+        for sid, _ in r.snaps:
             for minutes in q.levels:
-                secs = minutes * 60.0
-                lo, hi = _extras(g, one, secs)
-                poly = _polygon(_pieces(g, geo, rs.times, secs, lo, hi) + _connectors(g, geo, one))
+                poly = isochrone(session, q.agency, minutes, [sid])
                 features.append({"type": "Feature", "id": f"{sid}-{minutes:g}", "geometry": _to_geojson(poly, epsg),
                                  "properties": {"kind": "isochrone", "agency": q.agency, "station_id": sid,
                                                 "station_name": stations[sid]["name"], "minutes": minutes,
@@ -494,8 +513,7 @@ def coverage(session: Session, q: CoverageQuery) -> dict[str, Any]:
 
     incidents = None
     if q.window is not None:
-        wkb = shapely.to_wkb(shapely.transform(target_poly, lambda xy: np.column_stack(
-            routing._transformers(epsg)[1].transform(xy[:, 0], xy[:, 1]))))
+        wkb = shapely.to_wkb(geometry.to_lonlat(target_poly, epsg))
         row = session.execute(INCIDENTS_INSIDE_SQL, {"wkb": wkb, "agency": q.agency, "since": q.window.since,
                                                      "until": q.window.until}).one()
         incidents = {"window": q.window.to_dict(), "total": int(row.total), "inside_target": int(row.inside),

@@ -1,7 +1,7 @@
 """Nearest responders to a point: ``GET /api/v1/nearest?lat=&lon=&agency=&k=&by=&unit_type=``.
 
 The call-taker's map asks this while the caller is still on the line, so it answers
-from the per-process routing cache (see app/services/routing.py) in milliseconds.
+from the per-process routing cache (see app/routing/cache.py) in milliseconds.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from flask import jsonify, request
 
 from app.db import get_session
-from app.services import routing
+from app.routing import nearest as routing
 from app.services.dispatch import check_in_city
 from app.services.mapview import city_bounds
 from app.web.api import bp

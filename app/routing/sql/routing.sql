@@ -1,4 +1,4 @@
--- SQL used by app/services/routing.py, one named statement per block ("-- name: x").
+-- SQL of the routing package (app/routing/store.py), one named statement per block ("-- name: x").
 -- Kept here so the queries that decide performance (KNN, snapping) are read and
 -- EXPLAINed in one place.
 
@@ -48,15 +48,16 @@ WHERE agency_code = :agency
 ORDER BY id;
 
 -- name: snap_points
--- Nearest road edge of each point: KNN (index-assisted <->, in degrees) picks a few
--- candidates, then the exact distance in metres (UTM) chooses, and the fraction along
--- the edge is measured in metres too, so it is proportional to travel time.
+-- Nearest road edges of each point: KNN (index-assisted <->, in degrees) picks a few
+-- candidates, each with its exact distance in metres (UTM), nearest first (store.py
+-- keeps the nearest and those tied with it), and the fraction along the edge measured
+-- in metres too, so it is proportional to travel time.
 WITH pts AS (
     SELECT key, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS g
     FROM unnest(CAST(:keys AS bigint[]), CAST(:lons AS float8[]), CAST(:lats AS float8[]))
          AS t(key, lon, lat)
 )
-SELECT DISTINCT ON (p.key) p.key, c.id AS edge_id, c.dist_m, c.fraction
+SELECT p.key, c.id AS edge_id, c.dist_m, c.fraction
 FROM pts p
 CROSS JOIN LATERAL (
     SELECT e.id,
@@ -65,6 +66,9 @@ CROSS JOIN LATERAL (
     FROM (SELECT id, geom FROM road_edges ORDER BY geom <-> p.g LIMIT :n) e
 ) c
 ORDER BY p.key, c.dist_m, c.id;
+
+-- name: agency_exists
+SELECT 1 FROM agencies WHERE code = :c;
 
 -- name: candidate_units
 -- Units that may respond; a unit whose last position is more than :at_station_m from
