@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.db import sqlfiles
 from app.incidents.queries import iso
 from app.incidents.viewer import Viewer
-from app.services import routing
+from app.routing import nearest as routing
 from app.services.dispatch import recommend
 from app.services.errors import NotFound
 
