@@ -64,7 +64,7 @@ function showProblem(err) {
     var name = FIELD_OF[e.field] || e.field;
     var p = document.getElementById("err-" + name);
     if (!p) { p = document.getElementById("err-form"); }
-    p.textContent = problemText({ status: err.status, problem: Object.assign({}, problem, e) });
+    p.textContent = err.local ? e.detail : problemText({ status: err.status, problem: Object.assign({}, problem, e) });
     var wrap = form.querySelector('.field[data-field="' + name + '"]');
     if (wrap) {
       wrap.classList.add("invalid");
@@ -279,7 +279,7 @@ function submit(e) {
     problems.push({ field: "location", detail: t("form.need_confirm", { p: t("precision." + d.precision) }) });
   }
   if (problems.length) {
-    showProblem({ errors: problems });
+    showProblem({ local: true, problem: { errors: problems } });
     if (d && problems.some(function (p) { return p.field === "location"; })) { document.getElementById("c-confirm-approx").focus(); }
     return;
   }
@@ -309,7 +309,7 @@ function deliver(item) {
       form.reset();
       showLastSaved(t("form.pending_saved"), null);
     } else {
-      showProblem(r.problem || {});
+      showProblem({ status: r.status, problem: r.problem || {} });
     }
   }).then(function () { setBusy(false); renderPending(); });
 }
@@ -335,10 +335,10 @@ function send(item, fromForm) {
       if (outbox.shouldRetry(err.status)) {
         item.attempts = (item.attempts || 0) + 1;
         item.error = null;
-        return keep(item).then(function (kept) { return kept ? { pending: true } : { problem: err.problem }; });
+        return keep(item).then(function (kept) { return kept ? { pending: true } : { problem: err.problem, status: err.status }; });
       }
       if (fromForm) {
-        return outbox.remove(item.key).catch(function () {}).then(function () { return { problem: err.problem }; });
+        return outbox.remove(item.key).catch(function () {}).then(function () { return { problem: err.problem, status: err.status }; });
       }
       item.error = (err.problem && (err.problem.detail || err.problem.title)) || String(err.status);
       return keep(item).then(function () { return { problem: err.problem, kept: true }; });
