@@ -9,6 +9,8 @@ one after another (latency, not throughput):
 2. **roads tiles at z15** over the city: ours the first time each tile is asked (rendered by
    PostGIS), ours again (served from the process's basemap cache, no database), and tipg 1.6
    (asyncpg + Starlette) serving the same ``road_edges`` with the same properties.
+3. **before**, in the same run: the same requests on gunicorn gthread (the server used until
+   now), where no live hub listens and so nothing is cached.
 
 Full run (``make bench``): the demo city (city scale), 200 nearest points, every z15 road tile of
 the city (capped at 300); figures under ``web_layer`` in bench/results.json.  In ``make test``:
@@ -37,7 +39,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.incidents.viewer import Viewer
 from tests import tinycity, users
 from tests.bench.results import full_run, percentile, record
-from tests.bench.server import ROOT, _stop, free_port, serve
+from tests.bench.server import ROOT, _stop, free_port, gunicorn, serve
 from tests.scratch import scratch_database
 
 pytestmark = pytest.mark.bench
@@ -175,6 +177,19 @@ def test_web_layer_against_in_process_and_tipg(cluster):
                     assert status == 200
                     warm.append(dt)
                 conn.close()
+            # Before, in the same run: the WSGI server the app ran on until now (gunicorn gthread), where
+            # no live hub listens, so nothing is cached: every request checks its credential in SQL.
+            with gunicorn(url, workers=2, threads=8) as gport:
+                gconn = http.client.HTTPConnection("127.0.0.1", gport, timeout=60)
+                for _ in range(4):
+                    _timed_get(gconn, f"/api/v1/nearest?lat={points[0][0]}&lon={points[0][1]}&agency=DINKES&k=5",
+                               auth)
+                before_nearest = [_timed_get(gconn, f"/api/v1/nearest?lat={lat}&lon={lon}&agency=DINKES&k=5",
+                                             auth)[0] for lat, lon in points]
+                before_tiles = [_timed_get(gconn, f"/tiles/roads/{TILE_Z}/{x}/{y}.pbf", auth)[0] for x, y in tiles]
+                gconn.close()
+            fig["before_gunicorn_no_caches"] = {"nearest_over_http": _ms(before_nearest),
+                                                "roads_tile_z15": _ms(before_tiles)}
             with tipg(url) as tport:
                 tconn = http.client.HTTPConnection("127.0.0.1", tport, timeout=60)
                 peer: list[float] = []
