@@ -32,13 +32,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     )
     from app.web import map as map_page
     from app.web.caching import init_app as init_caching
+    from app.web.json_provider import OrjsonProvider
 
     settings = settings or from_env()
     if overrides:
         settings = settings.with_overrides(**overrides)
     app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"), static_url_path="/static")
     app.config.update(SECRET_KEY=secret_key.resolve(settings), TESTING=settings.testing)
-    app.json.sort_keys = False  # keep fields in the order services build them
+    app.json = OrjsonProvider(app)  # large answers (lists, GeoJSON, analytics); same JSON as Flask's
     app.extensions["peta112.settings"] = settings
     db.init_app(app, settings)
     problems.init_app(app)
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(accounts.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    tiles.init_app(app)  # the basemap tile cache
     app.register_blueprint(tiles.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(map_page.bp)

@@ -115,7 +115,8 @@ def anon(app):
 class LiveServer:
     """A real HTTP server (uvicorn with the app as `peta112 serve` runs it) on a committed scratch database."""
 
-    def __init__(self, url: str, base_url: str, engine: Engine):
+    def __init__(self, url: str, base_url: str, engine: Engine, app: Any = None):
+        self.app = app  # the Flask app served (its caches, for tests of them)
         self.db_url = url
         self.url = base_url
         self.engine = engine
@@ -195,7 +196,7 @@ def serving(cluster: Any, base_settings: Settings, prefix: str,
         application.wsgi_app = calls  # type: ignore[method-assign]
         try:
             with serve_asgi(application) as port:
-                yield LiveServer(url, f"http://127.0.0.1:{port}", eng)
+                yield LiveServer(url, f"http://127.0.0.1:{port}", eng, application)
         finally:
             # A request a closed browser left behind still holds a pooled connection; disposing the pool
             # under it would orphan that connection (a ResourceWarning at exit), so let such requests end.

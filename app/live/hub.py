@@ -15,9 +15,11 @@ Events get ids (``<boot>-<n>``) and the last ``REPLAY`` stay in a buffer, so a s
 reconnects with ``Last-Event-ID`` gets what it missed; an id from another process or
 older than the buffer gets ``resync`` (reload your list) instead.  Each stream has a
 bounded queue: a client that does not keep up is dropped (its browser reconnects and
-resumes) and never slows the others.  Changes that are not for maps (``auth``: a session
-or token ended; ``basemap``: roads or areas imported) bump a version here that the
-credential and tile caches of the process check (app/web/auth.py, app/web/tiles.py).
+resumes) and never slows the others.  Notices that are not for maps (``auth``: a session
+or token ended; ``basemap``: roads, areas or places changed; ``stations``) bump a version
+here that the caches of the process check (``app.live.live_version``): credentials
+(app/services/credential_cache.py), basemap tiles (app/services/tile_cache.py), the city's
+box.
 """
 
 from __future__ import annotations
@@ -44,10 +46,11 @@ from app.incidents.viewer import AGENCY_ROWS, ALL_ROWS, SYSTEM_VIEWER, Viewer
 log = logging.getLogger(__name__)
 
 CHANNEL = "peta112"
-# Tables whose notifications are relayed, and the SSE event each becomes.  A payload may name its
-# event itself ("event"); anything else is relayed to every signed-in reader under the table's name.
+# Tables whose notifications reach maps, and the SSE event each becomes: incidents scoped per reader,
+# the others to every signed-in reader.  Deny by default, like routes: a table whose notices carry
+# something not every reader may see must not be relayed until it is scoped here.
 EVENT_OF_TABLE = {"incidents": "incident", "units": "unit", "flood_states": "flood"}
-CONTROL = frozenset({"auth", "basemap"})  # notices for the process, not for maps
+CONTROL = frozenset({"auth", "basemap", "stations"})  # notices for the process's caches, not for maps
 REPLAY = 4096  # events kept for Last-Event-ID
 QUEUE = 512  # events a stream may lag behind before it is dropped
 BATCH = 500  # notifications scoped together
@@ -241,10 +244,10 @@ class Hub:
             if table in CONTROL:
                 self.versions[table] += 1
                 continue
-            name = data.get("event") or EVENT_OF_TABLE.get(table) or (table if isinstance(table, str) else None)
-            if not name or not str(name).isidentifier():
+            name = EVENT_OF_TABLE.get(table) if isinstance(table, str) else None
+            if name is None:
                 continue
-            parsed.append((str(name), data, raw))
+            parsed.append((name, data, raw))
         if not parsed:
             return []
         ids = sorted({d["id"] for n, d, _ in parsed if n == "incident" and _is_id(d.get("id"))})
@@ -375,18 +378,45 @@ def _offer(stream: ThreadStream | LoopStream, events: list[Event]) -> None:
 
 
 class LoopFanout:
-    """One hub sink per event loop: the hub thread hands it a batch, the loop hands it to each stream."""
+    """One hub sink per event loop: the hub thread hands it a batch, the loop hands it to each stream.
+
+    Waking every stream costs the same for one event as for twenty, so under a burst (intake at
+    tens of calls a second) events are gathered for at most ``FLUSH_S`` and each stream is woken
+    once per flush; a change after a quiet moment goes out at once.
+    """
+
+    FLUSH_S = 0.05
 
     def __init__(self, hub: Hub, loop: asyncio.AbstractEventLoop) -> None:
         self.hub, self.loop = hub, loop
         self.streams: set[LoopStream] = set()
+        self._pending: list[Event] = []
+        self._flush_scheduled = False
+        self._flushed_at = 0.0
 
     @property
     def count(self) -> int:
         return len(self.streams)
 
     def deliver(self, events: list[Event]) -> None:
-        self.loop.call_soon_threadsafe(self._dispatch, events)
+        self.loop.call_soon_threadsafe(self._gather, events)
+
+    def _gather(self, events: list[Event]) -> None:
+        self._pending.extend(events)
+        if self._flush_scheduled:
+            return
+        self._flush_scheduled = True
+        wait = self._flushed_at + self.FLUSH_S - self.loop.time()
+        if wait <= 0:
+            self.loop.call_soon(self._flush)
+        else:
+            self.loop.call_later(wait, self._flush)
+
+    def _flush(self) -> None:
+        events, self._pending = self._pending, []
+        self._flush_scheduled = False
+        self._flushed_at = self.loop.time()
+        self._dispatch(events)
 
     def _dispatch(self, events: list[Event]) -> None:
         for s in list(self.streams):

@@ -10,7 +10,6 @@ tokens and need no CSRF token.  The role table is app/web/policy.py.
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
@@ -24,8 +23,10 @@ from flask.sessions import SessionInterface
 
 from app.db import get_session
 from app.domain.roles import mask_caller, sees_personal_data
+from app.live import live_version
 from app.services import sessions, tokens, users
 from app.services.auth import AccountLocked, authenticate
+from app.services.credential_cache import CredentialCache
 from app.services.users import User
 from app.web import policy
 from app.web.policy import allowed
@@ -35,6 +36,7 @@ bp = Blueprint("auth", __name__)
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PAGES = frozenset({"map.page", "dashboard.page"})  # a browser is redirected to the login page
+CREDENTIAL_BLUEPRINTS = frozenset({"auth", "accounts"})  # where credentials end
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
@@ -103,16 +105,32 @@ def _timeouts() -> sessions.Timeouts:
     return current_app.extensions["peta112.session_timeouts"]
 
 
+def _credentials() -> CredentialCache:
+    return current_app.extensions["peta112.credentials"]
+
+
+def _lookup_token(cache: CredentialCache, token: str, db: Callable[[], Any]) -> tokens.TokenUse | None:
+    return cache.lookup("token", tokens.digest(token), lambda: tokens.lookup(db(), token))
+
+
+def _lookup_session(cache: CredentialCache, key: str, sid: str, timeouts: sessions.Timeouts,
+                    db: Callable[[], Any]) -> sessions.Current | None:
+    if not sid or len(sid) > sessions.MAX_ID_LENGTH:
+        return None
+    return cache.lookup("session", sessions.id_hmac(key, sid), lambda: sessions.lookup(db(), key, sid, timeouts))
+
+
 def _resolve_user() -> User | None:
+    """The request's user; from the process's credential cache when it may answer (app/services/credential_cache.py)."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         g.auth_method = "token"
-        g.token = tokens.lookup(get_session(), header[7:].strip())
+        g.token = _lookup_token(_credentials(), header[7:].strip(), get_session)
         return g.token.user if g.token else None
     sid = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
     if sid:
         g.auth_method = "session"
-        g.browser_session = sessions.lookup(get_session(), _secret(), sid, _timeouts())
+        g.browser_session = _lookup_session(_credentials(), _secret(), sid, _timeouts(), get_session)
         if g.browser_session is None:
             g.cookie_action = "clear"  # ended or expired: tell the browser to forget it
             return None
@@ -132,15 +150,23 @@ def credential_check() -> Callable[[], bool]:
     sid = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
     key, timeouts = _secret(), _timeouts()
 
+    cache = app.extensions["peta112.credentials"]
+
     def still_valid() -> bool:
         with app.app_context():
-            db = app.extensions["peta112.session_factory"]()
+            opened: list[Any] = []
+
+            def db() -> Any:
+                opened.append(app.extensions["peta112.session_factory"]())
+                return opened[0]
+
             try:
                 if token is not None:
-                    return tokens.lookup(db, token) is not None
-                return bool(sid) and sessions.lookup(db, key, sid, timeouts) is not None
+                    return _lookup_token(cache, token, db) is not None
+                return bool(sid) and _lookup_session(cache, key, sid, timeouts, db) is not None
             finally:
-                db.close()
+                for s in opened:
+                    s.close()
 
     return still_valid
 
@@ -206,7 +232,11 @@ def _mask(obj: Any) -> Any:
 def _after(resp: Response) -> Response:
     user = current_user()
     if user is not None and not sees_personal_data(user.role) and resp.mimetype == "application/json":
-        resp.set_data(json.dumps(_mask(resp.get_json()), ensure_ascii=False))
+        resp.set_data(current_app.json.dumps(_mask(resp.get_json())))
+    if request.method in UNSAFE and request.blueprint in CREDENTIAL_BLUEPRINTS:
+        # Sign-out, a disabled user, a revoked token: this process forgets at once (the database's
+        # notice reaches the other processes).
+        _credentials().bump()
     resp.headers.setdefault("Content-Security-Policy", CSP)
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "DENY")
@@ -247,6 +277,7 @@ def init_app(app: Flask, rate_limits: dict[str, int], settings: Any) -> None:
                                                                    settings.session_max_hours)
     app.extensions["peta112.login_failures_per_minute"] = settings.rate_limit_login
     app.extensions["peta112.ratelimit"] = RateLimiter()
+    app.extensions["peta112.credentials"] = CredentialCache(lambda: live_version(app, "auth"))
     app.before_request(_check_request)
     app.after_request(_after)
     app.context_processor(lambda: {"csrf_token": g.browser_session.csrf if g.get("browser_session") else "",

@@ -1,14 +1,18 @@
-"""GET /tiles/<layer>/<z>/<x>/<y>.pbf: vector tiles for every layer in ``layers/``."""
+"""GET /tiles/<layer>/<z>/<x>/<y>.pbf: vector tiles for every layer in ``layers/``.
+
+Basemap tiles every role sees are kept per process until the next import
+(app/services/tile_cache.py); the rest are rendered per request.
+"""
 
 from __future__ import annotations
 
-import hashlib
-
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 
 from app.db import get_session
 from app.layers import registry
+from app.live import live_version
 from app.services import tiles
+from app.services.tile_cache import TileCache, etag_of
 from app.web import caching
 from app.web.problems import Problem
 
@@ -34,7 +38,13 @@ def tile(layer_id: str, z: str, x: str, y: str) -> Response:
         field = "z" if not 0 <= zi <= tiles.MAX_ZOOM else ("x" if xi >= 2**zi else "y")
         raise Problem(422, "Unprocessable Content",
                       f"no tile {zi}/{xi}/{yi}: z must be 0..{tiles.MAX_ZOOM} and x, y below 2^z", field=field)
-    data = tiles.render_tile(get_session(), layer, zi, xi, yi)
+    if layer.shared:  # the same for every reader until the next import: from memory
+        cache: TileCache = current_app.extensions["peta112.tiles"]
+        data, etag = cache.get_or_render((layer.id, zi, xi, yi),
+                                         lambda: tiles.render_tile(get_session(), layer, zi, xi, yi))
+    else:  # operational: depends on the reader and the minute, computed per request
+        data = tiles.render_tile(get_session(), layer, zi, xi, yi)
+        etag = etag_of(data)
     resp = Response(data, mimetype=tiles.MEDIA_TYPE)
     # Basemap tiles change with an import, operational ones within seconds: the layer decides how
     # long.  Only a basemap every role sees may be kept by a shared cache; the rest depend on who
@@ -45,5 +55,9 @@ def tile(layer_id: str, z: str, x: str, y: str) -> Response:
     else:
         resp.headers["Cache-Control"] = f"private, {age}"
         resp.vary.update(caching.VARY)
-    resp.set_etag(hashlib.blake2b(data, digest_size=16).hexdigest())
+    resp.set_etag(etag)  # strong: from the bytes, so every process gives the same tile the same tag
     return resp.make_conditional(request)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["peta112.tiles"] = TileCache(lambda: live_version(app, "basemap"))

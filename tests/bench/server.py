@@ -1,4 +1,9 @@
-"""A real gunicorn serving peta112 on a loopback port, for benchmarks over HTTP."""
+"""A real server of peta112 on a loopback port, for benchmarks over HTTP.
+
+``serve`` starts what ``peta112 serve`` (and so ``make run``) starts: uvicorn processes with the
+Flask app on a thread pool and the live stream on the event loop.  ``gunicorn`` is the WSGI
+server the app was served with before, kept for the benchmarks that compare with it.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,59 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(0.2)
+        finally:
+            conn.close()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def serve(database_url: str, workers: int = 2, log: Path | None = None,
+          env_extra: dict[str, str] | None = None) -> Iterator[int]:
+    """Start the server as ``make run`` does (``peta112 serve``, default 2 processes); yield the port.
+
+    Rate limits are off (a benchmark is one client address sending thousands of calls).
+    """
+    import resource
+
+    from app.live.asgi import server_argv
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PETA112_")}
+    env.update(DATABASE_URL=database_url, PETA112_RATE_LIMIT_INTAKE="0", **(env_extra or {}))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the server inherits it, as under serve
+    out = open(log, "wb") if log else None  # noqa: SIM115 - closed in finally below
+    proc = subprocess.Popen(server_argv("127.0.0.1", port, workers, access_log=False, log_level="warning"),
+                            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT if out else None)
+    try:
+        _wait_healthy(port, proc)
+        yield port
+    finally:
+        _stop(proc)
+        if out:
+            out.close()
 
 
 @contextlib.contextmanager

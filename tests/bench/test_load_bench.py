@@ -1,8 +1,8 @@
-"""Mixed load on gunicorn over loopback: what a busy night at the call center looks like.
+"""Mixed load over loopback on the server `make run` starts: what a busy night at the call center looks like.
 
 The small demo city (``geodata.demo``, seed 112, a quarter year of calls) in a
-scratch database, gunicorn (2 workers x 8 threads, as on the 2-core target
-machine) and our own open-loop client: requests are *scheduled* at a fixed rate
+scratch database, ``peta112 serve`` with its defaults (2 uvicorn processes, 32 Flask
+threads each, as on the 2-core target machine) and our own open-loop client: requests are *scheduled* at a fixed rate
 (a late server does not slow the arrivals down) and spread over keep-alive
 connections, in a fixed mix of intake POSTs, nearest-responder queries, road
 vector tiles at z15 and incident-list pages, while two browsers hold the SSE
@@ -34,7 +34,7 @@ from app.db.engine import make_engine
 from geodata.demo import generate, load
 from tests import users
 from tests.bench.results import full_run, percentile, record
-from tests.bench.server import gunicorn
+from tests.bench.server import serve
 from tests.scratch import scratch_database
 
 pytestmark = pytest.mark.bench
@@ -44,7 +44,7 @@ RATE = 200.0 if FULL else 20.0
 DURATION_S = 60.0 if FULL else 3.0
 CONNECTIONS = 48 if FULL else 8
 SSE_CLIENTS = 2
-WORKERS, THREADS = 2, 8
+WORKERS = 2  # peta112 serve's default
 MIX = (("intake", 0.15), ("nearest", 0.30), ("tile", 0.35), ("list", 0.20))
 TILE_Z = 15
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,8 +75,8 @@ def load_server(cluster, tmp_path_factory):
             box = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
                                     "FROM (SELECT ST_Extent(geom) AS e FROM admin_areas) x")).one()
         engine.dispose()
-        log = tmp_path_factory.mktemp("load") / "gunicorn.log"
-        with gunicorn(url, workers=WORKERS, threads=THREADS, log=log) as port:
+        log = tmp_path_factory.mktemp("load") / "server.log"
+        with serve(url, workers=WORKERS, log=log) as port:
             yield port, points, tuple(float(v) for v in box)
 
 
@@ -201,7 +201,7 @@ def test_mixed_load(load_server):
         "target_rps": RATE, "duration_s": DURATION_S, "requests": done + n_errors,
         "achieved_rps": round((done + n_errors) / elapsed, 1), "ok_rps": round(done / elapsed, 1),
         "errors": n_errors, "max_schedule_lag_ms": round(max(lag) * 1000, 1) if lag else None,
-        "connections": CONNECTIONS, "server": f"gunicorn gthread, {WORKERS} workers x {THREADS} threads",
+        "connections": CONNECTIONS, "server": f"peta112 serve (uvicorn), {WORKERS} processes",
         "city": "demo small (seed 112, 0.25 years)", "sse_clients": SSE_CLIENTS,
         "sse_incident_events": [sse.events for sse in listeners],
     }

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from app.db import get_session
+from app.live import per_version
 from app.routing import nearest as routing
 from app.services.dispatch import check_in_city
 from app.services.mapview import city_bounds
@@ -36,7 +37,9 @@ def _check_in_city(lat_raw: Any, lon_raw: Any) -> None:
     except (TypeError, ValueError):
         return  # routing names the malformed field
     if math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180:
-        check_in_city(tuple(city_bounds(get_session()) or (None, None, None, None)), lat, lon)
+        # The city's box changes with an import: once per basemap version, not per request.
+        bounds = per_version(current_app, "basemap", "city_bounds", lambda: city_bounds(get_session()))
+        check_in_city(tuple(bounds or (None, None, None, None)), lat, lon)
 
 
 @bp.get("/nearest")

@@ -1,0 +1,126 @@
+"""The thin web layer's caches on the live server: credentials and basemap tiles stay in memory
+until the database announces a change (migration 0015's notices through the live hub), and a
+revoked credential or an import is seen at once."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import requests
+from sqlalchemy import text
+
+from tests import users
+
+
+def _until(pred, what: str, bound_s: float = 30.0):  # noqa: ANN001, ANN202
+    """Poll until ``pred()`` is truthy; the bound only keeps a broken notice from hanging the suite."""
+    deadline = time.monotonic() + bound_s
+    while True:
+        got = pred()
+        if got:
+            return got
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def _tile(lon: float, lat: float, z: int = 15) -> str:
+    n = 2**z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return f"{z}/{x}/{y}"
+
+
+CITY_TILE = _tile(110.42, -6.98)  # Jl. Merdeka crosses it (tests/tinycity.py)
+
+
+def test_a_cached_token_is_refused_as_soon_as_it_is_revoked(live_server):
+    app = live_server.app
+    cache = app.extensions["peta112.credentials"]
+    me = f"{live_server.url}/api/v1/me"
+    assert requests.get(me, headers=users.auth("t_dinkes"), timeout=30).status_code == 200
+    hits = cache.hits
+    assert requests.get(me, headers=users.auth("t_dinkes"), timeout=30).status_code == 200
+    assert cache.hits > hits  # answered from memory: no credential query
+    hub = app.extensions["peta112.live"]
+    before = hub.versions["auth"]
+    try:
+        with live_server.engine.begin() as conn:
+            conn.execute(text("UPDATE api_tokens SET revoked_at = now() WHERE prefix = :p"),
+                         {"p": users.token("t_dinkes")[:12]})
+        _until(lambda: hub.versions["auth"] > before, "the auth notice reached the hub")
+        assert requests.get(me, headers=users.auth("t_dinkes"), timeout=30).status_code == 401
+    finally:
+        with live_server.engine.begin() as conn:
+            conn.execute(text("UPDATE api_tokens SET revoked_at = NULL WHERE prefix = :p"),
+                         {"p": users.token("t_dinkes")[:12]})
+    _until(lambda: requests.get(me, headers=users.auth("t_dinkes"), timeout=30).status_code == 200,
+           "restored token works again")
+
+
+def test_a_disabled_user_loses_a_cached_session_at_once(live_server):
+    s = requests.Session()
+    res = s.post(f"{live_server.url}/login", json={"username": "t_polri", "password": users.password("t_polri")},
+                 timeout=30)
+    assert res.status_code == 200, res.text
+    me = f"{live_server.url}/api/v1/me"
+    assert s.get(me, timeout=30).status_code == 200 and s.get(me, timeout=30).status_code == 200
+    hub = live_server.app.extensions["peta112.live"]
+    before = hub.versions["auth"]
+    try:
+        with live_server.engine.begin() as conn:
+            conn.execute(text("UPDATE users SET active = false WHERE username = 't_polri'"))
+        _until(lambda: hub.versions["auth"] > before, "the auth notice reached the hub")
+        assert s.get(me, timeout=30).status_code == 401
+    finally:
+        with live_server.engine.begin() as conn:
+            conn.execute(text("UPDATE users SET active = true WHERE username = 't_polri'"))
+
+
+def test_sign_out_ends_the_session_in_this_process_at_once(live_server):
+    s = requests.Session()
+    me = s.post(f"{live_server.url}/login", json={"username": "t_official",
+                                                  "password": users.password("t_official")}, timeout=30).json()
+    assert s.get(f"{live_server.url}/api/v1/me", timeout=30).status_code == 200
+    csrf = s.get(f"{live_server.url}/api/v1/me", timeout=30).json()["csrf_token"] or me.get("csrf_token")
+    cookie = dict(s.cookies)
+    assert s.post(f"{live_server.url}/logout", headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+                  timeout=30).status_code == 200
+    # The copied cookie, right after: refused (no waiting for any notice).
+    assert requests.get(f"{live_server.url}/api/v1/me", cookies=cookie, timeout=30).status_code == 401
+
+
+def test_basemap_tiles_come_from_memory_until_the_roads_change(live_server):
+    tile_cache = live_server.app.extensions["peta112.tiles"]
+    url = f"{live_server.url}/tiles/roads/{CITY_TILE}.pbf"
+    auth = users.auth("dispatcher")
+    first = requests.get(url, headers=auth, timeout=30)
+    assert first.status_code == 200 and first.content
+    etag = first.headers["ETag"]
+    assert not etag.startswith("W/")  # strong: the same bytes have the same tag in every process
+    hits = tile_cache.hits
+    again = requests.get(url, headers=auth, timeout=30)
+    assert again.content == first.content and again.headers["ETag"] == etag and tile_cache.hits == hits + 1
+    assert requests.get(url, headers={**auth, "If-None-Match": etag}, timeout=30).status_code == 304
+    hub = live_server.app.extensions["peta112.live"]
+    before = hub.versions["basemap"]
+    try:
+        with live_server.engine.begin() as conn:
+            conn.execute(text("UPDATE road_edges SET name = 'Jl. Pahlawan Baru' WHERE name = 'Jl. Merdeka'"))
+        _until(lambda: hub.versions["basemap"] > before, "the basemap notice reached the hub")
+        changed = requests.get(url, headers={**auth, "If-None-Match": etag}, timeout=30)
+        assert changed.status_code == 200 and b"Pahlawan Baru" in changed.content
+        assert changed.headers["ETag"] != etag
+    finally:
+        with live_server.engine.begin() as conn:
+            conn.execute(text("UPDATE road_edges SET name = 'Jl. Merdeka' WHERE name = 'Jl. Pahlawan Baru'"))
+
+
+def test_operational_tiles_are_computed_per_request(live_server):
+    tile_cache = live_server.app.extensions["peta112.tiles"]
+    before = (tile_cache.hits, tile_cache.misses)
+    for _ in range(2):
+        res = requests.get(f"{live_server.url}/tiles/incidents/{CITY_TILE}.pbf",
+                           headers=users.auth("dispatcher"), timeout=30)
+        assert res.status_code == 200 and "private" in res.headers["Cache-Control"]
+    assert (tile_cache.hits, tile_cache.misses) == before
