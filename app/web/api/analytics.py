@@ -19,7 +19,7 @@ from app.services.errors import InvalidInput
 from app.web.api import bp
 from app.web.api.incidents import _int_arg, _list_arg, _parse_time
 
-DEFAULT_DAYS = {"clusters": 30, "hotspots": 365, "performance": 365, "trends": 365, "density": 30}
+DEFAULT_DAYS = {"clusters": cl.DEFAULT_WINDOW_DAYS, "hotspots": 365, "performance": 365, "trends": 365, "density": 30}
 
 
 def _utm_epsg() -> int:
@@ -54,8 +54,9 @@ def _choice_arg(name: str, default: str, choices: tuple[str, ...]) -> str:
 def _cluster_query() -> cl.ClusterQuery:
     return cl.ClusterQuery(
         window=_window("clusters"), categories=_list_arg("category"),
-        eps_m=_float_arg("eps_m", 250.0, 10, 5000), min_points=_int_arg("min_points", 5, 2, 10_000),
-        hull=_choice_arg("hull", "convex", cl.HULLS),
+        eps_m=_float_arg("eps_m", cl.DEFAULT_EPS_M, 10, 5000),
+        min_points=_int_arg("min_points", cl.DEFAULT_MIN_POINTS, 2, 10_000),
+        hull=_choice_arg("hull", "convex", cl.HULLS), within=_choice_arg("within", "kelurahan", cl.WITHIN),
     )
 
 
