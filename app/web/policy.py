@@ -85,6 +85,7 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.analytics_density": ANALYSTS,
     "api.analytics_hotspots": ANALYSTS,
     "api.analytics_trends": ANALYSTS,
+    "api.analytics_weekly_report": ANALYSTS,
     # accounts
     "accounts.list_users": frozenset({"admin"}),
     "accounts.patch_user": frozenset({"admin"}),

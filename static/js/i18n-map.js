@@ -14,7 +14,16 @@
     "cap.Unknown": "Tidak diketahui", "cap.Immediate": "Segera", "cap.Expected": "Diperkirakan",
     "cap.Future": "Akan datang", "cap.Past": "Sudah lewat", "cap.Observed": "Teramati", "cap.Likely": "Mungkin",
     "cap.Possible": "Bisa terjadi", "cap.Prepare": "Bersiap", "cap.Evacuate": "Evakuasi", "cap.Monitor": "Pantau",
-    "cap.Shelter": "Berlindung", "cap.Avoid": "Hindari", "cap.Execute": "Laksanakan"
+    "cap.Shelter": "Berlindung", "cap.Avoid": "Hindari", "cap.Execute": "Laksanakan",
+    "dash.weekly": "Laporan mingguan", "dash.print": "Cetak",
+    "dash.hotspots": "Hotspot per kelurahan (Gi*)", "dash.hotspots_map": "Buka di peta",
+    "dash.hotspots_note": "Kelurahan dengan jumlah kejadian jauh di atas (panas) atau di bawah (dingin) tetangganya; uji permutasi 999 kali, koreksi FDR. Warna sama dengan lapisan peta.",
+    "dash.hotspots_none": "Tidak ada hotspot yang signifikan untuk filter ini.",
+    "col.kelurahan": "Kelurahan", "col.incidents": "Kejadian", "col.class": "Kelas", "dash.hex": "Heksagon",
+    "dash.target_from_forwarded": "sejak diteruskan", "dash.target_from_received": "sejak panggilan",
+    "dash.target_from_mixed": "(target tugas & kategori)",
+    "dash.basis.task": "target tugas instansi", "dash.basis.agency": "standar instansi",
+    "dash.basis.category": "target kategori"
   });
   Object.assign(S.en, {
     "alert.title": "CAP 1.2 alert", "alert.print": "Print", "alert.sent": "Sent",
@@ -27,6 +36,15 @@
     "cap.Unknown": "Unknown", "cap.Immediate": "Immediate", "cap.Expected": "Expected",
     "cap.Future": "Future", "cap.Past": "Past", "cap.Observed": "Observed", "cap.Likely": "Likely",
     "cap.Possible": "Possible", "cap.Prepare": "Prepare", "cap.Evacuate": "Evacuate", "cap.Monitor": "Monitor",
-    "cap.Shelter": "Shelter", "cap.Avoid": "Avoid", "cap.Execute": "Execute"
+    "cap.Shelter": "Shelter", "cap.Avoid": "Avoid", "cap.Execute": "Execute",
+    "dash.weekly": "Weekly report", "dash.print": "Print",
+    "dash.hotspots": "Hot spots by kelurahan (Gi*)", "dash.hotspots_map": "Open on the map",
+    "dash.hotspots_note": "Kelurahan with far more (hot) or fewer (cold) incidents than their neighbours; 999 permutations, FDR-corrected. Same colours as the map layer.",
+    "dash.hotspots_none": "No significant hot spots for this filter.",
+    "col.kelurahan": "Kelurahan", "col.incidents": "Incidents", "col.class": "Class", "dash.hex": "Hexagon",
+    "dash.target_from_forwarded": "from forwarding", "dash.target_from_received": "from the call",
+    "dash.target_from_mixed": "(task & category targets)",
+    "dash.basis.task": "agency's task target", "dash.basis.agency": "agency standard",
+    "dash.basis.category": "category target"
   });
 })();

@@ -126,3 +126,34 @@ def test_a_city_changes_a_task_target_with_one_update(db: Session):
     db.execute(text("UPDATE category_agencies SET task_target_s = 60 WHERE agency_code = 'PLN'"))
     after = _groups(db)["PLN"]["compliance"]["arrival"]
     assert after["target_s"] == 60 and after["share"] < before["share"]
+
+
+# -- the weekly report in the browser -------------------------------------------------------------
+def test_weekly_report_over_http_matches_the_cli_figures(api, db: Session):
+    from app.services.reports import weekly_report
+
+    resp = api.get(f"/api/v1/analytics/weekly-report?until={UNTIL}", headers=users.auth("official"))
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    csp = resp.headers["Content-Security-Policy"]
+    assert csp.startswith("sandbox allow-scripts") and "connect-src" not in csp and "default-src 'none'" in csp
+    html = resp.get_data(as_text=True)
+    figures = weekly_report(db, UNTIL).figures
+    kpi = re.search(r'<div class="kpi"><b>([\d.]+)</b>', html).group(1)
+    assert int(kpi.replace(".", "")) == figures["incidents"] > 0
+    # Shares and times in Indonesian: a decimal comma, never "28.7%".
+    assert re.search(r"\d+,\d%", html) and not re.search(r">\d+\.\d%<", html)
+    assert "attachment" not in resp.headers.get("Content-Disposition", "")
+    saved = api.get(f"/api/v1/analytics/weekly-report?until={UNTIL}&download=1", headers=users.auth("official"))
+    assert saved.headers["Content-Disposition"] == 'attachment; filename="laporan-mingguan-112-2026-11-25.html"'
+
+
+@pytest.mark.parametrize(("query", "field"), [("until=2026-13-01", "until"), ("lang=fr", "lang"),
+                                              ("category=nope", "category")])
+def test_weekly_report_bad_input_names_the_field(api, query: str, field: str):
+    resp = api.get(f"/api/v1/analytics/weekly-report?{query}", headers=users.auth("official"))
+    assert resp.status_code == 422 and resp.get_json()["field"] == field
+
+
+@pytest.mark.parametrize(("who", "status"), [("t_damkar", 403), ("call_taker", 403), ("bpbd", 200)])
+def test_weekly_report_is_for_analysts(api, who: str, status: int):
+    assert api.get(f"/api/v1/analytics/weekly-report?until={UNTIL}", headers=users.auth(who)).status_code == status
