@@ -12,6 +12,7 @@ changes.  A layer file looks like::
     maxzoom = 22
     render = "tiles"                  # tiles (vector tiles) | live (drawn from the JSON API)
                                       # | geojson (a GeoJSON endpoint) | heatmap ([lat, lon, weight] points)
+                                      # | labels (vector tiles whose names are drawn, not their shapes)
     cache_seconds = 3600              # Cache-Control max-age of its tiles
     roles = ["dispatcher", "admin"]   # who may see it (default: every role; admin always)
     popup = ["name", "class"]         # feature properties shown on click
@@ -19,6 +20,7 @@ changes.  A layer file looks like::
     sql = "SELECT r.geom, r.highway AS class FROM road_edges r, bounds b WHERE r.geom && b.box"
     [style]                           # Leaflet path options; "{prop}" is read from the feature
     ...
+    label = { field = "name", size = 11, fill = "#323f4b", halo = "#fff" }  # names drawn by the label layer
 
 Analytic overlays (clusters, hotspots, a heatmap) are computed per request by the
 analytics services, not cut into tiles, so ``render = "geojson"`` or ``"heatmap"``
@@ -46,7 +48,7 @@ LAYERS_DIR = PROJECT_ROOT / "layers"
 REQUIRED = ("id", "title", "geometry", "source", "style", "minzoom", "maxzoom")
 GEOMETRIES = ("point", "line", "polygon")
 GROUPS = ("basemap", "operational")
-RENDERS = ("tiles", "live", "geojson", "heatmap")
+RENDERS = ("tiles", "live", "geojson", "heatmap", "labels")  # labels: tiles whose names the label layer draws
 URL_RENDERS = ("geojson", "heatmap")  # drawn from an endpoint: ``url`` instead of ``[source]``
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Incidents are read through incident_facts (its open/overdue rules, its masking); a layer naming
