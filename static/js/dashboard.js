@@ -153,14 +153,19 @@
     setStatus(t("detail.loading"));
     var perfQ = Object.assign({ rank_by: f.rank.value }, q);
     updateReportLink();
-    var hot = loadHotspots(q);
     return Promise.all([
       api(API + "/analytics/agency-performance?" + qs(perfQ)),
-      api(API + "/analytics/trends?" + qs(q)),
-      hot
+      api(API + "/analytics/trends?" + qs(q))
     ]).then(function (res) {
       if (seq !== state.seq) { return; }
-      state.perf = res[0]; state.trends = res[1]; state.hotspots = res[2]; state.lastQuery = q;
+      state.perf = res[0]; state.trends = res[1]; state.lastQuery = q;
+      // Hotspots after the figures, and only for the view still asked for: a user may hold only a few
+      // analytics requests at once (429 beyond), and a quick change of both dates makes two loads.
+      loadHotspots(q).then(function (hot) {
+        if (seq !== state.seq) { return; }
+        state.hotspots = hot;
+        renderHotspots();
+      });
       renderAll();
       state.loads += 1;
       document.body.dataset.loads = String(state.loads);
