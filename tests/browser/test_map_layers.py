@@ -7,7 +7,7 @@ import pytest
 
 from tests import users
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_map import click_map_at, open_map
+from tests.browser.test_map import click_map_at, open_map  # noqa: F401 - click_map_at used by popup_at
 
 pytestmark = pytest.mark.browser
 
@@ -44,10 +44,7 @@ def test_street_names_are_drawn_and_every_layer_answers_a_click(page, live_serve
     page.evaluate("([lat, lon]) => window.peta112.map.setView([lat, lon], 16, {animate: false})", list(ON_MERDEKA))
     users.wait_js(page, "([lat, lon]) => window.peta112.featuresAt(L.latLng(lat, lon)).length >= 2",
                   arg=list(ON_MERDEKA))
-    click_map_at(page, *ON_MERDEKA)
-    popup = page.locator(".leaflet-popup-content")
-    popup.wait_for()
-    text = popup.inner_text()
+    text = popup_at(page, *ON_MERDEKA).inner_text()
     assert "Jl. Merdeka" in text and "Jalan kolektor" in text  # the class in words, not "secondary"
     assert "Kelurahan" in text and "Tengah" in text            # the kelurahan and its kecamatan
     assert page.locator(".flood-control").count() == 0         # a dispatcher may not set flood states
