@@ -103,3 +103,103 @@ def test_bpbd_sets_a_flood_level_that_reaches_another_open_map_without_reload(pa
         assert bpbd.console_errors == [] and page.console_errors == []
     finally:
         other.close()
+
+
+def test_bpbd_tunes_the_clusters_from_the_legend_and_the_cap_link_follows(browser, live_server):
+    """Distance, minimum calls, window and within set in the clusters' legend entry: the layer is asked
+    again with them, kept across a reload, and the cluster's CAP link carries the same parameters."""
+    from tests.browser.test_console import api
+
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    asked: list[str] = []
+    pg.on("request", lambda r: asked.append(r.url) if "/api/v1/analytics/clusters" in r.url else None)
+    # Three flood calls in a row 350 m apart (nearer, the second and third would be duplicates of the
+    # first, which no analytic counts): one cluster of 3 at eps 400 m, none at the default 100 m.
+    made = [api(pg, live_server, "POST", "/api/v1/incidents", {"category": "banjir", "lat": lat, "lon": 110.431})
+            for lat in (-6.9690, -6.97215, -6.9753)]
+
+    def clusters_of(url: str) -> list[dict]:
+        """What the API answers the page's own request (the status line must say as many)."""
+        path = url.split(live_server.url, 1)[1]
+        res = api(pg, live_server, "GET", path, role="bpbd")
+        return res["features"]
+
+    try:
+        users.browser_login(pg, live_server.url, role="bpbd")
+        pg.evaluate("window.peta112.state.overlays.clusters.addTo(window.peta112.map)")
+        form = pg.locator('#map-legend form.layer-params[data-layer="clusters"]')
+        form.wait_for()
+        assert form.locator('input[name="eps_m"]').input_value() == "100"       # the API's defaults
+        assert form.locator('input[name="min_points"]').input_value() == "5"
+        assert form.locator('select[name="within"]').input_value() == "kelurahan"
+        users.wait_js(pg, "window.peta112.state.analytic.clusters.loading === false")
+        assert "eps_m=100" in asked[-1] and "min_points=5" in asked[-1]
+        by_default = clusters_of(asked[-1])
+        assert form.locator(".params-status").inner_text() == f"{len(by_default)} klaster"
+
+        # Out of bounds: said in words, nothing asked.
+        n = len(asked)
+        form.locator('input[name="eps_m"]').fill("5")
+        form.locator(".params-apply").click()
+        form.locator(".params-status").filter(has_text="isi angka 10 sampai 5.000").wait_for()
+        assert len(asked) == n
+
+        form.locator('input[name="eps_m"]').fill("400")
+        form.locator('input[name="min_points"]').fill("3")
+        form.locator('input[name="window_days"]').fill("7")
+        form.locator('select[name="within"]').select_option("city")
+        n = len(asked)
+        form.locator(".params-apply").click()
+        users.wait_js(pg, "window.peta112.state.analytic.clusters.loading === false")
+        last = asked[-1]
+        assert len(asked) == n + 1
+        assert "eps_m=400" in last and "min_points=3" in last and "within=city" in last and "window_days" not in last
+        tuned = clusters_of(last)
+        assert any(f["properties"]["count"] >= 3 for f in tuned), last  # our three calls
+        assert form.locator(".params-status").inner_text() == f"{len(tuned)} klaster"
+
+        # Kept in this browser: after a reload the layer asks with them at once.
+        pg.reload()
+        pg.wait_for_selector("body.ready", timeout=30_000)
+        asked.clear()
+        pg.evaluate("window.peta112.state.overlays.clusters.addTo(window.peta112.map)")
+        form.locator(".params-status").filter(has_text=f"{len(tuned)} klaster").wait_for()
+        assert form.locator('input[name="eps_m"]').input_value() == "400"
+        assert "eps_m=400" in asked[-1] and "min_points=3" in asked[-1]
+
+        # The cluster's popup links its CAP alert with the same parameters (the same cluster number).
+        pg.evaluate("""() => { const g = window.peta112.state.overlays.clusters;
+            g.eachLayer(l => l.openPopup()); }""")
+        href = pg.locator('.leaflet-popup-content a.popup-link[href^="/alerts/cluster/"]').get_attribute("href")
+        assert "eps_m=400" in href and "min_points=3" in href and "within=city" in href
+        cap = pg.request.get(live_server.url + href)
+        assert cap.ok, (href, cap.status)
+
+        form.locator(".params-reset").click()
+        users.wait_js(pg, "window.peta112.state.analytic.clusters.loading === false")
+        assert "eps_m=100" in asked[-1] and "within=kelurahan" in asked[-1]
+        assert form.locator('input[name="eps_m"]').input_value() == "100"
+        pg.screenshot(path=str(ARTIFACTS / "map-cluster-params.png"))
+        assert errors == []
+    finally:
+        for inc in made:
+            api(pg, live_server, "PATCH", f"/api/v1/incidents/{inc['id']}", {"status": "cancelled"})
+        ctx.close()
+
+
+def test_a_role_that_may_not_ask_for_clusters_gets_no_parameter_form(page, browser, live_server):
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+    pg = ctx.new_page()
+    try:
+        users.browser_login(pg, live_server.url, role="call_taker")
+        pg.evaluate("window.peta112.state.overlays.clusters.addTo(window.peta112.map)")
+        pg.locator('#map-legend .legend-layer[data-layer="clusters"]').wait_for()
+        assert pg.locator("#map-legend form.layer-params").count() == 0
+        # The dispatcher (an analyst) gets it.
+        page.evaluate("window.peta112.state.overlays.clusters.addTo(window.peta112.map)")
+        page.locator('#map-legend form.layer-params[data-layer="clusters"]').wait_for()
+    finally:
+        ctx.close()

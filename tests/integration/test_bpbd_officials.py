@@ -102,6 +102,34 @@ def test_default_clusters_are_no_wider_than_a_kelurahan(db: Session):
     assert max(len(f["properties"]["kelurahan"]) for f in wide["features"]) > 1
 
 
+def test_cluster_parameter_form_matches_the_api(api):
+    """The map's form for BPBD (layers/clusters.toml [[params]]) starts at the API's defaults, its
+    bounds are the API's (the form's extremes are accepted, one step beyond is a 422 naming the
+    field), and only roles that may ask for clusters are offered it."""
+    from app.layers import registry
+    from app.web.policy import POLICY
+
+    layer = registry()["clusters"]
+    params = {p["name"]: p for p in layer.extra["params"]}
+    assert set(params) == {"eps_m", "min_points", "window_days", "within"}
+    assert params["eps_m"]["default"] == cl.DEFAULT_EPS_M and params["min_points"]["default"] == cl.DEFAULT_MIN_POINTS
+    assert params["window_days"]["default"] == layer.extra["window_days"]
+    assert [c["value"] for c in params["within"]["choices"]] == list(cl.WITHIN)
+    assert params["within"]["default"] == cl.ClusterQuery.__dataclass_fields__["within"].default
+    assert all({"id", "en"} <= p["label"].keys() for p in params.values())
+    assert layer.extra["params_endpoint"] in POLICY
+    base = f"/api/v1/analytics/clusters?{CLUSTER_Q}"
+    for name in ("eps_m", "min_points"):
+        p = params[name]
+        for value in (p["min"], p["max"]):
+            ok = api.get(f"{base}&{name}={value}", headers=users.auth("bpbd"))
+            assert ok.status_code == 200, (name, value, ok.get_data(as_text=True)[:200])
+        bad = api.get(f"{base}&{name}={p['min'] - p['step']}", headers=users.auth("bpbd"))
+        assert bad.status_code == 422 and bad.get_json()["field"] == name
+    from app.services.analytics.common import MAX_WINDOW_DAYS
+    assert params["window_days"]["min"] >= 1 and params["window_days"]["max"] == MAX_WINDOW_DAYS
+
+
 # -- targets that fit the job ------------------------------------------------------------------------
 def _groups(db: Session) -> dict[str, dict]:
     res = perf.performance(db, perf.PerformanceQuery(window=_window(*YEAR)))

@@ -9,7 +9,7 @@ import { clock } from "./clock.js";
 import { el, toast } from "./dom.js";
 import { labelLayer } from "./labels.js";
 import { liveLayers, map } from "./mapview.js";
-import { API, I18N, cfg, state, t } from "./store.js";
+import { API, I18N, cfg, may, state, t } from "./store.js";
 
 // -- styles from layer definitions -----------------------------------------------------
 function matches(when, props) {
@@ -106,15 +106,120 @@ function tileLayer(def) {
 function analyticUrl(def) {
   var u = new URL(def.url, window.location.origin);
   var f = state.filter;
+  var tuned = paramValues(def);
+  Object.keys(tuned).forEach(function (k) { if (k !== "window_days") { u.searchParams.set(k, tuned[k]); } });
   if (f.category) { u.searchParams.set("category", f.category); }
   if (f.agency && def.render === "heatmap") { u.searchParams.set("agency", f.agency); }
   if (f.since) {
     u.searchParams.set("since", f.since);
     if (f.until) { u.searchParams.set("until", f.until); }
   } else {
-    u.searchParams.set("since", new Date(Date.now() - (def.window_days || 30) * 86400000).toISOString());
+    var days = tuned.window_days || def.window_days || 30;
+    u.searchParams.set("since", new Date(Date.now() - days * 86400000).toISOString());
   }
   return u.pathname + u.search;
+}
+
+// -- parameters a reader tunes (the clusters' distance, minimum calls, window, within) ------------
+/* A layer's [[params]] (layers/clusters.toml) are shown as a form in its legend entry to the roles
+ * that may use its endpoint (params_endpoint, from /api/v1/me); each value is the url's query
+ * parameter of that name, window_days the window's start.  Kept per browser; a stored value that
+ * no longer fits the layer file's bounds is dropped, so the default applies. */
+const PARAMS_KEY = "peta112.params.";
+
+function tunable(def) { return !!(def.params && def.params.length && (!def.params_endpoint || may(def.params_endpoint))); }
+
+function validParam(p, v) {
+  if (p.choices) { return p.choices.some(function (c) { return c.value === v; }) ? v : undefined; }
+  const n = typeof v === "number" ? v : Number(v);
+  return v !== "" && v !== null && Number.isFinite(n) && n >= p.min && n <= p.max ? n : undefined;
+}
+
+function storedParams(def) {
+  try { return JSON.parse(window.localStorage.getItem(PARAMS_KEY + def.id) || "{}") || {}; } catch (e) { return {}; }
+}
+
+/* name -> value for every parameter of a layer the reader may tune (defaults where none is kept). */
+export function paramValues(def) {
+  const out = {};
+  if (!tunable(def)) { return out; }
+  const kept = storedParams(def);
+  def.params.forEach(function (p) {
+    const v = validParam(p, kept[p.name]);
+    out[p.name] = v === undefined ? p.default : v;
+  });
+  return out;
+}
+
+function label(obj) { return obj ? (obj[I18N.lang] || obj.id) : ""; }
+
+const paramForms = {};
+function paramForm(def) {
+  if (paramForms[def.id]) { return paramForms[def.id]; }
+  const status = el("p", { class: "muted params-status", role: "status" });
+  const form = el("form", { class: "layer-params", "data-layer": def.id, novalidate: "novalidate" }, []);
+  function fill() {
+    const values = paramValues(def);
+    def.params.forEach(function (p) { form.elements[p.name].value = String(values[p.name]); });
+  }
+  def.params.forEach(function (p) {
+    const id = "param-" + def.id + "-" + p.name;
+    const input = p.choices
+      ? el("select", { id: id, name: p.name }, p.choices.map(function (c) {
+        return el("option", { value: c.value, text: label(c) });
+      }))
+      : el("input", { id: id, name: p.name, type: "number", inputmode: "numeric", required: "required",
+                      min: String(p.min), max: String(p.max), step: String(p.step || 1) });
+    form.appendChild(el("div", { class: "param-row" }, [el("label", { for: id, "data-label": p.name }), input]));
+  });
+  form.appendChild(el("div", { class: "param-actions" }, [
+    el("button", { type: "submit", class: "btn btn-small btn-primary params-apply" }),
+    el("button", { type: "button", class: "btn btn-small params-reset", onclick: function () {
+      window.localStorage.removeItem(PARAMS_KEY + def.id);
+      fill();
+      loadAnalytic(def);
+    } })
+  ]));
+  form.appendChild(status);
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    const kept = {};
+    const bad = def.params.filter(function (p) {
+      const v = validParam(p, form.elements[p.name].value);
+      if (v !== undefined) { kept[p.name] = v; }
+      return v === undefined;
+    });
+    if (bad.length) {
+      const p = bad[0];
+      status.textContent = t("params.invalid", { name: label(p.label), min: fmtNum(p.min), max: fmtNum(p.max) });
+      form.elements[p.name].focus();
+      return;
+    }
+    window.localStorage.setItem(PARAMS_KEY + def.id, JSON.stringify(kept));
+    loadAnalytic(def);
+  });
+  form._fill = fill;
+  form._status = status;
+  paramForms[def.id] = form;
+  fill();
+  return form;
+}
+
+function fmtNum(n) { return new Intl.NumberFormat(locale()).format(n); }
+
+/* Texts in the reader's language (the form is kept across legend redraws and language switches). */
+function labelParamForm(def, form) {
+  def.params.forEach(function (p) {
+    form.querySelector('label[data-label="' + p.name + '"]').textContent = label(p.label);
+    if (p.choices) {
+      Array.prototype.forEach.call(form.elements[p.name].options, function (o, i) { o.textContent = label(p.choices[i]); });
+    }
+  });
+  form.querySelector(".params-apply").textContent = t("params.apply");
+  form.querySelector(".params-reset").textContent = t("params.reset");
+  const a = state.analytic[def.id];
+  form._status.textContent = !a ? "" : a.loading ? t("params.loading")
+    : a.error ? a.error : t("params.found", { n: fmtNum(a.features || 0) });
 }
 
 /* Nested properties ({gi_star: {class}}) as dotted keys, so layer files can style and list them. */
@@ -171,6 +276,7 @@ function loadAnalytic(def) {
   if (!layer || !map.hasLayer(layer)) { return Promise.resolve(); }
   var seq = analyticSeq[def.id] = (analyticSeq[def.id] || 0) + 1;
   state.analytic[def.id] = { loading: true };
+  if (paramForms[def.id]) { labelParamForm(def, paramForms[def.id]); }
   return api(analyticUrl(def)).then(function (data) {
     if (seq !== analyticSeq[def.id]) { return; }
     if (def.render === "heatmap") {
@@ -185,9 +291,11 @@ function loadAnalytic(def) {
       layer.addData(data);
       state.analytic[def.id] = { loading: false, features: (data.features || []).length, summary: data.summary };
     }
+    if (paramForms[def.id]) { labelParamForm(def, paramForms[def.id]); }
   }, function (e) {
     if (seq !== analyticSeq[def.id]) { return; }
     state.analytic[def.id] = { loading: false, error: (e.problem && e.problem.detail) || String(e.status) };
+    if (paramForms[def.id]) { labelParamForm(def, paramForms[def.id]); }
     toast(t("layer.error", { layer: def.title[I18N.lang] || def.title.id }));
   });
 }
@@ -401,8 +509,10 @@ export function renderLegend() {
   state.layers.filter(visibleForLegend).forEach(function (def) {
     list.appendChild(el("section", { class: "legend-layer", "data-layer": def.id }, [
       el("h3", { text: def.title[I18N.lang] || def.title.id }),
-      el("ul", {}, legendEntries(def))
+      el("ul", {}, legendEntries(def)),
+      tunable(def) ? paramForm(def) : null
     ]));
+    if (tunable(def)) { labelParamForm(def, paramForm(def)); }
   });
 }
 
