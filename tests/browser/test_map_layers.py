@@ -129,7 +129,7 @@ def test_bpbd_tunes_the_clusters_from_the_legend_and_the_cap_link_follows(browse
 
     try:
         users.browser_login(pg, live_server.url, role="bpbd")
-        pg.evaluate("window.peta112.state.overlays.clusters.addTo(window.peta112.map)")
+        pg.evaluate("() => { window.peta112.state.overlays.clusters.addTo(window.peta112.map); }")
         form = pg.locator('#map-legend form.layer-params[data-layer="clusters"]')
         form.wait_for()
         assert form.locator('input[name="eps_m"]').input_value() == "100"       # the API's defaults
@@ -165,7 +165,7 @@ def test_bpbd_tunes_the_clusters_from_the_legend_and_the_cap_link_follows(browse
         pg.reload()
         pg.wait_for_selector("body.ready", timeout=30_000)
         asked.clear()
-        pg.evaluate("window.peta112.state.overlays.clusters.addTo(window.peta112.map)")
+        pg.evaluate("() => { window.peta112.state.overlays.clusters.addTo(window.peta112.map); }")
         form.locator(".params-status").filter(has_text=f"{len(tuned)} klaster").wait_for()
         assert form.locator('input[name="eps_m"]').input_value() == "400"
         assert "eps_m=400" in asked[-1] and "min_points=3" in asked[-1]
@@ -195,11 +195,11 @@ def test_a_role_that_may_not_ask_for_clusters_gets_no_parameter_form(page, brows
     pg = ctx.new_page()
     try:
         users.browser_login(pg, live_server.url, role="call_taker")
-        pg.evaluate("window.peta112.state.overlays.clusters.addTo(window.peta112.map)")
+        pg.evaluate("() => { window.peta112.state.overlays.clusters.addTo(window.peta112.map); }")
         pg.locator('#map-legend .legend-layer[data-layer="clusters"]').wait_for()
         assert pg.locator("#map-legend form.layer-params").count() == 0
         # The dispatcher (an analyst) gets it.
-        page.evaluate("window.peta112.state.overlays.clusters.addTo(window.peta112.map)")
+        page.evaluate("() => { window.peta112.state.overlays.clusters.addTo(window.peta112.map); }")
         page.locator('#map-legend form.layer-params[data-layer="clusters"]').wait_for()
     finally:
         ctx.close()
