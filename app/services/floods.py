@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.services import locale_id
 from app.services.analytics.clusters import (
     CAP_NS,
     DEFAULT_SENDER,
@@ -276,12 +277,13 @@ def _cap_message(session: Session, r: dict[str, Any], epsg: int, sender: str, se
     kec = f", Kecamatan {r['kecamatan']}" if r["kecamatan"] else ""
     place = f"Kelurahan {r['name']}{kec}"
     desc = (f"BPBD menetapkan status banjir level {lv.level} ({lv.label_id}, kedalaman {lv.depth}) untuk "
-            f"{place} sejak {cap_time(r['set_at'])}.")
+            f"{place} sejak {locale_id.local_time(r['set_at'])}.")
     if r["note"]:
         desc += f" Catatan: {r['note'].rstrip().rstrip('.')}."
     n_flood = int(r["flood_incidents"])
     if n_flood:
-        desc += f" Call Center 112 menerima {n_flood} laporan banjir/rob dari kelurahan ini dalam 24 jam terakhir."
+        desc += (f" Call Center 112 menerima {locale_id.number(n_flood)} laporan banjir/rob dari kelurahan ini "
+                 "dalam 24 jam terakhir.")
     references = None
     if r["previous_id"] is not None:
         references = f"{sender},{cap_identifier(r['previous_id'])},{cap_time(r['previous_set_at'])}"

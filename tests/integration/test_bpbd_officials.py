@@ -68,6 +68,16 @@ def test_cluster_alert_page_keeps_the_query_in_its_download_link(api):
     assert ident in html  # the page and the file are the same alert
 
 
+def test_cluster_alert_reads_in_indonesian_numbers_and_the_city_clock(api):
+    """The alert's text is read by people: "1.500 m", "9 Des 2025 07.15 WIB", not "1500" and ISO times."""
+    page = api.get(f"/alerts/cluster/1?{CLUSTER_Q}&eps_m=1500&within=city", headers=users.auth("bpbd"))
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    html = page.get_data(as_text=True)
+    assert "(radius 1.500 m)" in html
+    assert re.search(r"antara \d{1,2} (Des|Jan|Feb|Mar) 20\d\d \d\d\.\d\d WIB dan ", html), html[:2000]
+    assert "+07:00 dan" not in html
+
+
 @pytest.mark.parametrize(("who", "status"), [("t_damkar", 403), ("call_taker", 403), ("official", 200)])
 def test_cluster_alert_page_is_for_analysts(api, who: str, status: int):
     assert api.get(f"/alerts/cluster/1?{CLUSTER_Q}", headers=users.auth(who)).status_code == status

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.services import locale_id
 from app.services.analytics.common import (
     COUNTED,
     LOCAL_TZ,
@@ -347,9 +348,11 @@ def cap_message(session: Session, q: ClusterQuery, number: int, epsg: int = 3274
         categories=sorted({CAP_CATEGORY.get(c, "Safety") for c in cats}) or ["Safety"],
         event=event or "Kejadian", response_type="Monitor", urgency="Immediate" if recent else "Expected",
         severity=_severity(n), certainty="Observed", sender_name=sender_name,
-        headline=f"{event}: {n} laporan di {kel_names or 'wilayah kota'}"[:160],
-        description=(f"Call Center 112 menerima {n} laporan {event.lower()} yang berdekatan (radius {q.eps_m:g} m) "
-                     f"antara {cap_time(row['first_at'])} dan {cap_time(row['last_at'])}. "
+        headline=f"{event}: {locale_id.number(n)} laporan di {kel_names or 'wilayah kota'}"[:160],
+        # Read by people (the alert page, a CAP viewer): Indonesian numbers and the city's clock.
+        description=(f"Call Center 112 menerima {locale_id.number(n)} laporan {event.lower()} yang berdekatan "
+                     f"(radius {locale_id.number(q.eps_m)} m) antara {locale_id.local_time(row['first_at'])} dan "
+                     f"{locale_id.local_time(row['last_at'])}. "
                      f"Kelurahan terdampak: {kel_names or '-'}. Warga diimbau waspada dan mengikuti arahan petugas."),
         instruction="Hindari area terdampak, amankan dokumen dan barang berharga, "
                     "hubungi 112 bila membutuhkan pertolongan.",
