@@ -25,7 +25,12 @@ changes.  A layer file looks like::
 Analytic overlays (clusters, hotspots, a heatmap) are computed per request by the
 analytics services, not cut into tiles, so ``render = "geojson"`` or ``"heatmap"``
 layers name an endpoint instead of SQL: ``url = "/api/v1/analytics/..."`` and no
-``[source]``.  The page adds its current filters to that URL.
+``[source]``.  The page adds its current filters to that URL.  Such a layer may
+declare ``[[params]]`` (``name``, ``label``, ``default`` and ``min``/``max``/``step``
+or ``choices``) that the legend offers as a form to the roles that may use
+``params_endpoint`` (an endpoint of ``app/web/policy.py``): each value is sent as
+the query parameter of that name (``window_days`` moves the window's start), so
+BPBD tunes the clusters' distance, minimum calls, window and scope on the map.
 
 ``source.sql`` (or ``source.table`` + ``source.columns``) returns a ``geom`` column
 in EPSG:4326 and the feature properties; it may use the ``bounds`` relation
