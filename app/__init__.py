@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app import db, secret_key
     from app.web import (
         accounts,
+        alerts,
         analytics_limits,
         api,
         auth,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(stream.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(alerts.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(features.bp)
     app.register_blueprint(openapi.bp)

@@ -66,6 +66,7 @@ category_agencies = Table(
     Column("category_code", Text, ForeignKey("incident_categories.code"), primary_key=True),
     Column("agency_code", Text, ForeignKey("agencies.code"), primary_key=True),
     Column("role", Text, nullable=False),
+    Column("task_target_s", Integer),
 )
 
 admin_areas = Table(

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.services import locale_id
 from app.services.analytics.clusters import (
     CAP_NS,
     DEFAULT_SENDER,
@@ -276,12 +277,13 @@ def _cap_message(session: Session, r: dict[str, Any], epsg: int, sender: str, se
     kec = f", Kecamatan {r['kecamatan']}" if r["kecamatan"] else ""
     place = f"Kelurahan {r['name']}{kec}"
     desc = (f"BPBD menetapkan status banjir level {lv.level} ({lv.label_id}, kedalaman {lv.depth}) untuk "
-            f"{place} sejak {cap_time(r['set_at'])}.")
+            f"{place} sejak {locale_id.local_time(r['set_at'])}.")
     if r["note"]:
-        desc += f" Catatan: {r['note']}"
+        desc += f" Catatan: {r['note'].rstrip().rstrip('.')}."
     n_flood = int(r["flood_incidents"])
     if n_flood:
-        desc += f" Call Center 112 menerima {n_flood} laporan banjir/rob dari kelurahan ini dalam 24 jam terakhir."
+        desc += (f" Call Center 112 menerima {locale_id.number(n_flood)} laporan banjir/rob dari kelurahan ini "
+                 "dalam 24 jam terakhir.")
     references = None
     if r["previous_id"] is not None:
         references = f"{sender},{cap_identifier(r['previous_id'])},{cap_time(r['previous_set_at'])}"
@@ -304,10 +306,16 @@ def _cap_message(session: Session, r: dict[str, Any], epsg: int, sender: str, se
 def cap_alert(session: Session, state_id: int, epsg: int = 32749, sender: str = DEFAULT_SENDER,
               sender_name: str = DEFAULT_SENDER_NAME) -> str:
     """The CAP 1.2 alert of one *current* flood state (404 once cleared: the feed no longer lists it)."""
+    return cap_xml(cap_message(session, state_id, epsg, sender, sender_name))
+
+
+def cap_message(session: Session, state_id: int, epsg: int = 32749, sender: str = DEFAULT_SENDER,
+                sender_name: str = DEFAULT_SENDER_NAME) -> CapMessage:
+    """The alert of one current flood state before serialising (the XML and the readable page)."""
     rows = _current_rows(session, DEFAULT_INCIDENT_HOURS, None, state_id)
     if not rows:
         raise NotFound(f"no current flood state {state_id}", "id")
-    return cap_xml(_cap_message(session, rows[0], epsg, sender, sender_name))
+    return _cap_message(session, rows[0], epsg, sender, sender_name)
 
 
 def atom_feed(session: Session, base_url: str, epsg: int = 32749, embed: bool = True,

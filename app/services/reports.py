@@ -31,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
+from app.services import locale_id
 from app.services.analytics import clusters as cl
 from app.services.analytics import performance as perf
 from app.services.analytics.common import IN_CATEGORIES, IN_WINDOW, LOCAL_TZ, Window, check_categories
@@ -154,13 +155,7 @@ def _calls(session: Session, w: Window, categories: list[str] | None) -> list[di
 
 
 def _fmt_dur(seconds: float | None, lang: str) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 3600:
-        return f"{seconds / 60:.1f} {'mnt' if lang == 'id' else 'min'}"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} {'jam' if lang == 'id' else 'h'}"
-    return f"{seconds / 86400:.1f} {'hari' if lang == 'id' else 'd'}"
+    return locale_id.duration(seconds, lang)
 
 
 def _pair(metric: dict[str, Any], lang: str) -> str:
@@ -345,15 +340,17 @@ def weekly_report(session: Session, until: date | None = None, lang: str = "id",
         by_kec[i["kecamatan"] or "—"] = by_kec.get(i["kecamatan"] or "—", 0) + 1
     total = len(incidents) or 1
     cat_rows = [{"name": cats.get(c, {}).get("name", c), "color": cats.get(c, {}).get("color", "#777"), "n": n,
-                 "share": f"{100 * n / total:.1f}%"} for c, n in sorted(by_cat.items(), key=lambda kv: -kv[1])]
-    kec_rows = [{"name": k, "n": n, "share": f"{100 * n / total:.1f}%"}
+                 "share": locale_id.percent(n / total, 1, lang)}
+                for c, n in sorted(by_cat.items(), key=lambda kv: -kv[1])]
+    kec_rows = [{"name": k, "n": n, "share": locale_id.percent(n / total, 1, lang)}
                 for k, n in sorted(by_kec.items(), key=lambda kv: -kv[1])]
     performance = perf.performance(session, perf.PerformanceQuery(window=w, categories=chosen))
     perf_rows = [{"agency": g["agency"], "name": g["agency_name"] or "", "tasks": g["tasks"],
                   "ack": _pair(g["acknowledge"], lang), "on_scene": _pair(g["on_scene"], lang),
                   "resolve": _pair(g["resolve"], lang),
-                  "arrival": (f'{100 * g["compliance"]["arrival"]["share"]:.0f}% '
-                              f'({100 * g["compliance"]["arrival"]["goal"]:.0f}%)'
+                  # as the dashboard's ranking writes it: "28,7% (90,0%)"
+                  "arrival": (f'{locale_id.percent(g["compliance"]["arrival"]["share"], 1, lang)} '
+                              f'({locale_id.percent(g["compliance"]["arrival"]["goal"], 1, lang)})'
                               if g["compliance"]["arrival"]["share"] is not None else "—"),
                   "ok": bool(g["compliance"]["arrival"]["meets_goal"])} for g in performance["groups"]]
     unresolved = []
@@ -379,7 +376,9 @@ def weekly_report(session: Session, until: date | None = None, lang: str = "id",
         "unresolved": len(unresolved), "overdue": sum(r["overdue"] for r in unresolved),
         "clusters": len(clusters["features"]), "agencies": len(perf_rows),
     }
-    html = _env().get_template("report_weekly.html").render(
+    env = _env()
+    env.filters["num"] = lambda v: locale_id.number(v, 0, lang)
+    html = env.get_template("report_weekly.html").render(
         s=s, lang=lang, period=f"{_local(w.since)} – {_local(w.until)}", generated=_local(now),
         figures=figures, cat_rows=cat_rows, kec_rows=kec_rows, perf_rows=perf_rows,
         fast=performance["summary"]["fast_closures"], unresolved=unresolved[:MAX_UNRESOLVED_ROWS],

@@ -28,6 +28,7 @@ POLICY: dict[str, frozenset[str] | str] = {
     "features.conformance": PUBLIC,
     "api.cap_feed": PUBLIC,
     "api.cap_flood_alert": PUBLIC,
+    "alerts.flood_alert": PUBLIC,  # the same alert as a page to read
     "open311.discovery": PUBLIC,
     "open311.services": PUBLIC,
     "open311.service_definition": PUBLIC,
@@ -79,10 +80,12 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.analytics_agency_performance": ANALYSTS,
     "api.analytics_cluster_cap": ANALYSTS,
     "api.analytics_clusters": ANALYSTS,
+    "alerts.cluster_alert": ANALYSTS,
     "api.analytics_coverage": ANALYSTS,
     "api.analytics_density": ANALYSTS,
     "api.analytics_hotspots": ANALYSTS,
     "api.analytics_trends": ANALYSTS,
+    "api.analytics_weekly_report": ANALYSTS,
     # accounts
     "accounts.list_users": frozenset({"admin"}),
     "accounts.patch_user": frozenset({"admin"}),
