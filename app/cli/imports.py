@@ -6,76 +6,17 @@ and exit code 1.  The progress bar goes to stderr and only on a terminal.
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from geodata.importers.common import ImportProblem
-
-T = TypeVar("T")
+from app.cli.common import friendly, in_transaction, progress
 
 FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
 
 
-def _progress(iterable: Iterable[T], length: int | None, label: str) -> Iterable[T]:
-    if not sys.stderr.isatty():
-        return iterable
-    return _bar(iterable, length, label)
-
-
-def _bar(iterable: Iterable[T], length: int | None, label: str) -> Iterator[T]:
-    with click.progressbar(iterable, length=length, label=f"{label:<16}", show_pos=True,
-                           file=click.get_text_stream("stderr")) as bar:
-        yield from bar
-
-
-def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """ImportProblem and database refusals become one line (app.cli.UserError)."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sqlalchemy.exc import DBAPIError, OperationalError
-
-        from app.cli import UserError, friendly
-
-        try:
-            return friendly(fn)(*args, **kwargs)
-        except ImportProblem as exc:
-            raise UserError(f"{exc}; nothing imported") from None
-        except DBAPIError as exc:
-            if isinstance(exc, OperationalError):
-                raise
-            first = str(exc.orig or exc).strip().splitlines()[0]
-            raise UserError(f"the database refused the import, nothing changed: {first}") from None
-
-    return wrapper
-
-
-def _in_transaction(ctx: click.Context, work: Callable[..., dict[str, int]]) -> dict[str, int]:
-    """Run ``work(conn)`` in ONE transaction on the configured database."""
-    from sqlalchemy import text
-    from sqlalchemy.pool import NullPool
-
-    from app.cli import UserError
-    from app.db import ensure_database
-    from app.db.engine import make_engine
-
-    engine = make_engine(ensure_database(ctx.find_root().obj), poolclass=NullPool)
-    try:
-        with engine.begin() as conn:
-            if conn.execute(text("SELECT to_regclass('road_edges')")).scalar() is None:
-                raise UserError("the database has no peta112 schema; run: peta112 db migrate")
-            return work(conn)
-    finally:
-        engine.dispose()
-
-
-def _done(what: str, path: Path, counts: str, t0: float) -> None:
+def done(what: str, path: Path, counts: str, t0: float) -> None:
     click.echo(f"imported {what} from {path.name}: {counts} in {time.monotonic() - t0:.1f} s")
 
 
@@ -98,7 +39,7 @@ def import_group() -> None:
 @click.option("--largest-component", is_flag=True,
               help="Keep only the largest connected part of the network (drop islands).")
 @click.pass_context
-@_friendly
+@friendly
 def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component: bool) -> None:
     """Road network and stations from OSM: .osm.pbf, .osm XML or OSMnx .graphml.
 
@@ -113,11 +54,11 @@ def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component:
     from geodata.importers.osm import read_osm
 
     t0 = time.monotonic()
-    net = read_osm(file, _progress)
+    net = read_osm(file, progress)
     if largest_component:
         net = keep_largest(net)
-    counts = _in_transaction(ctx, lambda conn: load_network(conn, net, replace=replace, progress=_progress))
-    _done("OSM", file, f"{net.summary()}; new: {counts['nodes']} nodes, {counts['edges']} edges, "
+    counts = in_transaction(ctx, lambda conn: load_network(conn, net, replace=replace, progress=progress))
+    done("OSM", file, f"{net.summary()}; new: {counts['nodes']} nodes, {counts['edges']} edges, "
                        f"{counts['stations']} stations", t0)
 
 
@@ -133,17 +74,17 @@ def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component:
 @click.option("--replace", is_flag=True,
               help="Delete the areas of this level first. Default: append (codes must be new).")
 @click.pass_context
-@_friendly
+@friendly
 def import_areas_cmd(ctx: click.Context, file: Path, level: str, name_field: str | None,
                      code_field: str | None, parent_field: str | None, replace: bool) -> None:
     """Kecamatan or kelurahan polygons from GeoJSON, GeoPackage, shapefile, ... (any CRS)."""
     from geodata.importers.areas import import_areas
 
     t0 = time.monotonic()
-    c = _in_transaction(ctx, lambda conn: import_areas(
+    c = in_transaction(ctx, lambda conn: import_areas(
         conn, file, level, name_field=name_field, code_field=code_field, parent_field=parent_field,
-        replace=replace, progress=_progress))
-    _done(f"{level} areas", file, f"{c['areas']} areas ({c['repaired']} repaired, "
+        replace=replace, progress=progress))
+    done(f"{level} areas", file, f"{c['areas']} areas ({c['repaired']} repaired, "
                                   f"{c['linked']} linked to a parent)", t0)
 
 
@@ -152,14 +93,14 @@ def import_areas_cmd(ctx: click.Context, file: Path, level: str, name_field: str
 @click.option("--replace", is_flag=True,
               help="Delete all stations without units first. Default: append.")
 @click.pass_context
-@_friendly
+@friendly
 def import_stations_cmd(ctx: click.Context, file: Path, replace: bool) -> None:
     """Stations from a CSV (lat, lon, agency, kind, name) or any point file."""
     from geodata.importers.stations import import_stations
 
     t0 = time.monotonic()
-    c = _in_transaction(ctx, lambda conn: import_stations(conn, file, replace=replace, progress=_progress))
-    _done("stations", file, f"{c['stations']} stations" + (f" ({c['kept']} with units kept)"
+    c = in_transaction(ctx, lambda conn: import_stations(conn, file, replace=replace, progress=progress))
+    done("stations", file, f"{c['stations']} stations" + (f" ({c['kept']} with units kept)"
                                                            if replace else ""), t0)
 
 
@@ -172,14 +113,14 @@ def import_stations_cmd(ctx: click.Context, file: Path, replace: bool) -> None:
               help="Delete incidents loaded by earlier imports first (never live calls). "
                    "Default: append; rows already imported are skipped.")
 @click.pass_context
-@_friendly
+@friendly
 def import_incidents_cmd(ctx: click.Context, file: Path, timezone: str, replace: bool) -> None:
     """Historic 112 calls from CSV (lat, lon) or GeoJSON: category, received_at, ..."""
     from geodata.importers.incidents import import_incidents
 
     t0 = time.monotonic()
-    c = _in_transaction(ctx, lambda conn: import_incidents(
-        conn, file, replace=replace, timezone=timezone, progress=_progress))
+    c = in_transaction(ctx, lambda conn: import_incidents(
+        conn, file, replace=replace, timezone=timezone, progress=progress))
     extra = f", {c['deleted']} old deleted" if replace else ""
-    _done("incidents", file, f"{c['incidents']} incidents ({c['skipped']} already there, "
+    done("incidents", file, f"{c['incidents']} incidents ({c['skipped']} already there, "
                              f"{c['without_location']} without location{extra})", t0)
