@@ -96,11 +96,12 @@ def cli_session(ctx: click.Context) -> Session:
     return make_sessionmaker(engine, viewer=SYSTEM_VIEWER)()
 
 
-def in_transaction(ctx: click.Context, work: Callable[[Connection], T]) -> T:
+def in_transaction(ctx: click.Context, work: Callable[[Connection], T], commit: bool = True) -> T:
     """Run ``work(conn)`` in ONE transaction on the configured database: a failure changes nothing.
 
-    Refuses a database without the peta112 schema with the command that fixes it,
-    instead of a "relation does not exist" from deep inside an import.
+    ``commit=False`` rolls back even on success: a dry run (``city setup --check``) sees
+    exactly what the real run would load.  Refuses a database without the peta112 schema
+    with the command that fixes it, instead of a "relation does not exist" from deep inside.
     """
     from sqlalchemy import text
     from sqlalchemy.pool import NullPool
@@ -110,9 +111,12 @@ def in_transaction(ctx: click.Context, work: Callable[[Connection], T]) -> T:
 
     engine = make_engine(ensure_database(settings(ctx)), poolclass=NullPool)
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn, conn.begin() as trans:
             if conn.execute(text("SELECT to_regclass('road_edges')")).scalar() is None:
                 raise UserError("the database has no peta112 schema; run: peta112 db migrate")
-            return work(conn)
+            result = work(conn)
+            if not commit:
+                trans.rollback()
+            return result
     finally:
         engine.dispose()

@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
+from sqlalchemy import Connection
 
-from app.cli.common import friendly, in_transaction, progress
+from app.cli.common import friendly, in_transaction, progress, settings
 
 FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
+
+
+def _sync_places(ctx: click.Context, conn: Connection, **kw: Any) -> dict[str, dict[str, int]]:
+    """Keep the geocoder's places in step with what was imported (geodata/importers/places.py)."""
+    from app.city import profile
+    from geodata.importers.places import sync_places
+
+    stored = profile.read(conn)
+    return sync_places(conn, stored.utm_epsg if stored else settings(ctx).utm_epsg, **kw)
+
+
+def _added(places: dict[str, dict[str, int]]) -> int:
+    return sum(v["inserted"] for v in places.values())
 
 
 def done(what: str, path: Path, counts: str, t0: float) -> None:
@@ -49,6 +64,7 @@ def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component:
     ambulance stations become stations of DAMKAR, POLRI and DINKES.
     Data (c) OpenStreetMap contributors, ODbL 1.0.
     """
+    from app.city.setup import clear_stations, network_extent
     from geodata.importers.network import largest_component as keep_largest
     from geodata.importers.network import load_network
     from geodata.importers.osm import read_osm
@@ -57,9 +73,22 @@ def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component:
     net = read_osm(file, progress)
     if largest_component:
         net = keep_largest(net)
-    counts = in_transaction(ctx, lambda conn: load_network(conn, net, replace=replace, progress=progress))
+
+    def work(conn: Connection) -> dict[str, Any]:
+        counts: dict[str, Any] = load_network(conn, net, replace=replace, progress=progress)
+        if replace and len(net.nodes):  # the previous city's stations must not answer "nearest" here
+            xmin, ymin, xmax, ymax = network_extent(net)
+            counts["cleared"] = clear_stations(
+                conn, outside=f"POLYGON(({xmin} {ymin},{xmax} {ymin},{xmax} {ymax},{xmin} {ymax},{xmin} {ymin}))")
+        counts["places"] = _sync_places(ctx, conn, osm=net.places, osm_append=not replace)
+        return counts
+
+    counts = in_transaction(ctx, work)
+    cleared = counts.get("cleared") or {}
     done("OSM", file, f"{net.summary()}; new: {counts['nodes']} nodes, {counts['edges']} edges, "
-                       f"{counts['stations']} stations", t0)
+                      f"{counts['stations']} stations, {_added(counts['places'])} places"
+                      + (f"; {cleared['stations']} stations of the previous city removed"
+                         if cleared.get("stations") else ""), t0)
 
 
 @import_group.command("areas")
@@ -81,11 +110,17 @@ def import_areas_cmd(ctx: click.Context, file: Path, level: str, name_field: str
     from geodata.importers.areas import import_areas
 
     t0 = time.monotonic()
-    c = in_transaction(ctx, lambda conn: import_areas(
-        conn, file, level, name_field=name_field, code_field=code_field, parent_field=parent_field,
-        replace=replace, progress=progress))
+
+    def work(conn: Connection) -> dict[str, Any]:
+        c = import_areas(conn, file, level, name_field=name_field, code_field=code_field,
+                         parent_field=parent_field, replace=replace, progress=progress)
+        _sync_places(ctx, conn)
+        return c
+
+    c = in_transaction(ctx, work)
     done(f"{level} areas", file, f"{c['areas']} areas ({c['repaired']} repaired, "
-                                  f"{c['linked']} linked to a parent)", t0)
+                                 f"{c['linked']} linked to a parent; {c['inserted']} new, {c['updated']} updated, "
+                                 f"{c['unchanged']} unchanged)", t0)
 
 
 @import_group.command("stations")
@@ -99,9 +134,15 @@ def import_stations_cmd(ctx: click.Context, file: Path, replace: bool) -> None:
     from geodata.importers.stations import import_stations
 
     t0 = time.monotonic()
-    c = in_transaction(ctx, lambda conn: import_stations(conn, file, replace=replace, progress=progress))
-    done("stations", file, f"{c['stations']} stations" + (f" ({c['kept']} with units kept)"
-                                                           if replace else ""), t0)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        c = import_stations(conn, file, replace=replace, progress=progress)
+        _sync_places(ctx, conn, sources=("stations",))
+        return c
+
+    c = in_transaction(ctx, work)
+    done("stations", file, f"{c['stations']} stations" + (f" ({c['kept']} with units kept)" if replace else "")
+         + (f", {c['skipped']} already there" if c["skipped"] else ""), t0)
 
 
 @import_group.command("incidents")

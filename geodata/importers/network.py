@@ -55,6 +55,7 @@ from sqlalchemy import Connection, text
 
 from geodata.bulk import copy_rows, ewkb
 from geodata.importers.common import ImportProblem, Progress, no_progress
+from geodata.importers.places import empty_places
 
 DEFAULT_SPEED_KMH: dict[str, float] = {
     "motorway": 80, "motorway_link": 50,
@@ -82,12 +83,14 @@ class Network:
     nodes: gpd.GeoDataFrame
     edges: gpd.GeoDataFrame
     stations: gpd.GeoDataFrame = field(default_factory=lambda: empty_stations())
+    #: Landmarks and addresses for the geocoder (geodata/importers/places.py); may be empty.
+    places: gpd.GeoDataFrame = field(default_factory=lambda: empty_places())
 
     def summary(self) -> str:
         oneway = int((self.edges["reverse_cost"] < 0).sum()) if len(self.edges) else 0
         km = float(self.edges["length_m"].sum()) / 1000 if len(self.edges) else 0.0
         return (f"{len(self.nodes)} nodes, {len(self.edges)} edges ({oneway} one-way, {km:.1f} km), "
-                f"{len(self.stations)} stations")
+                f"{len(self.stations)} stations, {len(self.places)} landmarks and addresses")
 
 
 def empty_stations() -> gpd.GeoDataFrame:
@@ -232,7 +235,7 @@ def largest_component(net: Network) -> Network:
     keep_label = np.bincount(labels).argmax()
     keep_nodes = ids[labels == keep_label]
     edges = net.edges[np.isin(s, np.nonzero(labels == keep_label)[0])]
-    return Network(net.nodes.loc[keep_nodes], edges, net.stations)
+    return Network(net.nodes.loc[keep_nodes], edges, net.stations, net.places)
 
 
 # -- loading ----------------------------------------------------------------------------
@@ -252,7 +255,8 @@ def load_network(conn: Connection, network: Network, replace: bool = False,
     so the running app keeps routing on the old network until the import commits.
     Appending keeps existing rows: nodes are OSM node ids, so a neighbouring
     extract joins at shared nodes; a node id already present at another position
-    (e.g. a demo network) is an error.
+    (e.g. a demo network) is an error; an edge already present is skipped, so
+    loading the same extract twice changes nothing the second time.
     """
     conn.execute(text("LOCK TABLE road_nodes, road_edges IN SHARE ROW EXCLUSIVE MODE"))
     if replace:
@@ -286,7 +290,16 @@ def load_network(conn: Connection, network: Network, replace: bool = False,
          json.dumps(_opt(r["props"]) or {}, ensure_ascii=False), ewkb(g)]
         for k, (r, g) in enumerate(zip(rec, edges.geometry, strict=True))
     )
-    n_edges = copy_rows(conn, "road_edges", cols, progress(edge_rows, len(edges), "road edges"))
+    if replace:
+        n_edges = copy_rows(conn, "road_edges", cols, progress(edge_rows, len(edges), "road edges"))
+    else:  # appending: an edge already there (same nodes, OSM way and line) is not loaded twice
+        conn.execute(text("CREATE TEMP TABLE _imp_edges (LIKE road_edges) ON COMMIT DROP"))
+        copy_rows(conn, "_imp_edges", cols, progress(edge_rows, len(edges), "road edges"))
+        n_edges = conn.execute(text(
+            "INSERT INTO road_edges SELECT i.* FROM _imp_edges i WHERE NOT EXISTS ("
+            " SELECT 1 FROM road_edges e WHERE e.source = i.source AND e.target = i.target"
+            " AND e.osm_id IS NOT DISTINCT FROM i.osm_id AND ST_Equals(e.geom, i.geom))")).rowcount
+        conn.execute(text("DROP TABLE _imp_edges"))
     n_stations = load_stations(conn, network.stations, progress)
     return {"nodes": n_nodes, "edges": n_edges, "stations": n_stations}
 

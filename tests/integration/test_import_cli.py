@@ -106,8 +106,11 @@ def test_areas_in_web_mercator_are_reprojected(db, tmp_path):
                                      ("6471020", "Balikpapan Kota", 90000)]
     assert rows[0][3] == pytest.approx(116.84, abs=1e-7) and rows[0][4] == pytest.approx(-1.27, abs=1e-7)
     assert rows[0][5] == 4326
-    # appending the same codes again is refused, and changes nothing
-    db.fails("areas", path, "--level", "kecamatan", expect="6471010 is already in the database")
+    # the same file again changes nothing (the codes are the natural key)
+    before = db.query("SELECT id, code, name, ST_AsEWKB(geom) FROM admin_areas ORDER BY id")
+    again = db.run("areas", path, "--level", "kecamatan")
+    assert again.returncode == 0 and "0 new, 0 updated, 2 unchanged" in again.stdout, again.stdout + again.stderr
+    assert db.query("SELECT id, code, name, ST_AsEWKB(geom) FROM admin_areas ORDER BY id") == before
 
 
 def test_self_intersecting_kelurahan_is_repaired_and_linked(db, tmp_path):
@@ -209,6 +212,43 @@ def test_balikpapan_graphml_via_cli(db):
     assert db.counts()["road_edges"] == 1443
     again = db.run("osm", BALIKPAPAN, "--replace")
     assert again.returncode == 0 and db.counts()["road_nodes"] == 1207
+    # Appending the same extract again (no --replace) changes nothing either: no edge, station or place twice.
+    before = db.counts(), db.query("SELECT count(*), count(DISTINCT (kind, name, area_id)) FROM places")
+    appended = db.run("osm", BALIKPAPAN)
+    assert appended.returncode == 0, appended.stderr
+    assert "new: 0 nodes, 0 edges, 0 stations, 0 places" in appended.stdout
+    assert (db.counts(), db.query("SELECT count(*), count(DISTINCT (kind, name, area_id)) FROM places")) == before
+
+
+def test_reimporting_areas_without_codes_and_stations_changes_nothing(db, tmp_path):
+    """Issue 17: a file without a code column appended again duplicated every area (948 -> 1,896)."""
+    kec = geojson(tmp_path / "kec.geojson",
+                  [feature({"WADMKC": f"Kecamatan {n}"}, square(x, y)) for _, n, x, y in KECAMATAN])
+    kel = geojson(tmp_path / "kel.geojson", [
+        feature({"WADMKD": "Kelurahan Damai", "WADMKC": "Balikpapan Selatan"}, square(116.842, -1.268, 0.004)),
+        feature({"WADMKD": "Damai", "WADMKC": "Balikpapan Kota"}, square(116.852, -1.268, 0.004)),
+        feature({"WADMKD": "Desa Prapatan", "WADMKC": "Balikpapan Kota"}, square(116.857, -1.268, 0.002)),
+    ])
+    stations = tmp_path / "stations.csv"
+    stations.write_text("agency,kind,name,lat,lon\nDAMKAR,fire_station,Pos Damkar Damai,-1.2660,116.8440\n")
+    for _ in range(2):
+        for args in (("areas", kec, "--level", "kecamatan"), ("areas", kel, "--level", "kelurahan"),
+                     ("stations", stations)):
+            res = db.run(*args)
+            assert res.returncode == 0, res.stderr
+        state = (db.query("SELECT id, level, code, name, parent_id FROM admin_areas ORDER BY id"),
+                 db.query("SELECT id, name FROM stations ORDER BY id"),
+                 db.query("SELECT id, kind, name, area_id FROM places ORDER BY id"))
+        if _ == 0:
+            first = state
+    assert state == first
+    assert "already there" in res.stdout
+    rows = db.query("SELECT k.name, c.name, k.props->>'name_as_given' FROM admin_areas k "
+                    "JOIN admin_areas c ON c.id = k.parent_id WHERE k.level = 'kelurahan' ORDER BY k.code")
+    # Prefixes go, each kelurahan finds its kecamatan by the WADMKC name, two "Damai" stay two.
+    assert rows == [("Damai", "Balikpapan Kota", None), ("Prapatan", "Balikpapan Kota", "Desa Prapatan"),
+                    ("Damai", "Balikpapan Selatan", "Kelurahan Damai")]
+    assert db.query("SELECT count(*) FROM places WHERE kind = 'kelurahan' AND name = 'Damai'") == [(2,)]
 
 
 def test_incidents_csv_and_geojson(db, tmp_path):
