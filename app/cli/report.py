@@ -37,6 +37,14 @@ def _run(ctx: click.Context, build):  # noqa: ANN001, ANN202 - a local callback,
         return build(session)
 
 
+def _utm_epsg(ctx: click.Context, session) -> int:  # noqa: ANN001 - a Session, imported lazily
+    """The city's own metric CRS when ``city setup`` stored one, else PETA112_UTM_EPSG."""
+    from app.city import profile
+
+    stored = profile.read(session.connection())
+    return stored.utm_epsg if stored else settings(ctx).utm_epsg
+
+
 @click.group("report")
 def report() -> None:
     """HTML reports for officials: the weekly report, a filtered incident map."""
@@ -56,7 +64,7 @@ def weekly(ctx: click.Context, until: datetime | None, out: Path, lang: str, cat
 
     t0 = time.monotonic()
     day: date | None = until.date() if until else None
-    rep = _run(ctx, lambda s: weekly_report(s, day, lang, settings(ctx).utm_epsg, categories=_categories(category)))
+    rep = _run(ctx, lambda s: weekly_report(s, day, lang, _utm_epsg(ctx, s), categories=_categories(category)))
     _write(out, rep.html)
     f = rep.figures
     click.echo(f"wrote {out} ({len(rep.html) // 1024} KiB) in {time.monotonic() - t0:.1f}s: "

@@ -11,8 +11,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template, url_for
 from sqlalchemy import text
 
+from app.city.profile import city_timezone
 from app.db import get_session
-from app.services.analytics.common import LOCAL_TZ_NAME
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -21,6 +21,8 @@ KECAMATAN_SQL = text("SELECT code, name FROM admin_areas WHERE level = 'kecamata
 
 @bp.get("/dashboard")
 def page() -> str:
-    kecamatan = [{"code": c, "name": n} for c, n in get_session().execute(KECAMATAN_SQL).all()]
+    session = get_session()
+    kecamatan = [{"code": c, "name": n} for c, n in session.execute(KECAMATAN_SQL).all()]
+    # The city's own clock (WIB, WITA or WIT, from city setup): "today" in Balikpapan is not Jakarta's.
     return render_template("dashboard.html", kecamatan=kecamatan, map_url=url_for("map.page"),
-                           timezone=LOCAL_TZ_NAME)
+                           timezone=city_timezone(session.connection()))

@@ -91,3 +91,4 @@ def test_reverse_caps_the_distance(client, db_conn):
     # 2 km south of every street: nothing is named, and the answer says so.
     far = client.get("/api/v1/reverse?lat=-7.0&lon=110.43").get_json()
     assert far["street"] is None and far["near"] is False and far["max_distance_m"] == geocode.REVERSE_MAX_M
+
