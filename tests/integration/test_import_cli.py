@@ -220,6 +220,30 @@ def test_balikpapan_graphml_via_cli(db):
     assert (db.counts(), db.query("SELECT count(*), count(DISTINCT (kind, name, area_id)) FROM places")) == before
 
 
+@pytest.mark.skipif(not BALIKPAPAN.exists(), reason=f"reference geodata not found at {SHARED}")
+def test_replace_removes_the_previous_city_stations(db):
+    """Issue 17: after import osm --replace, 'nearest' fell back to stations 2,608 km away."""
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO stations (id, agency_code, kind, name, props, geom) VALUES "
+            "(7001, 'DAMKAR', 'fire_station', 'Pos Damkar Semarang', '{}', "
+            "                                 ST_SetSRID(ST_MakePoint(110.42, -6.97), 4326)),"
+            "(7002, 'DAMKAR', 'fire_station', 'Pos Damkar Klandasan', '{}', "
+            "                                 ST_SetSRID(ST_MakePoint(116.8202, -1.2789), 4326));"
+            "INSERT INTO units (id, station_id, agency_code, callsign, unit_type, status, geom) VALUES "
+            "(7101, 7001, 'DAMKAR', 'SMG-1', 'fire_engine', 'available', "
+            "                             ST_SetSRID(ST_MakePoint(110.42, -6.97), 4326)),"
+            "(7102, 7002, 'DAMKAR', 'BPN-1', 'fire_engine', 'available', "
+            "                             ST_SetSRID(ST_MakePoint(116.8202, -1.2789), 4326))"))
+    res = db.run("osm", BALIKPAPAN, "--replace")
+    assert res.returncode == 0, res.stderr
+    assert "1 stations of the previous city removed" in res.stdout
+    assert db.query("SELECT name FROM stations ORDER BY id") == [("Pos Damkar Klandasan",)]
+    assert db.query("SELECT callsign FROM units ORDER BY id") == [("BPN-1",)]
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM units WHERE id = 7102"))
+
+
 def test_reimporting_areas_without_codes_and_stations_changes_nothing(db, tmp_path):
     """Issue 17: a file without a code column appended again duplicated every area (948 -> 1,896)."""
     kec = geojson(tmp_path / "kec.geojson",
