@@ -143,9 +143,10 @@ def _near_landmark(session: Session, query: Query, limit: int) -> list[dict[str,
             statement("app.services", "sql/geocode.sql", "near_street"),
             {"street": query.text, "ids": [r["id"] for r in lm], "min_score": MIN_SCORE})}
 
-    def rank(r: Any) -> tuple[bool, float, float]:
+    def rank(r: Any) -> tuple[bool, float, float, float]:
         d = dist.get(r["id"])
-        return (not (d is not None and d <= NEAR_STREET_M), -round(float(r["score"]), 2), d or 0.0)
+        return (not (d is not None and d <= NEAR_STREET_M), -round(float(r["score"]), 2),
+                -round(float(r["whole"]), 2), d or 0.0)
 
     out = []
     for r in sorted(lm, key=rank)[:limit]:

@@ -69,15 +69,17 @@ def landmark_type(tags: dict[str, str]) -> str | None:
         return _AMENITY[amenity]
     if tags.get("shop") in _SHOP:
         return _SHOP[tags["shop"]]
-    if tags.get("railway") in ("station", "halt") or tags.get("public_transport") == "station" \
-            and tags.get("train") == "yes":
+    if tags.get("railway") in ("station", "halt") or (tags.get("public_transport") == "station"
+                                                      and tags.get("train") == "yes"):
         return "stasiun"
     if tags.get("man_made") == "bridge" or (tags.get("bridge") and tags.get("bridge:name")):
         return "jembatan"
     if tags.get("landuse") == "residential" or tags.get("place") in ("neighbourhood", "quarter"):
         return "perumahan"
-    if tags.get("leisure") in ("stadium", "park") or tags.get("tourism") in ("hotel", "attraction"):
-        return tags.get("leisure") or tags.get("tourism")
+    if tags.get("leisure") in ("stadium", "park"):
+        return "stadion" if tags["leisure"] == "stadium" else "taman"
+    if tags.get("tourism") in ("hotel", "attraction"):
+        return tags["tourism"]
     return None
 
 

@@ -167,6 +167,13 @@ def test_balikpapan_end_to_end_then_another_city(scratch_url, tmp_path):
             assert tuple(left) == (0, 0, 0, 0, 0)
             assert conn.execute(text("SELECT name, utm_epsg FROM city_profile")).one() == ("Helsinki", 32635)
             assert conn.execute(text("SELECT count(*) FROM road_nodes")).scalar() > 500
+            kinds = dict(conn.execute(text("SELECT kind, count(*) FROM places GROUP BY kind")).all())
+            assert kinds["address"] > 1000 and kinds["landmark"] > 50  # OSM addr:* and named POIs of the PBF
+        with Session(engine) as session:
+            house = geocode.geocode(session, "Mikonkatu no 18")[0]
+            assert (house["name"], house["precision"]) == ("Mikonkatu 18", "address")
+            hotel = geocode.geocode(session, "kaivokatu dekat hilton helsinki strand")[0]
+            assert (hotel["name"], hotel["precision"]) == ("Hilton Helsinki Strand", "landmark")
     finally:
         engine.dispose()
 

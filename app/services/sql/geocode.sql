@@ -4,13 +4,15 @@
 -- street, unlike a centroid of a bent or split street.
 
 -- name: search
--- Places whose name matches :q, best first; :landmarks_only leaves out streets, addresses
+-- Places whose name matches :q, best first (a name that is the whole query before one that is only
+-- part of it: "hilton helsinki strand" is the hotel, not the city's station "Helsinki"); :landmarks_only leaves out streets, addresses
 -- and areas (the words after "dekat" name a landmark).
 WITH q AS (SELECT CAST(:q AS text) AS q)
 SELECT p.id, p.kind, p.name, p.area_id, p.props,
        ka.name AS kelurahan, kc.name AS kecamatan,
        GREATEST(similarity(p.name_norm, q.q), word_similarity(p.name_norm, q.q),
                 word_similarity(q.q, p.name_norm)) AS score,
+       similarity(p.name_norm, q.q) AS whole,
        ST_Y(pt.geom) AS lat, ST_X(pt.geom) AS lon
 FROM places p
 CROSS JOIN q
@@ -24,7 +26,7 @@ LEFT JOIN admin_areas kc ON kc.id = COALESCE(ka.parent_id,
                                              CASE WHEN p.kind = 'kecamatan' THEN p.area_id END)
 WHERE (p.name_norm % q.q OR q.q <% p.name_norm OR p.name_norm <% q.q)
   AND NOT (:landmarks_only AND p.kind IN ('street', 'address', 'kelurahan', 'kecamatan'))
-ORDER BY score DESC, length(p.name), p.id
+ORDER BY score DESC, whole DESC, length(p.name), p.id
 LIMIT :limit
 
 -- name: near_street
