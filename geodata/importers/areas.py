@@ -91,8 +91,10 @@ def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], w
 
 def import_areas(conn: Connection, path: str | Path, level: str, name_field: str | None = None,
                  code_field: str | None = None, parent_field: str | None = None,
-                 replace: bool = False, progress: Progress = no_progress) -> dict[str, int]:
-    """Load the areas of ``path`` as ``level`` into admin_areas (caller's transaction)."""
+                 replace: bool = False, progress: Progress = no_progress) -> dict[str, Any]:
+    """Load the areas of ``path`` as ``level`` into admin_areas (caller's transaction).
+
+    Returns counts, and under ``ids`` the ids of the file's areas (new or already there)."""
     if level not in LEVELS:
         raise ImportProblem(f"unknown level {level!r}; expected kecamatan or kelurahan")
     p = Path(path)
@@ -210,4 +212,4 @@ def import_areas(conn: Connection, path: str | Path, level: str, name_field: str
             "AND ST_Covers(c.geom, ST_PointOnSurface(k.geom))"), {"ids": ids}).rowcount
     inserted = sum(1 for x in changed if x)
     return {"areas": len(rows), "linked": linked, "repaired": repaired, "inserted": inserted,
-            "updated": len(changed) - inserted, "unchanged": len(rows) - len(changed)}
+            "updated": len(changed) - inserted, "unchanged": len(rows) - len(changed), "ids": ids}

@@ -247,11 +247,12 @@ def _opt(value: Any) -> Any:
 
 
 def load_network(conn: Connection, network: Network, replace: bool = False,
-                 progress: Progress = no_progress) -> dict[str, int]:
+                 progress: Progress = no_progress, clear_osm_stations: bool = True) -> dict[str, int]:
     """Write ``network`` into road_nodes / road_edges / stations (caller's transaction).
 
     ``replace=True`` first deletes the whole road network and the stations that came
-    from OSM (``props.source = osm``) and have no units; other stations stay.  DELETE (not TRUNCATE)
+    from OSM (``props.source = osm``) and have no units (unless ``clear_osm_stations`` is false:
+    city setup decides which stations go); other stations stay.  DELETE (not TRUNCATE)
     so the running app keeps routing on the old network until the import commits.
     Appending keeps existing rows: nodes are OSM node ids, so a neighbouring
     extract joins at shared nodes; a node id already present at another position
@@ -262,6 +263,7 @@ def load_network(conn: Connection, network: Network, replace: bool = False,
     if replace:
         conn.execute(text("DELETE FROM road_edges"))
         conn.execute(text("DELETE FROM road_nodes"))
+    if replace and clear_osm_stations:
         conn.execute(text("DELETE FROM stations WHERE props->>'source' = 'osm' AND NOT EXISTS "
                           "(SELECT 1 FROM units u WHERE u.station_id = stations.id)"))
     nodes, edges = network.nodes, network.edges

@@ -87,6 +87,21 @@ def run(url: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "DATABASE_URL": url}, timeout=600)
 
 
+#: Every row of the tables a city setup writes (the profile without the time it ran).
+STATE_TABLES = ("admin_areas", "road_nodes", "road_edges", "stations", "units", "places", "incidents",
+                "flood_states")
+
+
+def state(engine) -> dict[str, tuple]:
+    with engine.connect() as conn:
+        out = {t: tuple(conn.execute(text(f"SELECT count(*), md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), "
+                                          f"'')) FROM {t} t")).one()) for t in STATE_TABLES}
+        out["city_profile"] = tuple(conn.execute(text(
+            "SELECT name, utm_epsg, utm_epsg_auto, timezone, ST_AsText(extent), sources, readiness::text "
+            "FROM city_profile")).one())
+    return out
+
+
 def test_balikpapan_end_to_end_then_another_city(scratch_url, tmp_path):
     engine = make_engine(scratch_url, poolclass=NullPool)
     kec, kel = boundary_files(tmp_path)
@@ -136,6 +151,27 @@ def test_balikpapan_end_to_end_then_another_city(scratch_url, tmp_path):
         assert ans["method"] == "drive_time"
         top = ans["candidates"][0]
         assert top["station_name"] == "Puskesmas Klandasan Ilir" and 0 < top["eta_s"] < 900
+
+        # A call taken by address in the new city, and a unit at its fire station: a re-run of the
+        # same setup must keep both as they are (no kelurahan lost, no unit deleted).
+        res = run(scratch_url, "incident", "add", "--category", "kebakaran", "--json",
+                  "--address", "jl jenderal sudirman dekat puskesmas klandasan ilir")
+        assert res.returncode == 0, res.stderr
+        call = json.loads(res.stdout)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT k.name FROM incidents i JOIN admin_areas k ON k.id = i.kelurahan_id "
+                                     "WHERE i.id = :id"), {"id": call["id"]}).scalar() == "Contoh 20"
+            conn.execute(text("INSERT INTO units (station_id, agency_code, callsign, unit_type, status, geom) "
+                              "SELECT id, agency_code, 'BPN-DMK-1', 'fire_engine', 'available', geom "
+                              "FROM stations WHERE name = 'Pos Damkar Klandasan'"))
+        before = state(engine)
+        res = run(scratch_url, "city", "setup", "--osm", BALIKPAPAN, "--kecamatan", kec, "--kelurahan", kel,
+                  "--stations", st)
+        assert res.returncode == 0, res.stderr
+        assert "previous city removed: 0 places, 0 stations (0 units deleted, 0 with a history kept out of " \
+               "service), 0 areas" in res.stdout
+        after = state(engine)
+        assert after == before, {k: (before[k], after[k]) for k in before if before[k] != after[k]}
 
         # --check reads and reports, and changes nothing.
         with engine.connect() as conn:

@@ -87,7 +87,10 @@ def test_areas_codes_from_names_and_explicit_parent(db_conn, tmp_path):
                      geometry=[shapely.box(116.805, -1.29, 116.81, -1.285)], crs=4326
                      ).to_file(tmp_path / "kel.geojson")
     res = import_areas(db_conn, tmp_path / "kel.geojson", "kelurahan", parent_field="kec")
+    ids = res.pop("ids")
     assert res == {"areas": 1, "linked": 1, "repaired": 0, "inserted": 1, "updated": 0, "unchanged": 0}
+    assert db_conn.execute(text("SELECT name FROM admin_areas WHERE id = ANY(:ids)"), {"ids": ids}).all() == \
+        [("Margasari",)]
     parent, props = db_conn.execute(text(
         "SELECT p.code, k.props FROM admin_areas k JOIN admin_areas p ON p.id = k.parent_id "
         "WHERE k.name = 'Margasari'")).one()

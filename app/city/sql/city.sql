@@ -94,3 +94,8 @@ SELECT ca.agency_code, min(c.target_response_s) AS target_s
 FROM category_agencies ca JOIN incident_categories c ON c.code = ca.category_code
 WHERE ca.role = 'primary'
 GROUP BY ca.agency_code
+
+-- name: delete_unmanaged_places
+-- Places no import keeps in step (no props.source of :sources: typed in, a demo city's): city
+-- setup replaces the city, so they go with the previous one.
+DELETE FROM places WHERE (props->>'source') IS NULL OR NOT (props->>'source') = ANY(CAST(:sources AS text[]))
