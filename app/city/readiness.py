@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import dijkstra
 from sqlalchemy import Connection
 
 from app.db.sqlfiles import statement
+from app.routing.graph import Components, strong_components
 from geodata.importers.places import place_counts
 
 #: "Reaches most of the city": this share of road nodes within the target time.
@@ -42,6 +43,7 @@ class Graph:
     edge_s: np.ndarray  # position of each edge's source node
     edge_t: np.ndarray
     matrix: csr_matrix
+    components: Components  # strongly connected, as the routing engine sees them
 
     def position(self, node_id: int) -> int | None:
         k = int(np.searchsorted(self.node_ids, node_id))
@@ -52,7 +54,7 @@ def load_graph(conn: Connection) -> Graph:
     rows = conn.execute(statement("app.city", "sql/city.sql", "graph")).all()
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
-        return Graph(empty, empty, empty, empty, csr_matrix((0, 0)))
+        return Graph(empty, empty, empty, empty, csr_matrix((0, 0)), strong_components(empty, empty, empty, empty))
     a = np.array(rows, dtype=float)
     eid, src, tgt, cost, rcost = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64), a[:, 2].astype(np.int64), \
         a[:, 3], a[:, 4]
@@ -63,21 +65,19 @@ def load_graph(conn: Connection) -> Graph:
     cols = np.concatenate([t[fwd], s[bwd]])
     w = np.maximum(np.concatenate([cost[fwd], rcost[bwd]]), 1e-6)  # scipy drops explicit zeros
     n = len(nodes)
-    return Graph(nodes, eid, s, t, csr_matrix((w, (rows_, cols)), shape=(n, n)))
+    return Graph(nodes, eid, s, t, csr_matrix((w, (rows_, cols)), shape=(n, n)),
+                 strong_components(src, tgt, cost, rcost))
 
 
 def strongly_connected(g: Graph) -> dict[str, Any]:
     """Component sizes and the edges outside the largest strongly connected component."""
+    c = g.components
     if len(g.node_ids) == 0:
         return {"components": 0, "sizes": [], "largest_share": None, "trap_edges": 0, "traps": [],
                 "trap_edge_ids": []}
-    n, labels = connected_components(g.matrix, directed=True, connection="strong")
-    sizes = np.bincount(labels)
-    big = int(sizes.argmax())
-    inside = labels == big
-    trap = ~(inside[g.edge_s] & inside[g.edge_t])
-    return {"components": int(n), "sizes": sorted((int(x) for x in sizes), reverse=True)[:10],
-            "largest_share": round(float(sizes[big]) / len(labels), 4), "trap_edges": int(trap.sum()),
+    trap = ~c.edge_in_largest
+    return {"components": c.count, "sizes": c.sizes_desc()[:10],
+            "largest_share": round(float(c.sizes[c.largest]) / len(c.node_ids), 4), "trap_edges": int(trap.sum()),
             "trap_edge_ids": [int(x) for x in g.edge_ids[trap]], "traps": []}
 
 

@@ -28,6 +28,9 @@ def city() -> None:
 @click.option("--kecamatan", type=FILE, help="Kecamatan boundaries.")
 @click.option("--stations", type=FILE, help="Stations CSV (lat, lon, agency, kind, name) or point file.")
 @click.option("--check", is_flag=True, help="Report what the files would give, change nothing.")
+@click.option("--largest-component", is_flag=True,
+              help="Drop the roads outside the largest strongly connected part (islands, one-way traps "
+                   "at the extract's edge); default: keep them and list them in the report.")
 @click.option("--name", help="The city's name (default: from the OSM file name).")
 @click.option("--utm-epsg", type=int, help="Metric CRS (default: the UTM zone of the data, e.g. 32750 for 50S).")
 @click.option("--timezone", help="Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT) "
@@ -38,8 +41,8 @@ def city() -> None:
 @click.pass_context
 @friendly
 def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path | None, stations: Path | None,
-          check: bool, name: str | None, utm_epsg: int | None, timezone: str | None, name_field: str | None,
-          parent_field: str | None) -> None:
+          check: bool, largest_component: bool, name: str | None, utm_epsg: int | None, timezone: str | None,
+          name_field: str | None, parent_field: str | None) -> None:
     """Replace the previous city (roads, places, stations without units on a call, areas) in one transaction.
 
     Picks the UTM zone and the time zone from the data, loads the optional files (what is
@@ -49,6 +52,7 @@ def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path
     from app.city import profile as profiles
     from app.city import readiness
     from app.city.setup import CityFiles, setup_city
+    from geodata.importers.network import largest_component as keep_largest
     from geodata.importers.osm import read_osm
 
     try:
@@ -60,6 +64,10 @@ def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path
         raise UserError(str(exc)) from None
     t0 = time.monotonic()
     net = read_osm(osm, progress)
+    dropped = 0
+    if largest_component:
+        kept = keep_largest(net)
+        dropped, net = len(net.edges) - len(kept.edges), kept
     files = CityFiles(osm, kelurahan, kecamatan, stations,
                       {"kelurahan_name": name_field, "kecamatan_name": name_field, "parent": parent_field})
     res = in_transaction(ctx, lambda conn: setup_city(conn, net, files, name, utm_epsg, timezone, progress),
@@ -73,6 +81,8 @@ def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path
     click.echo(f"previous city removed: {prev['places']} places, {prev['stations']} stations "
                f"({prev['units_deleted']} units deleted, {prev['units_retired']} with a history kept out of "
                f"service), {prev['areas']} areas")
+    if largest_component:
+        click.echo(f"--largest-component: {dropped} road edges outside the largest strongly connected part dropped")
     for line in res.missing:
         click.echo(f"missing: {line}")
     for line in readiness.lines(res.report):

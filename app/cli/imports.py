@@ -52,7 +52,8 @@ def import_group() -> None:
                    "(stations entered by hand, or with units, stay). Default: append, "
                    "e.g. a neighbouring extract, joined at shared OSM nodes.")
 @click.option("--largest-component", is_flag=True,
-              help="Keep only the largest connected part of the network (drop islands).")
+              help="Keep only the largest strongly connected part of the network (drop islands and "
+                   "one-way traps at the extract's edge).")
 @click.pass_context
 @friendly
 def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component: bool) -> None:

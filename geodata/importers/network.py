@@ -219,23 +219,18 @@ def make_edges(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
 
 
 def largest_component(net: Network) -> Network:
-    """Keep only the largest weakly connected part (islands of a clipped extract
-    would otherwise catch incidents that cannot be reached)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    """Keep only the largest strongly connected part: islands of a clipped extract and
+    one-way traps at its edge (where a unit could drive in and not out, or an incident
+    could not be reached) go; app.routing.graph.strong_components decides, as routing does."""
+    from app.routing.graph import strong_components
 
     if len(net.edges) == 0:
         return net
-    ids = net.nodes.index.to_numpy()
-    pos = pd.Series(np.arange(len(ids)), index=ids)
-    s = pos[net.edges["source"].to_numpy()].to_numpy()
-    t = pos[net.edges["target"].to_numpy()].to_numpy()
-    g = coo_matrix((np.ones(len(s)), (s, t)), shape=(len(ids), len(ids)))
-    _, labels = connected_components(g, directed=True, connection="weak")
-    keep_label = np.bincount(labels).argmax()
-    keep_nodes = ids[labels == keep_label]
-    edges = net.edges[np.isin(s, np.nonzero(labels == keep_label)[0])]
-    return Network(net.nodes.loc[keep_nodes], edges, net.stations, net.places)
+    c = strong_components(net.edges["source"].to_numpy(), net.edges["target"].to_numpy(),
+                          net.edges["cost"].to_numpy(), net.edges["reverse_cost"].to_numpy())
+    keep_nodes = c.node_ids[c.labels == c.largest]
+    return Network(net.nodes.loc[net.nodes.index.isin(keep_nodes)], net.edges[c.edge_in_largest],
+                   net.stations, net.places)
 
 
 # -- loading ----------------------------------------------------------------------------

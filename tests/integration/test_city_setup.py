@@ -173,6 +173,15 @@ def test_balikpapan_end_to_end_then_another_city(scratch_url, tmp_path):
         after = state(engine)
         assert after == before, {k: (before[k], after[k]) for k in before if before[k] != after[k]}
 
+        # Trap edges are listed; --largest-component drops them (checked here, so nothing changes).
+        assert "strongly connected components: 8, sizes [1182, 10, 7, 4, 1, 1, 1, 1]" in res.stdout
+        assert "trap edges (outside the largest component; a unit there cannot drive back): 29" in res.stdout
+        res = run(scratch_url, "city", "setup", "--osm", BALIKPAPAN, "--check", "--largest-component")
+        assert res.returncode == 0, res.stderr
+        assert "29 road edges outside the largest strongly connected part dropped" in res.stdout
+        assert "roads: 1,182 nodes, 1,414 edges" in res.stdout and "trap edges" not in res.stdout
+        assert state(engine) == before
+
         # --check reads and reports, and changes nothing.
         with engine.connect() as conn:
             before = conn.execute(text("SELECT (SELECT count(*) FROM road_edges), (SELECT count(*) FROM places), "

@@ -56,6 +56,24 @@ def test_ways_cut_by_the_extract_and_islands():
     assert isinstance(main, Network)
 
 
+def test_largest_component_drops_one_way_traps():
+    """Issue 17: a one-way street out of the city into a dead end is connected (weakly) but a
+    unit sent there cannot drive back; --largest-component keeps only what routing can use both ways."""
+    xy = {i: (116.80 + 0.001 * i, -1.2 + 0.0005 * (i % 2)) for i in range(1, 8)}
+    ways = [
+        (1, {"highway": "residential"}, [1, 2, 3, 1], [xy[1], xy[2], xy[3], xy[1]]),  # a two-way loop
+        (2, {"highway": "residential", "oneway": "yes"}, [3, 4, 5], [xy[3], xy[4], xy[5]]),  # in, no way out
+        (3, {"highway": "residential", "oneway": "yes"}, [6, 7, 1], [xy[6], xy[7], xy[1]]),  # out of nowhere
+    ]
+    net = build_network(ways, [])
+    assert sorted(net.nodes.index) == [1, 3, 5, 6]  # ways split where they meet (1 and 3)
+    assert len(net.edges) == 4
+    main = largest_component(net)
+    assert sorted(main.nodes.index) == [1, 3]
+    assert sorted(zip(main.edges.source, main.edges.target, strict=True)) == [(1, 3), (3, 1)]
+    assert set(main.edges.osm_id) == {1}
+
+
 def test_stations_from_a_projected_point_file(db_conn, tmp_path):
     pts = gpd.GeoDataFrame(
         {"agency": ["BPBD", "POLRI"], "kind": ["BPBD post", "police_post"],

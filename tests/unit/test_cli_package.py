@@ -18,9 +18,12 @@ from app.cli import cli
 
 CLI_DIR = Path(__file__).resolve().parents[2] / "app" / "cli"
 
-# command path -> option and argument names, as they were before the package (app/cli.py, 2026-11).
+# command path -> option and argument names, as they were before the package (app/cli.py, 2026-11),
+# and city setup's (issue 17: the documented names docs/your-city.md uses).
 PINNED = {
     "peta112": "--version",
+    "peta112 city setup": "--check --kecamatan --kelurahan --largest-component --name --name-field --osm "
+                          "--parent-field --stations --timezone --utm-epsg",
     "peta112 db": "",
     "peta112 db backup": "--out",
     "peta112 db down": "",
