@@ -246,8 +246,9 @@ def load_network(conn: Connection, network: Network, replace: bool = False,
     """Write ``network`` into road_nodes / road_edges / stations (caller's transaction).
 
     ``replace=True`` first deletes the whole road network and the stations that came
-    from OSM (``props.source = osm``) and have no units (unless ``clear_osm_stations`` is false:
-    city setup decides which stations go); other stations stay.  DELETE (not TRUNCATE)
+    from OSM (``props.source = osm``), have no units and are not in ``network`` again
+    (unless ``clear_osm_stations`` is false: city setup decides which stations go); other
+    stations stay, so the same extract twice changes nothing.  DELETE (not TRUNCATE)
     so the running app keeps routing on the old network until the import commits.
     Appending keeps existing rows: nodes are OSM node ids, so a neighbouring
     extract joins at shared nodes; a node id already present at another position
@@ -258,9 +259,16 @@ def load_network(conn: Connection, network: Network, replace: bool = False,
     if replace:
         conn.execute(text("DELETE FROM road_edges"))
         conn.execute(text("DELETE FROM road_nodes"))
-    if replace and clear_osm_stations:
-        conn.execute(text("DELETE FROM stations WHERE props->>'source' = 'osm' AND NOT EXISTS "
-                          "(SELECT 1 FROM units u WHERE u.station_id = stations.id)"))
+    if replace and clear_osm_stations:  # those the new extract holds again stay (same id)
+        keys = [(int(o), (_opt(p) or {}).get("osm_type"))
+                for o, p in zip(network.stations["osm_id"], network.stations["props"], strict=True)
+                if _opt(o) is not None]
+        conn.execute(text(
+            "DELETE FROM stations WHERE props->>'source' = 'osm' "
+            "AND NOT EXISTS (SELECT 1 FROM units u WHERE u.station_id = stations.id) "
+            "AND NOT EXISTS (SELECT 1 FROM unnest(CAST(:ids AS bigint[]), CAST(:types AS text[])) k(id, t) "
+            "                WHERE k.id = stations.osm_id AND k.t IS NOT DISTINCT FROM stations.props->>'osm_type')"),
+            {"ids": [k[0] for k in keys], "types": [k[1] for k in keys]})
     nodes, edges = network.nodes, network.edges
     # Nodes go through a staging table so that appending can skip shared nodes.
     conn.execute(text("CREATE TEMP TABLE _imp_nodes (id bigint, geom geometry(Point, 4326)) ON COMMIT DROP"))
