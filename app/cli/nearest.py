@@ -57,3 +57,6 @@ def nearest_cmd(ctx: click.Context, lat: float, lon: float, agency: str | None, 
                    f"{_mmss(c['eta_s']):>7} {_km(c['distance_m']):>8} {_km(c['straight_m']):>8}")
     if not res["candidates"]:
         click.echo("(no candidates)")
+    for u in res.get("unreached") or ():  # never dropped without notice (issue 17)
+        who = u["callsign"] or u["station_name"] or f"{u['kind']} {u['unit_id'] or u['station_id']}"
+        click.echo(f"not reachable: {who} ({u['agency']}, {u['reason']}): {u['detail']}")
