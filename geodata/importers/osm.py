@@ -218,6 +218,12 @@ def build_network(ways: list[tuple[int, dict[str, str], list[int], list[tuple[fl
             if len(seg) >= 2 and (use[ref] > 1 or ref in ends):
                 records.append(_segment(way_id, tags, seg, direction, fwd, bwd))
                 seg = [(ref, loc)]
+    if records:  # every line built in one vectorised call (one LineString at a time was most of the time)
+        counts = np.fromiter((len(r["_coords"]) for r in records), dtype=np.int64, count=len(records))
+        coords = np.array([xy for r in records for xy in r.pop("_coords")], dtype=np.float64)
+        for r, g in zip(records, shapely.linestrings(coords, indices=np.repeat(np.arange(len(records)), counts)),
+                        strict=True):
+            r["geometry"] = g
     edges = make_edges(records)
     if len(edges):
         lengths = geodesic_lengths(edges.geometry)
@@ -233,7 +239,8 @@ def build_network(ways: list[tuple[int, dict[str, str], list[int], list[tuple[fl
         edges["oneway"] = d != 0
     used = sorted(set(edges["source"]).union(edges["target"])) if len(edges) else []
     nodes = gpd.GeoDataFrame(index=np.array(used, dtype=np.int64),
-                             geometry=[shapely.Point(node_xy[n]) for n in used], crs=4326)
+                             geometry=shapely.points(np.array([node_xy[n] for n in used], dtype=np.float64)
+                                                     .reshape(-1, 2)), crs=4326)
     nodes.index.name = "id"
     st = (gpd.GeoDataFrame(stations, geometry="geometry", crs=4326)[STATION_COLUMNS]
           if stations else empty_stations())
@@ -249,5 +256,4 @@ def _segment(way_id: int, tags: dict[str, str], seg: list[tuple[int, tuple[float
     return {"source": seg[0][0], "target": seg[-1][0], "name": tags.get("name"),
             "highway": tags["highway"], "oneway": direction != 0, "length_m": 0.0,
             "speed_kmh": fwd, "cost": 0.0, "reverse_cost": 0.0, "osm_id": way_id, "props": props,
-            "geometry": shapely.LineString([xy for _, xy in seg]),
-            "_dir": direction, "_fwd": fwd, "_bwd": bwd}
+            "_coords": [xy for _, xy in seg], "_dir": direction, "_fwd": fwd, "_bwd": bwd}
