@@ -1,4 +1,4 @@
-"""``python -m app.cli_main``: the ``peta112`` command without the console script."""
+"""``python -m app.cli_main``: kept for scripts and tests written before ``python -m app.cli`` existed."""
 
 from app.cli import main
 

@@ -313,6 +313,19 @@ unit_positions = Table(
     _geom("POINT"),
 )
 
+city_profile = Table(
+    "city_profile", metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("utm_epsg", Integer, nullable=False),
+    Column("utm_epsg_auto", Integer),
+    Column("timezone", Text, nullable=False),
+    Column("extent", Geometry("POLYGON", srid=4326, spatial_index=False)),
+    Column("sources", JSONB, nullable=False),
+    Column("readiness", JSONB),
+    _ts("set_up_at", nullable=False),
+)
+
 # Tables whose row counts /healthz and `peta112 db status` report.
 COUNTED_TABLES = (
     "agencies", "incident_categories", "admin_areas", "road_nodes", "road_edges",

@@ -11,8 +11,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template, url_for
 from sqlalchemy import text
 
+from app.city.profile import city_timezone
 from app.db import get_session
-from app.services.analytics.common import LOCAL_TZ_NAME
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -27,6 +27,7 @@ def page() -> str:
     session = get_session()
     kecamatan = [{"code": c, "name": n} for c, n in session.execute(KECAMATAN_SQL).all()]
     hotspot_unit = "kelurahan" if session.execute(KELURAHAN_COUNT_SQL).scalar_one() >= MIN_HOTSPOT_UNITS else "hex"
+    # The city's own clock (WIB, WITA or WIT, from city setup): "today" in Balikpapan is not Jakarta's.
     return render_template("dashboard.html", kecamatan=kecamatan, map_url=url_for("map.page"),
-                           report_url=url_for("api.analytics_weekly_report"), timezone=LOCAL_TZ_NAME,
-                           hotspot_unit=hotspot_unit)
+                           report_url=url_for("api.analytics_weekly_report"),
+                           timezone=city_timezone(session.connection()), hotspot_unit=hotspot_unit)

@@ -429,13 +429,26 @@ class Eta(Model):
     units: list[EtaUnit]
 
 
+class NearStreet(Model):
+    relation: str | None = Field(description="the caller's word: dekat, depan, samping, belakang, ...")
+    street_distance_m: float | None = Field(description="metres from the landmark to the named street "
+                                                        "(null: no such street found)")
+
+
 class GeocodeHit(Model):
     id: int
     kind: str
     name: str
+    precision: Literal["address", "street", "landmark", "kelurahan", "kecamatan"] = Field(
+        description="what the point stands for: a house, a whole street (a point on it), a landmark, "
+                    "or only an area (a point inside it); ask the caller again when it is an area")
+    kelurahan: str | None = None
+    kecamatan: str | None = None
     score: float
     lat: float
     lon: float
+    near: NearStreet | None = Field(None, description="\"<street> dekat <landmark>\": the landmark, "
+                                                      "and how far it is from that street")
 
 
 class Geocode(Model):
@@ -447,9 +460,12 @@ class Geocode(Model):
 class Reverse(Model):
     lat: float
     lon: float
-    street: dict[str, Any] | None = None
+    street: dict[str, Any] | None = Field(None, description="nearest named street within max_distance_m")
+    landmark: dict[str, Any] | None = Field(None, description="nearest landmark within 100 m")
     kelurahan: AreaRef | None = None
     kecamatan: AreaRef | None = None
+    near: bool = Field(description="false: no named street or landmark near the point")
+    max_distance_m: float
 
 
 class Health(Model):

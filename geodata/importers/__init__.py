@@ -2,11 +2,11 @@
 
 Each source has a module of plain functions usable from a notebook
 (``read_osm`` / ``load_network``, ``import_areas``, ``import_stations``,
-``import_incidents``); ``geodata.importers.cli`` wraps them in click commands, one
+``import_incidents``); ``app.cli.imports`` wraps them in click commands, one
 transaction per import.  Bad input raises :class:`ImportProblem` with a one-line
 message.
 """
 
-from geodata.importers.common import ImportProblem
+from geodata.importers.problem import ImportProblem
 
 __all__ = ["ImportProblem"]

@@ -1,6 +1,6 @@
 """Shared plumbing of the importers: errors, progress, reading tables, geometry checks.
 
-Everything here is plain Python usable from a notebook; only ``geodata.importers.cli``
+Everything here is plain Python usable from a notebook; only ``app.cli.imports``
 knows about click.  An importer raises :class:`ImportProblem` for anything the
 user can fix (wrong format, missing column, bad row); the CLI prints its message
 as one line and exits non-zero.
@@ -21,16 +21,14 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
+from geodata.importers.problem import ImportProblem
+
 T = TypeVar("T")
 
 #: ``progress(iterable, length, label)`` wraps a loop; the CLI passes a click progress bar.
 Progress = Callable[[Iterable[T], "int | None", str], Iterable[T]]
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".kml", ".gml", ".sqlite")
-
-
-class ImportProblem(Exception):  # noqa: N818 - reads better in messages than ...Error
-    """Bad input the user can fix; the message is one readable line."""
 
 
 def no_progress(iterable: Iterable[T], length: int | None = None, label: str = "") -> Iterable[T]:

@@ -55,6 +55,7 @@ from sqlalchemy import Connection, text
 
 from geodata.bulk import copy_rows, ewkb
 from geodata.importers.common import ImportProblem, Progress, no_progress
+from geodata.importers.places import empty_places
 
 DEFAULT_SPEED_KMH: dict[str, float] = {
     "motorway": 80, "motorway_link": 50,
@@ -82,12 +83,14 @@ class Network:
     nodes: gpd.GeoDataFrame
     edges: gpd.GeoDataFrame
     stations: gpd.GeoDataFrame = field(default_factory=lambda: empty_stations())
+    #: Landmarks and addresses for the geocoder (geodata/importers/places.py); may be empty.
+    places: gpd.GeoDataFrame = field(default_factory=lambda: empty_places())
 
     def summary(self) -> str:
         oneway = int((self.edges["reverse_cost"] < 0).sum()) if len(self.edges) else 0
         km = float(self.edges["length_m"].sum()) / 1000 if len(self.edges) else 0.0
         return (f"{len(self.nodes)} nodes, {len(self.edges)} edges ({oneway} one-way, {km:.1f} km), "
-                f"{len(self.stations)} stations")
+                f"{len(self.stations)} stations, {len(self.places)} landmarks and addresses")
 
 
 def empty_stations() -> gpd.GeoDataFrame:
@@ -216,23 +219,18 @@ def make_edges(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
 
 
 def largest_component(net: Network) -> Network:
-    """Keep only the largest weakly connected part (islands of a clipped extract
-    would otherwise catch incidents that cannot be reached)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    """Keep only the largest strongly connected part: islands of a clipped extract and
+    one-way traps at its edge (where a unit could drive in and not out, or an incident
+    could not be reached) go; app.routing.graph.strong_components decides, as routing does."""
+    from app.routing.graph import strong_components
 
     if len(net.edges) == 0:
         return net
-    ids = net.nodes.index.to_numpy()
-    pos = pd.Series(np.arange(len(ids)), index=ids)
-    s = pos[net.edges["source"].to_numpy()].to_numpy()
-    t = pos[net.edges["target"].to_numpy()].to_numpy()
-    g = coo_matrix((np.ones(len(s)), (s, t)), shape=(len(ids), len(ids)))
-    _, labels = connected_components(g, directed=True, connection="weak")
-    keep_label = np.bincount(labels).argmax()
-    keep_nodes = ids[labels == keep_label]
-    edges = net.edges[np.isin(s, np.nonzero(labels == keep_label)[0])]
-    return Network(net.nodes.loc[keep_nodes], edges, net.stations)
+    c = strong_components(net.edges["source"].to_numpy(), net.edges["target"].to_numpy(),
+                          net.edges["cost"].to_numpy(), net.edges["reverse_cost"].to_numpy())
+    keep_nodes = c.node_ids[c.labels == c.largest]
+    return Network(net.nodes.loc[net.nodes.index.isin(keep_nodes)], net.edges[c.edge_in_largest],
+                   net.stations, net.places)
 
 
 # -- loading ----------------------------------------------------------------------------
@@ -244,22 +242,33 @@ def _opt(value: Any) -> Any:
 
 
 def load_network(conn: Connection, network: Network, replace: bool = False,
-                 progress: Progress = no_progress) -> dict[str, int]:
+                 progress: Progress = no_progress, clear_osm_stations: bool = True) -> dict[str, int]:
     """Write ``network`` into road_nodes / road_edges / stations (caller's transaction).
 
     ``replace=True`` first deletes the whole road network and the stations that came
-    from OSM (``props.source = osm``) and have no units; other stations stay.  DELETE (not TRUNCATE)
+    from OSM (``props.source = osm``), have no units and are not in ``network`` again
+    (unless ``clear_osm_stations`` is false: city setup decides which stations go); other
+    stations stay, so the same extract twice changes nothing.  DELETE (not TRUNCATE)
     so the running app keeps routing on the old network until the import commits.
     Appending keeps existing rows: nodes are OSM node ids, so a neighbouring
     extract joins at shared nodes; a node id already present at another position
-    (e.g. a demo network) is an error.
+    (e.g. a demo network) is an error; an edge already present is skipped, so
+    loading the same extract twice changes nothing the second time.
     """
     conn.execute(text("LOCK TABLE road_nodes, road_edges IN SHARE ROW EXCLUSIVE MODE"))
     if replace:
         conn.execute(text("DELETE FROM road_edges"))
         conn.execute(text("DELETE FROM road_nodes"))
-        conn.execute(text("DELETE FROM stations WHERE props->>'source' = 'osm' AND NOT EXISTS "
-                          "(SELECT 1 FROM units u WHERE u.station_id = stations.id)"))
+    if replace and clear_osm_stations:  # those the new extract holds again stay (same id)
+        keys = [(int(o), (_opt(p) or {}).get("osm_type"))
+                for o, p in zip(network.stations["osm_id"], network.stations["props"], strict=True)
+                if _opt(o) is not None]
+        conn.execute(text(
+            "DELETE FROM stations WHERE props->>'source' = 'osm' "
+            "AND NOT EXISTS (SELECT 1 FROM units u WHERE u.station_id = stations.id) "
+            "AND NOT EXISTS (SELECT 1 FROM unnest(CAST(:ids AS bigint[]), CAST(:types AS text[])) k(id, t) "
+            "                WHERE k.id = stations.osm_id AND k.t IS NOT DISTINCT FROM stations.props->>'osm_type')"),
+            {"ids": [k[0] for k in keys], "types": [k[1] for k in keys]})
     nodes, edges = network.nodes, network.edges
     # Nodes go through a staging table so that appending can skip shared nodes.
     conn.execute(text("CREATE TEMP TABLE _imp_nodes (id bigint, geom geometry(Point, 4326)) ON COMMIT DROP"))
@@ -286,7 +295,16 @@ def load_network(conn: Connection, network: Network, replace: bool = False,
          json.dumps(_opt(r["props"]) or {}, ensure_ascii=False), ewkb(g)]
         for k, (r, g) in enumerate(zip(rec, edges.geometry, strict=True))
     )
-    n_edges = copy_rows(conn, "road_edges", cols, progress(edge_rows, len(edges), "road edges"))
+    if replace:
+        n_edges = copy_rows(conn, "road_edges", cols, progress(edge_rows, len(edges), "road edges"))
+    else:  # appending: an edge already there (same nodes, OSM way and line) is not loaded twice
+        conn.execute(text("CREATE TEMP TABLE _imp_edges (LIKE road_edges) ON COMMIT DROP"))
+        copy_rows(conn, "_imp_edges", cols, progress(edge_rows, len(edges), "road edges"))
+        n_edges = conn.execute(text(
+            "INSERT INTO road_edges SELECT i.* FROM _imp_edges i WHERE NOT EXISTS ("
+            " SELECT 1 FROM road_edges e WHERE e.source = i.source AND e.target = i.target"
+            " AND e.osm_id IS NOT DISTINCT FROM i.osm_id AND ST_Equals(e.geom, i.geom))")).rowcount
+        conn.execute(text("DROP TABLE _imp_edges"))
     n_stations = load_stations(conn, network.stations, progress)
     return {"nodes": n_nodes, "edges": n_edges, "stations": n_stations}
 

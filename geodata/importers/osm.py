@@ -55,9 +55,14 @@ from geodata.importers.network import (
     oneway_direction,
     speed_for,
 )
+from geodata.importers.places import PLACE_COLUMNS, address_row, empty_places, landmark_row
 
 OSMIUM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".o5m", ".opl", ".xml")
 GRAPHML_SUFFIXES = (".graphml", ".graphml.gz", ".graphml.xml")
+#: Keys of the objects read besides roads: stations, landmarks, addresses.
+PLACE_KEYS = ("amenity", "emergency", "shop", "railway", "man_made", "landuse", "place", "office",
+              "public_transport", "leisure", "tourism", "addr:housenumber")
+_ORIGIN = shapely.Point(0, 0)
 KEPT_WAY_TAGS = ("highway", "name", "ref", "oneway", "junction", "maxspeed", "maxspeed:forward",
                  "maxspeed:backward", "lanes", "surface", "bridge", "tunnel", "access")
 
@@ -122,12 +127,21 @@ def _read_osmium(p: Path, progress: Progress) -> Network:
 
     ways: list[tuple[int, dict[str, str], list[int], list[tuple[float, float] | None]]] = []
     stations: list[dict[str, Any]] = []
+    places: list[dict[str, Any]] = []
     wkb = osmium.geom.WKBFactory()
-    keys = osmium.filter.KeyFilter("highway", "amenity", "emergency")
+    keys = osmium.filter.KeyFilter("highway", *PLACE_KEYS)
     fp = (osmium.FileProcessor(str(p))
           .with_locations()
-          .with_areas(osmium.filter.KeyFilter("amenity", "emergency"))
+          .with_areas(osmium.filter.KeyFilter(*PLACE_KEYS))
           .with_filter(keys))
+
+    def found(tags: dict[str, str], osm_type: str, osm_id: int, point: shapely.Point) -> None:
+        if station_kind(tags):
+            stations.append(_station_row(tags, osm_type, osm_id, point))
+        for row in (landmark_row(tags, osm_type, osm_id, point), address_row(tags, osm_type, osm_id, point)):
+            if row is not None:
+                places.append(row)
+
     try:
         for obj in progress(fp, None, "reading OSM"):
             if obj.is_way():
@@ -140,30 +154,36 @@ def _read_osmium(p: Path, progress: Progress) -> Network:
                     loc = n.location
                     locs.append((loc.lon, loc.lat) if loc.valid() else None)
                 ways.append((obj.id, {k: tags[k] for k in KEPT_WAY_TAGS if k in tags}, refs, locs))
+                if tags.get("bridge:name") and len([xy for xy in locs if xy]) >= 2:  # a named bridge
+                    line = shapely.LineString([xy for xy in locs if xy])
+                    row = landmark_row(tags, "way", obj.id, line.interpolate(0.5, normalized=True))
+                    places.extend([row] if row else [])
             elif obj.is_node():
-                tags = {t.k: t.v for t in obj.tags}
-                if station_kind(tags) and obj.location.valid():
-                    stations.append(_station_row(tags, "node", obj.id,
-                                                 shapely.Point(obj.location.lon, obj.location.lat)))
+                if obj.location.valid():
+                    found({t.k: t.v for t in obj.tags}, "node", obj.id,
+                          shapely.Point(obj.location.lon, obj.location.lat))
             elif obj.is_area():
                 tags = {t.k: t.v for t in obj.tags}
-                if station_kind(tags):
-                    try:
-                        geom = shapely.from_wkb(wkb.create_multipolygon(obj))
-                    except RuntimeError:
-                        continue  # broken multipolygon: skip the station, keep importing
-                    osm_type = "way" if obj.from_way() else "relation"
-                    stations.append(_station_row(tags, osm_type, obj.orig_id(), geom.centroid))
+                if not (station_kind(tags) or landmark_row(tags, "", 0, _ORIGIN)
+                        or address_row(tags, "", 0, _ORIGIN)):
+                    continue
+                try:
+                    geom = shapely.from_wkb(wkb.create_multipolygon(obj))
+                except RuntimeError:
+                    continue  # broken multipolygon: skip the object, keep importing
+                osm_type = "way" if obj.from_way() else "relation"
+                found(tags, osm_type, obj.orig_id(), geom.representative_point() if not station_kind(tags)
+                      else geom.centroid)
     except RuntimeError as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ImportProblem(f"{p}: not a valid OSM file ({msg})") from None
     if not ways:
         raise ImportProblem(f"{p}: contains no drivable roads")
-    return build_network(ways, stations)
+    return build_network(ways, stations, places)
 
 
 def build_network(ways: list[tuple[int, dict[str, str], list[int], list[tuple[float, float] | None]]],
-                  stations: list[dict[str, Any]]) -> Network:
+                  stations: list[dict[str, Any]], places: list[dict[str, Any]] | None = None) -> Network:
     """Split ways at shared nodes into pgRouting edges (see module docstring)."""
     use: Counter[int] = Counter()
     ends: set[int] = set()
@@ -198,6 +218,12 @@ def build_network(ways: list[tuple[int, dict[str, str], list[int], list[tuple[fl
             if len(seg) >= 2 and (use[ref] > 1 or ref in ends):
                 records.append(_segment(way_id, tags, seg, direction, fwd, bwd))
                 seg = [(ref, loc)]
+    if records:  # every line built in one vectorised call (one LineString at a time was most of the time)
+        counts = np.fromiter((len(r["_coords"]) for r in records), dtype=np.int64, count=len(records))
+        coords = np.array([xy for r in records for xy in r.pop("_coords")], dtype=np.float64)
+        for r, g in zip(records, shapely.linestrings(coords, indices=np.repeat(np.arange(len(records)), counts)),
+                        strict=True):
+            r["geometry"] = g
     edges = make_edges(records)
     if len(edges):
         lengths = geodesic_lengths(edges.geometry)
@@ -213,11 +239,13 @@ def build_network(ways: list[tuple[int, dict[str, str], list[int], list[tuple[fl
         edges["oneway"] = d != 0
     used = sorted(set(edges["source"]).union(edges["target"])) if len(edges) else []
     nodes = gpd.GeoDataFrame(index=np.array(used, dtype=np.int64),
-                             geometry=[shapely.Point(node_xy[n]) for n in used], crs=4326)
+                             geometry=shapely.points(np.array([node_xy[n] for n in used], dtype=np.float64)
+                                                     .reshape(-1, 2)), crs=4326)
     nodes.index.name = "id"
     st = (gpd.GeoDataFrame(stations, geometry="geometry", crs=4326)[STATION_COLUMNS]
           if stations else empty_stations())
-    return Network(nodes, edges, st)
+    pl = (gpd.GeoDataFrame(places, geometry="geometry", crs=4326)[PLACE_COLUMNS] if places else empty_places())
+    return Network(nodes, edges, st, pl)
 
 
 def _segment(way_id: int, tags: dict[str, str], seg: list[tuple[int, tuple[float, float]]],
@@ -228,5 +256,4 @@ def _segment(way_id: int, tags: dict[str, str], seg: list[tuple[int, tuple[float
     return {"source": seg[0][0], "target": seg[-1][0], "name": tags.get("name"),
             "highway": tags["highway"], "oneway": direction != 0, "length_m": 0.0,
             "speed_kmh": fwd, "cost": 0.0, "reverse_cost": 0.0, "osm_id": way_id, "props": props,
-            "geometry": shapely.LineString([xy for _, xy in seg]),
-            "_dir": direction, "_fwd": fwd, "_bwd": bwd}
+            "_coords": [xy for _, xy in seg], "_dir": direction, "_fwd": fwd, "_bwd": bwd}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import shapely
 from sqlalchemy import Connection, text
 
 from geodata.importers.common import (
@@ -27,6 +28,8 @@ from geodata.importers.common import (
 from geodata.importers.network import STATION_COLUMNS, load_stations
 
 REQUIRED = ("agency", "kind", "name")
+#: A station of the same agency and name within about a metre is already there (a re-run).
+SAME_PLACE_DEG = 1e-5
 
 
 def read_stations(conn: Connection, path: str | Path) -> gpd.GeoDataFrame:
@@ -62,12 +65,17 @@ def read_stations(conn: Connection, path: str | Path) -> gpd.GeoDataFrame:
 def import_stations(conn: Connection, path: str | Path, replace: bool = False,
                     progress: Progress = no_progress) -> dict[str, int]:
     """Load the stations of ``path`` (caller's transaction).  ``replace`` first deletes
-    the stations that no unit belongs to (units keep their home station)."""
+    the stations that no unit belongs to (units keep their home station).  A station
+    already there (same agency and name, same place) is skipped, so a re-run adds nothing."""
     st = read_stations(conn, path)
     kept = 0
     if replace:
         conn.execute(text("DELETE FROM stations s WHERE NOT EXISTS "
                           "(SELECT 1 FROM units u WHERE u.station_id = s.id)"))
         kept = int(conn.execute(text("SELECT count(*) FROM stations")).scalar())
-    n = load_stations(conn, st, progress, skip_known_osm=False)
-    return {"stations": n, "kept": kept}
+    known = {(a, n): shapely.from_wkb(bytes.fromhex(g)) for a, n, g in conn.execute(text(
+        "SELECT agency_code, name, encode(ST_AsBinary(geom), 'hex') FROM stations"))}
+    same = [(a, n) in known and known[(a, n)].distance(g) < SAME_PLACE_DEG
+            for a, n, g in zip(st["agency_code"], st["name"], st.geometry, strict=True)]
+    n = load_stations(conn, st[[not x for x in same]], progress, skip_known_osm=False)
+    return {"stations": n, "kept": kept, "skipped": sum(same)}

@@ -51,6 +51,11 @@ def db(scratch_url):
         def counts(self) -> dict[str, int]:
             return {t: self.query(f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
 
+        def state(self) -> dict[str, tuple]:
+            """Every row (ids included) of the tables an import writes."""
+            return {t: tuple(self.query(f"SELECT count(*), md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), "
+                                        f"'')) FROM {t} t")[0]) for t in (*TABLES, "places", "units")}
+
         def fails(self, *args: str, expect: str) -> str:
             before = self.counts()
             res = self.run(*args)
@@ -106,8 +111,11 @@ def test_areas_in_web_mercator_are_reprojected(db, tmp_path):
                                      ("6471020", "Balikpapan Kota", 90000)]
     assert rows[0][3] == pytest.approx(116.84, abs=1e-7) and rows[0][4] == pytest.approx(-1.27, abs=1e-7)
     assert rows[0][5] == 4326
-    # appending the same codes again is refused, and changes nothing
-    db.fails("areas", path, "--level", "kecamatan", expect="6471010 is already in the database")
+    # the same file again changes nothing (the codes are the natural key)
+    before = db.query("SELECT id, code, name, ST_AsEWKB(geom) FROM admin_areas ORDER BY id")
+    again = db.run("areas", path, "--level", "kecamatan")
+    assert again.returncode == 0 and "0 new, 0 updated, 2 unchanged" in again.stdout, again.stdout + again.stderr
+    assert db.query("SELECT id, code, name, ST_AsEWKB(geom) FROM admin_areas ORDER BY id") == before
 
 
 def test_self_intersecting_kelurahan_is_repaired_and_linked(db, tmp_path):
@@ -195,6 +203,12 @@ def test_truncated_pbf_changes_nothing(db, tmp_path):
     assert res.returncode == 0, res.stderr
     assert "4 stations" in res.stdout
     assert db.query("SELECT name FROM stations WHERE kind = 'fire_station'") == [("Erottajan paloasema",)]
+    # The same PBF again, appended or replacing, changes nothing (same ids for every row).
+    first = db.state()
+    for args in ((), ("--replace",)):
+        again = db.run("osm", pbf, *args)
+        assert again.returncode == 0, again.stderr
+        assert db.state() == first, args
     truncated = tmp_path / "truncated.osm.pbf"
     truncated.write_bytes(pbf.read_bytes()[: 300_000])
     db.fails("osm", truncated, "--replace", expect="not a valid OSM file")
@@ -207,8 +221,70 @@ def test_balikpapan_graphml_via_cli(db):
     assert res.returncode == 0, res.stderr
     assert "1207 nodes, 1443 edges" in res.stdout
     assert db.counts()["road_edges"] == 1443
+    first = db.state()
     again = db.run("osm", BALIKPAPAN, "--replace")
     assert again.returncode == 0 and db.counts()["road_nodes"] == 1207
+    assert db.state() == first
+    # Appending the same extract again (no --replace) changes nothing either: no edge, station or place twice.
+    appended = db.run("osm", BALIKPAPAN)
+    assert appended.returncode == 0, appended.stderr
+    assert "new: 0 nodes, 0 edges, 0 stations, 0 places" in appended.stdout
+    assert db.state() == first
+
+
+@pytest.mark.skipif(not BALIKPAPAN.exists(), reason=f"reference geodata not found at {SHARED}")
+def test_replace_removes_the_previous_city_stations(db):
+    """Issue 17: after import osm --replace, 'nearest' fell back to stations 2,608 km away."""
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO stations (id, agency_code, kind, name, props, geom) VALUES "
+            "(7001, 'DAMKAR', 'fire_station', 'Pos Damkar Semarang', '{}', "
+            "                                 ST_SetSRID(ST_MakePoint(110.42, -6.97), 4326)),"
+            "(7002, 'DAMKAR', 'fire_station', 'Pos Damkar Klandasan', '{}', "
+            "                                 ST_SetSRID(ST_MakePoint(116.8202, -1.2789), 4326));"
+            "INSERT INTO units (id, station_id, agency_code, callsign, unit_type, status, geom) VALUES "
+            "(7101, 7001, 'DAMKAR', 'SMG-1', 'fire_engine', 'available', "
+            "                             ST_SetSRID(ST_MakePoint(110.42, -6.97), 4326)),"
+            "(7102, 7002, 'DAMKAR', 'BPN-1', 'fire_engine', 'available', "
+            "                             ST_SetSRID(ST_MakePoint(116.8202, -1.2789), 4326))"))
+    res = db.run("osm", BALIKPAPAN, "--replace")
+    assert res.returncode == 0, res.stderr
+    assert "1 stations of the previous city removed" in res.stdout
+    assert db.query("SELECT name FROM stations ORDER BY id") == [("Pos Damkar Klandasan",)]
+    assert db.query("SELECT callsign FROM units ORDER BY id") == [("BPN-1",)]
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM units WHERE id = 7102"))
+
+
+def test_reimporting_areas_without_codes_and_stations_changes_nothing(db, tmp_path):
+    """Issue 17: a file without a code column appended again duplicated every area (948 -> 1,896)."""
+    kec = geojson(tmp_path / "kec.geojson",
+                  [feature({"WADMKC": f"Kecamatan {n}"}, square(x, y)) for _, n, x, y in KECAMATAN])
+    kel = geojson(tmp_path / "kel.geojson", [
+        feature({"WADMKD": "Kelurahan Damai", "WADMKC": "Balikpapan Selatan"}, square(116.842, -1.268, 0.004)),
+        feature({"WADMKD": "Damai", "WADMKC": "Balikpapan Kota"}, square(116.852, -1.268, 0.004)),
+        feature({"WADMKD": "Desa Prapatan", "WADMKC": "Balikpapan Kota"}, square(116.857, -1.268, 0.002)),
+    ])
+    stations = tmp_path / "stations.csv"
+    stations.write_text("agency,kind,name,lat,lon\nDAMKAR,fire_station,Pos Damkar Damai,-1.2660,116.8440\n")
+    for _ in range(2):
+        for args in (("areas", kec, "--level", "kecamatan"), ("areas", kel, "--level", "kelurahan"),
+                     ("stations", stations)):
+            res = db.run(*args)
+            assert res.returncode == 0, res.stderr
+        state = (db.query("SELECT id, level, code, name, parent_id FROM admin_areas ORDER BY id"),
+                 db.query("SELECT id, name FROM stations ORDER BY id"),
+                 db.query("SELECT id, kind, name, area_id FROM places ORDER BY id"))
+        if _ == 0:
+            first = state
+    assert state == first
+    assert "already there" in res.stdout
+    rows = db.query("SELECT k.name, c.name, k.props->>'name_as_given' FROM admin_areas k "
+                    "JOIN admin_areas c ON c.id = k.parent_id WHERE k.level = 'kelurahan' ORDER BY k.code")
+    # Prefixes go, each kelurahan finds its kecamatan by the WADMKC name, two "Damai" stay two.
+    assert rows == [("Damai", "Balikpapan Kota", None), ("Prapatan", "Balikpapan Kota", "Desa Prapatan"),
+                    ("Damai", "Balikpapan Selatan", "Kelurahan Damai")]
+    assert db.query("SELECT count(*) FROM places WHERE kind = 'kelurahan' AND name = 'Damai'") == [(2,)]
 
 
 def test_incidents_csv_and_geojson(db, tmp_path):

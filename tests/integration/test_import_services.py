@@ -56,6 +56,24 @@ def test_ways_cut_by_the_extract_and_islands():
     assert isinstance(main, Network)
 
 
+def test_largest_component_drops_one_way_traps():
+    """Issue 17: a one-way street out of the city into a dead end is connected (weakly) but a
+    unit sent there cannot drive back; --largest-component keeps only what routing can use both ways."""
+    xy = {i: (116.80 + 0.001 * i, -1.2 + 0.0005 * (i % 2)) for i in range(1, 8)}
+    ways = [
+        (1, {"highway": "residential"}, [1, 2, 3, 1], [xy[1], xy[2], xy[3], xy[1]]),  # a two-way loop
+        (2, {"highway": "residential", "oneway": "yes"}, [3, 4, 5], [xy[3], xy[4], xy[5]]),  # in, no way out
+        (3, {"highway": "residential", "oneway": "yes"}, [6, 7, 1], [xy[6], xy[7], xy[1]]),  # out of nowhere
+    ]
+    net = build_network(ways, [])
+    assert sorted(net.nodes.index) == [1, 3, 5, 6]  # ways split where they meet (1 and 3)
+    assert len(net.edges) == 4
+    main = largest_component(net)
+    assert sorted(main.nodes.index) == [1, 3]
+    assert sorted(zip(main.edges.source, main.edges.target, strict=True)) == [(1, 3), (3, 1)]
+    assert set(main.edges.osm_id) == {1}
+
+
 def test_stations_from_a_projected_point_file(db_conn, tmp_path):
     pts = gpd.GeoDataFrame(
         {"agency": ["BPBD", "POLRI"], "kind": ["BPBD post", "police_post"],
@@ -64,7 +82,7 @@ def test_stations_from_a_projected_point_file(db_conn, tmp_path):
     path = tmp_path / "stations.gpkg"
     pts.to_file(path)
     before = db_conn.execute(text("SELECT count(*) FROM stations")).scalar()
-    assert import_stations(db_conn, path) == {"stations": 2, "kept": 0}
+    assert import_stations(db_conn, path) == {"stations": 2, "kept": 0, "skipped": 0}
     rows = db_conn.execute(text(
         "SELECT agency_code, kind, props, ST_X(geom), ST_Y(geom) FROM stations ORDER BY id DESC LIMIT 2")).all()
     (a2, k2, p2, x2, y2), (a1, k1, p1, x1, y1) = rows
@@ -78,17 +96,23 @@ def test_areas_codes_from_names_and_explicit_parent(db_conn, tmp_path):
     gpd.GeoDataFrame({"nama": ["Balikpapan Barat", "Balikpapan Barat"]}, geometry=[sq, sq.buffer(0.001)],
                      crs=4326).to_file(tmp_path / "kec.geojson")
     assert import_areas(db_conn, tmp_path / "kec.geojson", "kecamatan")["areas"] == 2
-    codes = db_conn.execute(text("SELECT code FROM admin_areas WHERE level = 'kecamatan' ORDER BY id")).scalars()
-    assert list(codes) == ["kec-balikpapan-barat", "kec-balikpapan-barat-2"]
-    gpd.GeoDataFrame({"name": ["Margasari"], "kec": ["kec-balikpapan-barat-2"], "luas": [1.5]},
+    codes = list(db_conn.execute(text("SELECT code FROM admin_areas WHERE level = 'kecamatan' ORDER BY code"))
+                 .scalars())
+    # One name twice: the geometry tells them apart, the same way on every run.
+    assert len(set(codes)) == 2 and all(c.startswith("kec-balikpapan-barat-") and len(c) == 29 for c in codes)
+    assert import_areas(db_conn, tmp_path / "kec.geojson", "kecamatan")["unchanged"] == 2
+    gpd.GeoDataFrame({"name": ["Margasari"], "kec": [codes[1]], "luas": [1.5]},
                      geometry=[shapely.box(116.805, -1.29, 116.81, -1.285)], crs=4326
                      ).to_file(tmp_path / "kel.geojson")
     res = import_areas(db_conn, tmp_path / "kel.geojson", "kelurahan", parent_field="kec")
-    assert res == {"areas": 1, "linked": 1, "repaired": 0}
+    ids = res.pop("ids")
+    assert res == {"areas": 1, "linked": 1, "repaired": 0, "inserted": 1, "updated": 0, "unchanged": 0}
+    assert db_conn.execute(text("SELECT name FROM admin_areas WHERE id = ANY(:ids)"), {"ids": ids}).all() == \
+        [("Margasari",)]
     parent, props = db_conn.execute(text(
         "SELECT p.code, k.props FROM admin_areas k JOIN admin_areas p ON p.id = k.parent_id "
         "WHERE k.name = 'Margasari'")).one()
-    assert parent == "kec-balikpapan-barat-2" and props == {"luas": 1.5}
+    assert parent == codes[1] and props == {"luas": 1.5}
     gpd.GeoDataFrame({"name": ["X"], "kec": ["Nowhere"]}, geometry=[sq], crs=4326).to_file(tmp_path / "bad.geojson")
     with pytest.raises(ImportProblem, match="row 1: parent 'Nowhere'"):
         import_areas(db_conn, tmp_path / "bad.geojson", "kelurahan", parent_field="kec")

@@ -412,9 +412,11 @@ def test_cli_prints_the_same_candidates(cluster, net):
         with engine.begin() as conn:
             load_network(conn, net)
             seed_city(conn, net)
+            add_unit(conn, "DINKES", "AMB-FAR", "ambulance", None, (110.42, -7.5))  # 50 km from any road
         lon, lat = net.grid_lonlat(16.4, 17)
         with Session(engine) as s:
             expected = routing.nearest_for_point(s, lat, lon, agency="DINKES", k=3)
+        assert [u["callsign"] for u in expected["unreached"]] == ["AMB-FAR"]
         engine.dispose()
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"DATABASE_URL": url}
         base = [sys.executable, "-m", "app.cli_main", "nearest", "--lat", repr(lat), "--lon", repr(lon),
@@ -426,7 +428,10 @@ def test_cli_prints_the_same_candidates(cluster, net):
         assert table.returncode == 0, table.stderr
         lines = table.stdout.splitlines()
         assert lines[0] == "method: drive_time"
-        assert [ln.split()[1] for ln in lines[2:]] == [c["callsign"] for c in expected["candidates"]]
+        n = len(expected["candidates"])
+        assert [ln.split()[1] for ln in lines[2:2 + n]] == [c["callsign"] for c in expected["candidates"]]
+        assert lines[2 + n:] == ["not reachable: AMB-FAR (DINKES, no_road): no road within 1500 m of its "
+                                 "last position"]
         bad = subprocess.run([*base[:-2], "--k", "99"], capture_output=True, text=True, env=env, timeout=300)
         assert bad.returncode == 1 and bad.stderr.startswith("error: k:")
     finally:

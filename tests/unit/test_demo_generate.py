@@ -12,7 +12,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geodata.cli import SCALE_NAMES
+from app.cli.demo import SCALE_NAMES
 from geodata.demo import SCALES, DemoCity, generate
 from geodata.demo.catalog import seed_catalog
 from geodata.demo.history import RAINY_MONTHS

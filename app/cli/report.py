@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from app.cli import UserError, _settings, friendly
+from app.cli.common import UserError, friendly, settings
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -32,13 +32,17 @@ def _write(out: Path, html: str) -> None:
 def _run(ctx: click.Context, build):  # noqa: ANN001, ANN202 - a local callback, typed by its callers
     """Build a report in one session as the system viewer (the city's staff run the CLI)."""
     from app.bootstrap import session_scope
-    from app.services.errors import ServiceError
 
-    with session_scope(_settings(ctx)) as session:
-        try:
-            return build(session)
-        except ServiceError as exc:
-            raise UserError(f"{exc.field}: {exc.detail}" if exc.field else str(exc)) from None
+    with session_scope(settings(ctx)) as session:
+        return build(session)
+
+
+def _utm_epsg(ctx: click.Context, session) -> int:  # noqa: ANN001 - a Session, imported lazily
+    """The city's own metric CRS when ``city setup`` stored one, else PETA112_UTM_EPSG."""
+    from app.city import profile
+
+    stored = profile.read(session.connection())
+    return stored.utm_epsg if stored else settings(ctx).utm_epsg
 
 
 @click.group("report")
@@ -60,7 +64,7 @@ def weekly(ctx: click.Context, until: datetime | None, out: Path, lang: str, cat
 
     t0 = time.monotonic()
     day: date | None = until.date() if until else None
-    rep = _run(ctx, lambda s: weekly_report(s, day, lang, _settings(ctx).utm_epsg, categories=_categories(category)))
+    rep = _run(ctx, lambda s: weekly_report(s, day, lang, _utm_epsg(ctx, s), categories=_categories(category)))
     _write(out, rep.html)
     f = rep.figures
     click.echo(f"wrote {out} ({len(rep.html) // 1024} KiB) in {time.monotonic() - t0:.1f}s: "

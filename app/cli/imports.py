@@ -6,76 +6,32 @@ and exit code 1.  The progress bar goes to stderr and only on a terminal.
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
+from sqlalchemy import Connection
 
-from geodata.importers.common import ImportProblem
-
-T = TypeVar("T")
+from app.cli.common import friendly, in_transaction, progress, settings
 
 FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
 
 
-def _progress(iterable: Iterable[T], length: int | None, label: str) -> Iterable[T]:
-    if not sys.stderr.isatty():
-        return iterable
-    return _bar(iterable, length, label)
+def _sync_places(ctx: click.Context, conn: Connection, **kw: Any) -> dict[str, dict[str, int]]:
+    """Keep the geocoder's places in step with what was imported (geodata/importers/places.py)."""
+    from app.city import profile
+    from geodata.importers.places import sync_places
+
+    stored = profile.read(conn)
+    return sync_places(conn, stored.utm_epsg if stored else settings(ctx).utm_epsg, **kw)
 
 
-def _bar(iterable: Iterable[T], length: int | None, label: str) -> Iterator[T]:
-    with click.progressbar(iterable, length=length, label=f"{label:<16}", show_pos=True,
-                           file=click.get_text_stream("stderr")) as bar:
-        yield from bar
+def _added(places: dict[str, dict[str, int]]) -> int:
+    return sum(v["inserted"] for v in places.values())
 
 
-def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """ImportProblem and database refusals become one line (app.cli.UserError)."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sqlalchemy.exc import DBAPIError, OperationalError
-
-        from app.cli import UserError, friendly
-
-        try:
-            return friendly(fn)(*args, **kwargs)
-        except ImportProblem as exc:
-            raise UserError(f"{exc}; nothing imported") from None
-        except DBAPIError as exc:
-            if isinstance(exc, OperationalError):
-                raise
-            first = str(exc.orig or exc).strip().splitlines()[0]
-            raise UserError(f"the database refused the import, nothing changed: {first}") from None
-
-    return wrapper
-
-
-def _in_transaction(ctx: click.Context, work: Callable[..., dict[str, int]]) -> dict[str, int]:
-    """Run ``work(conn)`` in ONE transaction on the configured database."""
-    from sqlalchemy import text
-    from sqlalchemy.pool import NullPool
-
-    from app.cli import UserError
-    from app.db import ensure_database
-    from app.db.engine import make_engine
-
-    engine = make_engine(ensure_database(ctx.find_root().obj), poolclass=NullPool)
-    try:
-        with engine.begin() as conn:
-            if conn.execute(text("SELECT to_regclass('road_edges')")).scalar() is None:
-                raise UserError("the database has no peta112 schema; run: peta112 db migrate")
-            return work(conn)
-    finally:
-        engine.dispose()
-
-
-def _done(what: str, path: Path, counts: str, t0: float) -> None:
+def done(what: str, path: Path, counts: str, t0: float) -> None:
     click.echo(f"imported {what} from {path.name}: {counts} in {time.monotonic() - t0:.1f} s")
 
 
@@ -96,9 +52,10 @@ def import_group() -> None:
                    "(stations entered by hand, or with units, stay). Default: append, "
                    "e.g. a neighbouring extract, joined at shared OSM nodes.")
 @click.option("--largest-component", is_flag=True,
-              help="Keep only the largest connected part of the network (drop islands).")
+              help="Keep only the largest strongly connected part of the network (drop islands and "
+                   "one-way traps at the extract's edge).")
 @click.pass_context
-@_friendly
+@friendly
 def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component: bool) -> None:
     """Road network and stations from OSM: .osm.pbf, .osm XML or OSMnx .graphml.
 
@@ -108,17 +65,31 @@ def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component:
     ambulance stations become stations of DAMKAR, POLRI and DINKES.
     Data (c) OpenStreetMap contributors, ODbL 1.0.
     """
+    from app.city.setup import clear_stations, network_extent
     from geodata.importers.network import largest_component as keep_largest
     from geodata.importers.network import load_network
     from geodata.importers.osm import read_osm
 
     t0 = time.monotonic()
-    net = read_osm(file, _progress)
+    net = read_osm(file, progress)
     if largest_component:
         net = keep_largest(net)
-    counts = _in_transaction(ctx, lambda conn: load_network(conn, net, replace=replace, progress=_progress))
-    _done("OSM", file, f"{net.summary()}; new: {counts['nodes']} nodes, {counts['edges']} edges, "
-                       f"{counts['stations']} stations", t0)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        counts: dict[str, Any] = load_network(conn, net, replace=replace, progress=progress)
+        if replace and len(net.nodes):  # the previous city's stations must not answer "nearest" here
+            xmin, ymin, xmax, ymax = network_extent(net)
+            counts["cleared"] = clear_stations(
+                conn, outside=f"POLYGON(({xmin} {ymin},{xmax} {ymin},{xmax} {ymax},{xmin} {ymax},{xmin} {ymin}))")
+        counts["places"] = _sync_places(ctx, conn, osm=net.places, osm_append=not replace)
+        return counts
+
+    counts = in_transaction(ctx, work)
+    cleared = counts.get("cleared") or {}
+    done("OSM", file, f"{net.summary()}; new: {counts['nodes']} nodes, {counts['edges']} edges, "
+                      f"{counts['stations']} stations, {_added(counts['places'])} places"
+                      + (f"; {cleared['stations']} stations of the previous city removed"
+                         if cleared.get("stations") else ""), t0)
 
 
 @import_group.command("areas")
@@ -133,18 +104,24 @@ def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component:
 @click.option("--replace", is_flag=True,
               help="Delete the areas of this level first. Default: append (codes must be new).")
 @click.pass_context
-@_friendly
+@friendly
 def import_areas_cmd(ctx: click.Context, file: Path, level: str, name_field: str | None,
                      code_field: str | None, parent_field: str | None, replace: bool) -> None:
     """Kecamatan or kelurahan polygons from GeoJSON, GeoPackage, shapefile, ... (any CRS)."""
     from geodata.importers.areas import import_areas
 
     t0 = time.monotonic()
-    c = _in_transaction(ctx, lambda conn: import_areas(
-        conn, file, level, name_field=name_field, code_field=code_field, parent_field=parent_field,
-        replace=replace, progress=_progress))
-    _done(f"{level} areas", file, f"{c['areas']} areas ({c['repaired']} repaired, "
-                                  f"{c['linked']} linked to a parent)", t0)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        c = import_areas(conn, file, level, name_field=name_field, code_field=code_field,
+                         parent_field=parent_field, replace=replace, progress=progress)
+        _sync_places(ctx, conn)
+        return c
+
+    c = in_transaction(ctx, work)
+    done(f"{level} areas", file, f"{c['areas']} areas ({c['repaired']} repaired, "
+                                 f"{c['linked']} linked to a parent; {c['inserted']} new, {c['updated']} updated, "
+                                 f"{c['unchanged']} unchanged)", t0)
 
 
 @import_group.command("stations")
@@ -152,15 +129,21 @@ def import_areas_cmd(ctx: click.Context, file: Path, level: str, name_field: str
 @click.option("--replace", is_flag=True,
               help="Delete all stations without units first. Default: append.")
 @click.pass_context
-@_friendly
+@friendly
 def import_stations_cmd(ctx: click.Context, file: Path, replace: bool) -> None:
     """Stations from a CSV (lat, lon, agency, kind, name) or any point file."""
     from geodata.importers.stations import import_stations
 
     t0 = time.monotonic()
-    c = _in_transaction(ctx, lambda conn: import_stations(conn, file, replace=replace, progress=_progress))
-    _done("stations", file, f"{c['stations']} stations" + (f" ({c['kept']} with units kept)"
-                                                           if replace else ""), t0)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        c = import_stations(conn, file, replace=replace, progress=progress)
+        _sync_places(ctx, conn, sources=("stations",))
+        return c
+
+    c = in_transaction(ctx, work)
+    done("stations", file, f"{c['stations']} stations" + (f" ({c['kept']} with units kept)" if replace else "")
+         + (f", {c['skipped']} already there" if c["skipped"] else ""), t0)
 
 
 @import_group.command("incidents")
@@ -172,14 +155,14 @@ def import_stations_cmd(ctx: click.Context, file: Path, replace: bool) -> None:
               help="Delete incidents loaded by earlier imports first (never live calls). "
                    "Default: append; rows already imported are skipped.")
 @click.pass_context
-@_friendly
+@friendly
 def import_incidents_cmd(ctx: click.Context, file: Path, timezone: str, replace: bool) -> None:
     """Historic 112 calls from CSV (lat, lon) or GeoJSON: category, received_at, ..."""
     from geodata.importers.incidents import import_incidents
 
     t0 = time.monotonic()
-    c = _in_transaction(ctx, lambda conn: import_incidents(
-        conn, file, replace=replace, timezone=timezone, progress=_progress))
+    c = in_transaction(ctx, lambda conn: import_incidents(
+        conn, file, replace=replace, timezone=timezone, progress=progress))
     extra = f", {c['deleted']} old deleted" if replace else ""
-    _done("incidents", file, f"{c['incidents']} incidents ({c['skipped']} already there, "
+    done("incidents", file, f"{c['incidents']} incidents ({c['skipped']} already there, "
                              f"{c['without_location']} without location{extra})", t0)

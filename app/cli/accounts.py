@@ -10,7 +10,7 @@ from datetime import datetime
 
 import click
 
-from app.cli import UserError, cli_session, friendly
+from app.cli.common import UserError, cli_session, friendly
 from app.domain.roles import ROLES
 
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from app.cli import UserError, cli_session, friendly
-from app.services.errors import ServiceError
+from app.cli.common import cli_session, friendly
 
 
 def _echo(data: Any, as_json: bool, summary: str) -> None:
@@ -41,11 +40,7 @@ def add(ctx: click.Context, as_json: bool, **kw: Any) -> None:
     """Log a call: prints the incident with its kelurahan and forwarded agencies."""
     from app.services import dispatch
 
-    session = cli_session(ctx)
-    try:
-        inc, created = dispatch.intake(session, dispatch.Intake(**kw))
-    except ServiceError as exc:
-        raise UserError(f"{exc.field}: {exc.detail}" if exc.field else exc.detail) from None
+    inc, created = dispatch.intake(cli_session(ctx), dispatch.Intake(**kw))
     kel = (inc["kelurahan"] or {}).get("name") or "-"
     agencies = ", ".join(t["agency"] for t in inc["tasks"]) or "none"
     verb = "logged" if created else "already logged"
@@ -62,10 +57,7 @@ def show(ctx: click.Context, incident_id: int, as_json: bool) -> None:
     """Show an incident with its tasks and timeline."""
     from app.services import dispatch
 
-    try:
-        inc = dispatch.get_incident(cli_session(ctx), incident_id)
-    except ServiceError as exc:
-        raise UserError(exc.detail) from None
+    inc = dispatch.get_incident(cli_session(ctx), incident_id)
     lines = [f"incident {inc['id']}: {inc['category']} [{inc['status']}] {inc['address'] or ''}"]
     lines += [f"  task {t['agency']}: {t['status']}" for t in inc["tasks"]]
     lines += [f"  {e['at']} {e['actor']}: {e['kind']} {e['to_status'] or ''}" for e in inc["events"]]
@@ -83,8 +75,5 @@ def set_status(ctx: click.Context, incident_id: int, status: str, note: str | No
     """Move an incident to STATUS (received, verified, dispatched, en_route, on_scene, resolved, closed...)."""
     from app.services import dispatch
 
-    try:
-        inc = dispatch.change_status(cli_session(ctx), incident_id, status, actor, note)
-    except ServiceError as exc:
-        raise UserError(exc.detail) from None
+    inc = dispatch.change_status(cli_session(ctx), incident_id, status, actor, note)
     click.echo(f"incident {inc['id']} is now {inc['status']}")

@@ -10,7 +10,7 @@ import json
 
 import click
 
-from app.cli import UserError, _settings, friendly
+from app.cli.common import friendly, settings
 
 
 def _mmss(seconds: float | None) -> str:
@@ -40,14 +40,10 @@ def nearest_cmd(ctx: click.Context, lat: float, lon: float, agency: str | None, 
     """Nearest responders to a point by drive time (or straight line)."""
     from app.bootstrap import session_scope
     from app.routing.nearest import nearest_for_point
-    from app.services.errors import ServiceError
 
-    with session_scope(_settings(ctx)) as session:
-        try:
-            res = nearest_for_point(session, lat, lon, agency=agency, k=k, by=by,
-                                    unit_type=unit_type, include_busy=include_busy)
-        except ServiceError as exc:
-            raise UserError(f"{exc.field}: {exc.detail}" if exc.field else str(exc)) from None
+    with session_scope(settings(ctx)) as session:
+        res = nearest_for_point(session, lat, lon, agency=agency, k=k, by=by,
+                                unit_type=unit_type, include_busy=include_busy)
     if as_json:
         click.echo(json.dumps(res, indent=2))
         return
@@ -61,3 +57,6 @@ def nearest_cmd(ctx: click.Context, lat: float, lon: float, agency: str | None, 
                    f"{_mmss(c['eta_s']):>7} {_km(c['distance_m']):>8} {_km(c['straight_m']):>8}")
     if not res["candidates"]:
         click.echo("(no candidates)")
+    for u in res.get("unreached") or ():  # never dropped without notice (issue 17)
+        who = u["callsign"] or u["station_name"] or f"{u['kind']} {u['unit_id'] or u['station_id']}"
+        click.echo(f"not reachable: {who} ({u['agency']}, {u['reason']}): {u['detail']}")

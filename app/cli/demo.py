@@ -1,8 +1,7 @@
 """``peta112 demo``: generate Kota Contoh and load it in one transaction.
 
-Registered on the ``peta112`` group by app/cli.py.  The heavy imports
-(geopandas, the generator) happen inside the command so ``peta112 --help``
-stays instant.
+The heavy imports (geopandas, the generator) happen inside the command so
+``peta112 --help`` stays instant.
 """
 
 from __future__ import annotations
@@ -12,19 +11,14 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
+from sqlalchemy import text
+
+from app.cli.common import UserError, friendly, settings
 
 SCALE_NAMES = ("small", "city", "metro")  # geodata.demo.frame.SCALES, without importing it here
-DEFAULT_MANIFEST = Path(__file__).resolve().parent / "demo" / "manifest.json"
-
-
-class DemoError(click.ClickException):
-    """A demo failure the user can fix, shown as one line without a traceback."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / "geodata" / "demo" / "manifest.json"
 
 
 @click.command("demo")
@@ -41,22 +35,13 @@ class DemoError(click.ClickException):
 @click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path),
               default=DEFAULT_MANIFEST, show_default=True, help="Where to write the planted ground truth (JSON).")
 @click.pass_context
+@friendly
 def demo(ctx: click.Context, seed: int, scale: str, years: float, until: datetime | None, replace: bool,
          if_empty: bool, manifest_path: Path) -> None:
     """Generate the demo city Kota Contoh (roads, areas, stations, units, history) and load it."""
-    from sqlalchemy.exc import OperationalError
-
-    from app.db import ClusterError
-
     if replace and if_empty:
-        raise DemoError("--replace and --if-empty contradict each other; choose one")
-    try:
-        _run(ctx, seed, scale, years, until, replace, if_empty, manifest_path)
-    except ClusterError as exc:
-        raise DemoError(str(exc)) from None
-    except OperationalError as exc:
-        first = str(exc.orig or exc).strip().splitlines()[0]
-        raise DemoError(f"database unreachable: {first}") from None
+        raise UserError("--replace and --if-empty contradict each other; choose one")
+    _run(ctx, seed, scale, years, until, replace, if_empty, manifest_path)
 
 
 def _run(ctx: click.Context, seed: int, scale: str, years: float, until: datetime | None, replace: bool,
@@ -69,21 +54,20 @@ def _run(ctx: click.Context, seed: int, scale: str, years: float, until: datetim
     def say(msg: str) -> None:
         click.echo(f"[{time.monotonic() - t0:5.1f}s] {msg}", err=True)
 
-    settings = ctx.find_root().obj
-    url = ensure_database(settings)
+    url = ensure_database(settings(ctx))
     engine = make_engine(url)
     try:
         from geodata.demo.load import DemoLoadError, tables_with_rows
 
         with engine.connect() as conn:
-            if conn.execute(_sql("SELECT to_regclass('incident_events') IS NULL")).scalar_one():
-                raise DemoError("the database has no peta112 schema; run: peta112 db migrate")
+            if conn.execute(text("SELECT to_regclass('incident_events') IS NULL")).scalar_one():
+                raise UserError("the database has no peta112 schema; run: peta112 db migrate")
             busy = tables_with_rows(conn)
         if busy and if_empty:
             click.echo(f"database already holds data ({', '.join(busy)}); demo not loaded")
             return
         if busy and not replace:
-            raise DemoError(f"the database already holds data ({', '.join(busy)}); use --replace to overwrite it")
+            raise UserError(f"the database already holds data ({', '.join(busy)}); use --replace to overwrite it")
 
         from geodata.demo import generate, load
 
@@ -94,7 +78,7 @@ def _run(ctx: click.Context, seed: int, scale: str, years: float, until: datetim
             with engine.begin() as conn:
                 load(conn, city, replace=replace, progress=say)
         except (DemoLoadError, ValueError) as exc:
-            raise DemoError(str(exc)) from None
+            raise UserError(str(exc)) from None
     finally:
         engine.dispose()
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,8 +91,3 @@ def _run(ctx: click.Context, seed: int, scale: str, years: float, until: datetim
                f"{c['incident_events']} events")
     sys.stdout.flush()
 
-
-def _sql(q: str) -> Any:
-    from sqlalchemy import text
-
-    return text(q)

@@ -1,0 +1,89 @@
+"""``peta112 city setup``: a real city from its own files, in one command and one transaction.
+
+The work is in app/city/; this module reads the files (before the transaction, so a
+slow parse holds no locks), runs the setup and prints the readiness report.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from app.cli.common import UserError, friendly, in_transaction, progress
+
+FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
+
+
+@click.group("city")
+def city() -> None:
+    """The city this installation serves: set it up from OSM and boundary files, check it."""
+
+
+@city.command("setup")
+@click.option("--osm", "osm", type=FILE, required=True,
+              help="OSM extract: .osm.pbf, .osm, .osm.bz2 or OSMnx .graphml (roads, stations, landmarks).")
+@click.option("--kelurahan", type=FILE, help="Kelurahan/desa boundaries (GeoJSON, shapefile, GeoPackage...).")
+@click.option("--kecamatan", type=FILE, help="Kecamatan boundaries.")
+@click.option("--stations", type=FILE, help="Stations CSV (lat, lon, agency, kind, name) or point file.")
+@click.option("--check", is_flag=True, help="Report what the files would give, change nothing.")
+@click.option("--largest-component", is_flag=True,
+              help="Drop the roads outside the largest strongly connected part (islands, one-way traps "
+                   "at the extract's edge); default: keep them and list them in the report.")
+@click.option("--name", help="The city's name (default: from the OSM file name).")
+@click.option("--utm-epsg", type=int, help="Metric CRS (default: the UTM zone of the data, e.g. 32750 for 50S).")
+@click.option("--timezone", help="Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT) "
+                                 "(default: from the data's position).")
+@click.option("--name-field", help="Boundary files: the column with the area name (default: detected).")
+@click.option("--parent-field", help="Kelurahan file: the column with the kecamatan's code or name "
+                                     "(default: detected, else by location).")
+@click.pass_context
+@friendly
+def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path | None, stations: Path | None,
+          check: bool, largest_component: bool, name: str | None, utm_epsg: int | None, timezone: str | None,
+          name_field: str | None, parent_field: str | None) -> None:
+    """Replace the previous city (roads, places, stations without units on a call, areas) in one transaction.
+
+    Picks the UTM zone and the time zone from the data, loads the optional files (what is
+    missing is reported, not refused) and prints a readiness report.  Data from OSM is
+    (c) OpenStreetMap contributors, ODbL 1.0.
+    """
+    from app.city import profile as profiles
+    from app.city import readiness
+    from app.city.setup import CityFiles, setup_city
+    from geodata.importers.network import largest_component as keep_largest
+    from geodata.importers.osm import read_osm
+
+    try:
+        if utm_epsg is not None:
+            profiles.check_utm_epsg(utm_epsg)
+        if timezone is not None:
+            profiles.check_timezone(timezone)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    t0 = time.monotonic()
+    net = read_osm(osm, progress)
+    dropped = 0
+    if largest_component:
+        kept = keep_largest(net)
+        dropped, net = len(net.edges) - len(kept.edges), kept
+    files = CityFiles(osm, kelurahan, kecamatan, stations,
+                      {"kelurahan_name": name_field, "kecamatan_name": name_field, "parent": parent_field})
+    res = in_transaction(ctx, lambda conn: setup_city(conn, net, files, name, utm_epsg, timezone, progress),
+                         commit=not check)
+    p, c = res.profile, res.counts
+    verb = "checked (nothing changed)" if check else "set up"
+    click.echo(f"city {p.name} {verb} in {time.monotonic() - t0:.1f} s")
+    click.echo(f"metric CRS: {p.zone_label}" + (" (given)" if utm_epsg else " (from the data's extent)"))
+    click.echo(f"time zone: {p.timezone_label}" + (" (given)" if timezone else " (from the data's position)"))
+    prev = c["previous"]
+    click.echo(f"previous city removed: {prev['places']} places, {prev['stations']} stations "
+               f"({prev['units_deleted']} units deleted, {prev['units_retired']} with a history kept out of "
+               f"service), {prev['areas']} areas")
+    if largest_component:
+        click.echo(f"--largest-component: {dropped} road edges outside the largest strongly connected part dropped")
+    for line in res.missing:
+        click.echo(f"missing: {line}")
+    for line in readiness.lines(res.report):
+        click.echo(line)
