@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
-from app.services.analytics.common import LOCAL_TZ
+from app.city.profile import zone_abbreviation
 
 MONTHS = {"id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
           "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")}
@@ -45,8 +46,8 @@ def duration(seconds: float | None, lang: str = "id") -> str:
     return f"{number(seconds / 86400, 1, lang)} {'hari' if lang == 'id' else 'd'}"
 
 
-def local_time(dt: datetime, lang: str = "id") -> str:
+def local_time(dt: datetime, tz: ZoneInfo, lang: str = "id") -> str:
     """The city's wall clock: "28 Nov 2026 16.20 WIB" (Indonesian writes the time with a dot)."""
-    d = dt.astimezone(LOCAL_TZ)
+    d = dt.astimezone(tz)
     sep = "." if lang == "id" else ":"
-    return f"{d.day} {MONTHS[lang][d.month - 1]} {d.year} {d:%H}{sep}{d:%M} WIB"
+    return f"{d.day} {MONTHS[lang][d.month - 1]} {d.year} {d:%H}{sep}{d:%M} {zone_abbreviation(tz)}"

@@ -41,7 +41,7 @@ def _sender() -> dict[str, str]:
 def _render(msg: cl.CapMessage, xml_url: str, filename: str, back: str | None) -> str:
     areas: list[dict[str, Any]] = [{"desc": a.desc, "svg": outline(a.polygon) if a.polygon else None,
                                     "geocodes": a.geocodes} for a in msg.areas]
-    return render_template("alert.html", m=msg, areas=areas, sent=local_time(msg.sent),
+    return render_template("alert.html", m=msg, areas=areas, sent=local_time(msg.sent, msg.sent.tzinfo),
                            xml_url=xml_url, filename=filename, back=back)
 
 

@@ -8,10 +8,12 @@ renders the kecamatan list for the filter, which no API lists, and which unit ho
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, render_template, url_for
 from sqlalchemy import text
 
-from app.city.profile import city_timezone
+from app.city.profile import city_timezone, zone_abbreviation
 from app.db import get_session
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -30,4 +32,5 @@ def page() -> str:
     # The city's own clock (WIB, WITA or WIT, from city setup): "today" in Balikpapan is not Jakarta's.
     return render_template("dashboard.html", kecamatan=kecamatan, map_url=url_for("map.page"),
                            report_url=url_for("api.analytics_weekly_report"),
-                           timezone=city_timezone(session.connection()), hotspot_unit=hotspot_unit)
+                           timezone=(tz := city_timezone(session.connection())),
+                           zone=zone_abbreviation(ZoneInfo(tz)), hotspot_unit=hotspot_unit)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
 
+from app.city.profile import city_timezone
 from app.db import get_session
 from app.incidents import lifecycle
 from app.layers import registry
@@ -35,7 +36,9 @@ def page() -> str:
     # The role table decides which controls the page shows (a button that would be refused is not drawn).
     user = current_user()
     may_set_flood = bool(user and allowed("api.flood_state_set", user.role))
-    return render_template("map.html", stream_url=stream, may_set_flood=may_set_flood)
+    # Times on the console are the city's wall clock (WIB, WITA or WIT), whatever the PC's own setting.
+    timezone = city_timezone(get_session().connection())
+    return render_template("map.html", stream_url=stream, may_set_flood=may_set_flood, timezone=timezone)
 
 
 @bp.get("/map/layers.json")

@@ -295,7 +295,7 @@ def _analytics_defaults() -> dict[str, Op]:
         "api.analytics_weekly_report": Op(
             "The weekly report as one self-contained HTML page (as `peta112 report weekly`)", (T_ANA,),
             {"type": "string"}, media=("text/html",),
-            params=(q("until", {"type": "string", "format": "date"}, "last day of the week (WIB), default today"),
+            params=(q("until", {"type": "string", "format": "date"}, "last day of the week (local), default today"),
                     q("category", CSV), q("lang", enum("id", "en")), q("download", flag()))),
     }
 

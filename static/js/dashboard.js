@@ -170,7 +170,7 @@
       state.loads += 1;
       document.body.dataset.loads = String(state.loads);
       document.body.classList.add("ready");
-      setStatus(t("dash.updated", { time: new Date().toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" }) }));
+      setStatus(t("dash.updated", { time: new Date().toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", timeZone: CITY_TZ }) }));
     }, function (e) {
       if (seq !== state.seq) { return; }
       setStatus((e.problem && (e.problem.detail || e.problem.title)) || t("error.network"), true);

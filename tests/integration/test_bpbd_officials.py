@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -18,6 +19,8 @@ from app.services.analytics import performance as perf
 from app.services.analytics.common import make_window
 from geodata.demo import DemoCity, generate
 from tests import users
+
+WIB = ZoneInfo("Asia/Jakarta")  # the demo city's clock (no city_profile row)
 
 UNTIL = date(2026, 11, 25)
 RAINY = ("2025-12-01T00:00:00+07:00", "2026-03-01T00:00:00+07:00")
@@ -32,7 +35,7 @@ def city() -> DemoCity:
 
 def _window(since: str, until: str):
     from datetime import datetime
-    return make_window(datetime.fromisoformat(since), datetime.fromisoformat(until), 30)
+    return make_window(datetime.fromisoformat(since), datetime.fromisoformat(until), 30, WIB)
 
 
 # -- CAP alerts as pages ------------------------------------------------------------------------

@@ -16,16 +16,16 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.city.profile import city_zone
 from app.services import locale_id
 from app.services.analytics.common import (
     COUNTED,
-    LOCAL_TZ,
     NOT_COUNTED,
     Window,
     check_categories,
@@ -213,9 +213,9 @@ def _severity(n: int) -> str:
     return "Severe" if n >= 50 else "Moderate" if n >= 15 else "Minor"
 
 
-def cap_time(dt: datetime) -> str:
-    """CAP wants an explicit offset and no fraction: 2026-01-05T16:20:00+07:00."""
-    return dt.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
+def cap_time(dt: datetime, tz: tzinfo) -> str:
+    """CAP wants an explicit offset and no fraction: 2026-01-05T16:20:00+07:00 (the city's offset)."""
+    return dt.astimezone(tz).replace(microsecond=0).isoformat()
 
 
 
@@ -269,7 +269,7 @@ def cap_xml(m: CapMessage) -> str:
     alert = ET.Element(f"{{{CAP_NS}}}alert")
     sub(alert, "identifier", m.identifier)
     sub(alert, "sender", m.sender)
-    sub(alert, "sent", cap_time(m.sent))
+    sub(alert, "sent", cap_time(m.sent, m.sent.tzinfo or UTC))  # producers give sent on the city's clock
     sub(alert, "status", m.status)
     sub(alert, "msgType", m.msg_type)
     sub(alert, "scope", m.scope)
@@ -336,7 +336,8 @@ def cap_message(session: Session, q: ClusterQuery, number: int, epsg: int = 3274
     names = {c: (nm, pr) for c, nm, pr in session.execute(CATEGORY_NAMES_SQL).all()}
     cats = list((row["categories"] or {}).keys())
     kel = row["kelurahan"] or []
-    sent = now or datetime.now(LOCAL_TZ)
+    tz = city_zone(session)
+    sent = (now or datetime.now(UTC)).astimezone(tz)
     digest = hashlib.sha1(json.dumps([row["ids"], q.eps_m, q.min_points, q.hull, q.within]).encode()).hexdigest()[:16]
     event = " / ".join(names.get(c, (c, 5))[0] for c in cats)
     kel_names = ", ".join(k["name"] for k in kel)
@@ -351,8 +352,8 @@ def cap_message(session: Session, q: ClusterQuery, number: int, epsg: int = 3274
         headline=f"{event}: {locale_id.number(n)} laporan di {kel_names or 'wilayah kota'}"[:160],
         # Read by people (the alert page, a CAP viewer): Indonesian numbers and the city's clock.
         description=(f"Call Center 112 menerima {locale_id.number(n)} laporan {event.lower()} yang berdekatan "
-                     f"(radius {locale_id.number(q.eps_m)} m) antara {locale_id.local_time(row['first_at'])} dan "
-                     f"{locale_id.local_time(row['last_at'])}. "
+                     f"(radius {locale_id.number(q.eps_m)} m) antara {locale_id.local_time(row['first_at'], tz)} dan "
+                     f"{locale_id.local_time(row['last_at'], tz)}. "
                      f"Kelurahan terdampak: {kel_names or '-'}. Warga diimbau waspada dan mengikuti arahan petugas."),
         instruction="Hindari area terdampak, amankan dokumen dan barang berharga, "
                     "hubungi 112 bila membutuhkan pertolongan.",

@@ -38,10 +38,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.city.profile import city_zone
 from app.services.analytics.common import (
     COUNTED,
     IN_KECAMATAN,
-    LOCAL_TZ_NAME,
     NOT_COUNTED,
     Window,
     check_categories,
@@ -95,7 +95,7 @@ WITH tg AS (
 ),
 t AS (
     SELECT t.agency_code AS agency, t.incident_id, f.category, f.kecamatan_code, f.kecamatan AS kecamatan_name,
-           to_char(f.received_at AT TIME ZONE '{LOCAL_TZ_NAME}', 'YYYY-MM') AS month,
+           to_char(f.received_at AT TIME ZONE CAST(:tz AS text), 'YYYY-MM') AS month,
            t.status, t.rejected_at IS NOT NULL AS rejected,
            EXTRACT(epoch FROM t.acknowledged_at - t.forwarded_at) AS ack_s,
            EXTRACT(epoch FROM t.en_route_at - t.forwarded_at) AS en_route_s,
@@ -189,7 +189,7 @@ def performance(session: Session, q: PerformanceQuery) -> dict[str, Any]:
     cats = check_categories(session, q.categories)
     kec = check_kecamatan(session, q.kecamatan)
     params = {"since": q.window.since, "until": q.window.until, "categories": cats, "kecamatan": kec,
-              "fast_s": q.fast_closure_s, "targets": _targets_json(q.targets)}
+              "fast_s": q.fast_closure_s, "targets": _targets_json(q.targets), "tz": city_zone(session).key}
     names = dict(session.execute(AGENCY_NAMES_SQL).all())
     groups = []
     for r in session.execute(STATS_SQL[q.group], params).mappings():

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from flask import Response, current_app, jsonify, request
 
+from app.city.profile import city_zone
 from app.db import get_session
 from app.services import reports
 from app.services.analytics import clusters as cl
@@ -17,7 +18,7 @@ from app.services.analytics import density as dens
 from app.services.analytics import hotspots as hs
 from app.services.analytics import performance as perf
 from app.services.analytics import trends as tr
-from app.services.analytics.common import LOCAL_TZ, Window, make_window
+from app.services.analytics.common import Window, make_window
 from app.services.errors import InvalidInput
 from app.web.api import bp
 from app.web.api.incidents import _int_arg, _list_arg, _parse_time
@@ -31,7 +32,8 @@ def _utm_epsg() -> int:
 
 def _window(kind: str) -> Window:
     return make_window(_parse_time(request.args.get("since"), "since"),
-                       _parse_time(request.args.get("until"), "until"), DEFAULT_DAYS[kind])
+                       _parse_time(request.args.get("until"), "until"), DEFAULT_DAYS[kind],
+                       city_zone(get_session().connection()))
 
 
 def _float_arg(name: str, default: float, lo: float, hi: float) -> float:
@@ -152,7 +154,8 @@ def analytics_weekly_report():
     resp = Response(rep.html, mimetype="text/html")
     resp.headers["Content-Security-Policy"] = REPORT_CSP
     if request.args.get("download") in ("1", "true"):
-        last = datetime.fromisoformat(rep.figures["window"]["until"]).astimezone(LOCAL_TZ) - timedelta(days=1)
+        last = datetime.fromisoformat(rep.figures["window"]["until"]).astimezone(
+            city_zone(get_session().connection())) - timedelta(days=1)
         day = last.date().isoformat()
         resp.headers["Content-Disposition"] = f'attachment; filename="laporan-mingguan-112-{day}.html"'
     return resp
