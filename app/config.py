@@ -38,6 +38,8 @@ class Settings:
     pg_bin: str | None = None
     testing: bool = False
     open311_keys: tuple[str, ...] = ()
+    # Shared secrets of the telephony side (the PBX's call events, the AML gateway): Bearer keys.
+    telephony_keys: tuple[str, ...] = ()
     # Requests per minute per client address and worker; 0 switches a limit off.
     rate_limit_intake: int = 600
     # Failed sign-ins per minute per client address and worker (successful ones are not counted,
@@ -127,6 +129,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
                                                 int)
     if env.get("PETA112_OPEN311_KEYS"):
         kw["open311_keys"] = tuple(k.strip() for k in env["PETA112_OPEN311_KEYS"].split(",") if k.strip())
+    if env.get("PETA112_TELEPHONY_KEYS"):
+        kw["telephony_keys"] = tuple(k.strip() for k in env["PETA112_TELEPHONY_KEYS"].split(",") if k.strip())
     secure = env.get("PETA112_SECURE_COOKIES", "").strip().lower()
     kw["secure_cookies"] = secure in TRUE or (kw.get("base_url") or "").lower().startswith("https://")
     return Settings(**kw)

@@ -317,3 +317,39 @@ COUNTED_TABLES = (
     "agencies", "incident_categories", "admin_areas", "road_nodes", "road_edges",
     "places", "stations", "units", "incidents", "incident_tasks", "incident_events",
 )
+
+calls = Table(
+    "calls", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("channel", Text, nullable=False),
+    Column("caller_phone", Text),
+    Column("line", Text),
+    Column("external_id", Text, unique=True),
+    Column("operator", Text),
+    _ts("offered_at", nullable=False),
+    _ts("answered_at"),
+    _ts("ended_at"),
+    Column("disposition", Text),
+    Column("forwarded_to", Text),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id")),
+    Column("kelurahan_id", Integer, ForeignKey("admin_areas.id")),
+    Column("note", Text),
+    Column("created_by", Text, nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+caller_locations = Table(
+    "caller_locations", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("caller_phone", Text, nullable=False),
+    Column("call_id", BigInteger, ForeignKey("calls.id")),
+    Column("source", Text, nullable=False),
+    Column("method", Text, nullable=False),
+    Column("radius_m", Float, nullable=False),
+    Column("confidence", SmallInteger),
+    _ts("positioned_at", nullable=False),
+    _ts("received_at", nullable=False),
+    Column("kelurahan_id", Integer, ForeignKey("admin_areas.id")),
+    Column("actor", Text, nullable=False),
+    _geom("POINT"),
+)

@@ -47,9 +47,11 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "peta112"
 # Tables whose notifications reach maps, and the SSE event each becomes: incidents scoped per reader,
-# the others to every signed-in reader.  Deny by default, like routes: a table whose notices carry
-# something not every reader may see must not be relayed until it is scoped here.
-EVENT_OF_TABLE = {"incidents": "incident", "units": "unit", "flood_states": "flood"}
+# calls to the desk only, the others to every signed-in reader.  Deny by default, like routes: a table
+# whose notices carry something not every reader may see must not be relayed until it is scoped here.
+EVENT_OF_TABLE = {"incidents": "incident", "units": "unit", "flood_states": "flood", "calls": "call"}
+# Events only the desk receives (a ringing line, an AML fix: app/calls); they carry no caller data either.
+DESK_ONLY = frozenset({"call"})
 CONTROL = frozenset({"auth", "basemap", "stations"})  # notices for the process's caches, not for maps
 REPLAY = 4096  # events kept for Last-Event-ID
 QUEUE = 512  # events a stream may lag behind before it is dropped
@@ -225,6 +227,10 @@ class Hub:
                 elif role in ALL_ROWS:
                     self._classes.setdefault(f"{role}:", Viewer(role))
 
+    def _known_classes(self) -> dict[str, Viewer]:
+        with self._lock:
+            return dict(self._classes)
+
     def _bump_all(self) -> None:
         for k in self.versions:
             self.versions[k] += 1
@@ -253,7 +259,11 @@ class Hub:
         ids = sorted({d["id"] for n, d, _ in parsed if n == "incident" and _is_id(d.get("id"))})
         summaries, audience = self._scope(ids) if ids else ({}, {})
         specs: list[tuple[str, bytes, frozenset[str] | None]] = []
+        desk = frozenset(k for k, v in self._known_classes().items() if v.personal_data)
         for name, data, raw in parsed:
+            if name in DESK_ONLY:
+                specs.append((name, raw.encode(), desk))
+                continue
             if name != "incident":
                 specs.append((name, raw.encode(), None))
                 continue

@@ -35,6 +35,7 @@ POLICY: dict[str, frozenset[str] | str] = {
     "open311.get_request": PUBLIC,
     "open311.create_request": PUBLIC,  # Open311 authenticates POST with its own api_key
     "open311.unknown": PUBLIC,
+    "api.call_events": PUBLIC,  # the PBX authenticates with its own key (app/web/integrations.py); desk users too
     # every signed-in user
     "auth.logout": ALL,
     "auth.me": ALL,
@@ -66,6 +67,11 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.merge_report": DESK,  # a further caller kept on an existing incident
     "api.assign": frozenset({"dispatcher", "admin"}),
     "api.release": frozenset({"dispatcher", "admin"}),
+    # calls: every contact with the centre, with callers' numbers
+    "api.list_calls": DESK,
+    "api.create_call": DESK,
+    "api.get_call": DESK,
+    "api.patch_call": DESK,
     # operations: the desk and the agencies in the field
     "api.patch_task": frozenset({"agency", "bpbd", "dispatcher", "admin"}),  # agency/bpbd: own agency only
     "api.unit_position": frozenset({"agency", "bpbd", "dispatcher", "admin"}),  # agency/bpbd: own units only

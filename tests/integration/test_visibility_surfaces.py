@@ -75,7 +75,7 @@ def _urls(rule: Any) -> list[str]:
         tail = "/items?limit=1000&bbox=" + bbox if rule.endpoint.endswith("items") else ""
         return [f"/api/v1/collections/{cid}{tail}" for cid in collections()]
     values = {"incident_id": str(PLANTED), "request_id": str(PLANTED), "fmt": None, "number": "1",
-              "state_id": "1", "ref": "KL-S", "service_code": "kebakaran"}
+              "state_id": "1", "ref": "KL-S", "service_code": "kebakaran", "call_id": str(PLANTED)}
     if not args <= values.keys():
         return []
     formats = ["json", "xml"] if "fmt" in args else [None]
@@ -118,6 +118,9 @@ def surfaces(app, db_conn: Connection):
     db_conn.execute(text("INSERT INTO incident_reports (incident_id, actor, source, caller_name, caller_phone) "
                          "VALUES (:id, 't_operator', 'phone', :name, :phone)"),
                     {"id": PLANTED, "name": REPORT_NAME, "phone": REPORT_PHONE})
+    # The call that reported it: the same number, on the call centre's surfaces (issue 18).
+    db_conn.execute(text("INSERT INTO calls (id, caller_phone, incident_id, disposition, created_by) "
+                         "VALUES (:id, :phone, :id, 'incident', 'test')"), {"id": PLANTED, "phone": PHONE})
     return app.test_client()
 
 

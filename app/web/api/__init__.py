@@ -8,6 +8,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from app.web.api import (  # noqa: E402,F401
     analytics,
     audit,
+    calls,
     catalog,  # noqa: E402,F401
     coverage,
     duplicates,
