@@ -338,6 +338,17 @@ calls = Table(
     _ts("updated_at", nullable=False),
 )
 
+prank_reviews = Table(
+    "prank_reviews", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("caller_phone", Text, nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    _ts("at", nullable=False),
+    Column("note", Text, nullable=False),
+    Column("evidence", JSONB, nullable=False),
+)
+
 caller_locations = Table(
     "caller_locations", metadata,
     Column("id", BigInteger, primary_key=True),

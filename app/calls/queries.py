@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.calls import pranks
 from app.db import sqlfiles
 from app.services.dispatch import PRANK_REPEAT_THRESHOLD
 from app.services.errors import NotFound
@@ -85,14 +86,15 @@ def caller_history(session: Session, phone: str, exclude: int | None = None) -> 
     counts = _row(session.execute(_sql("history_counts"), p).mappings().one())
     inc_counts = _row(session.execute(_sql("history_incident_counts"), p).mappings().one())
     incidents = [_row(r) for r in session.execute(_sql("history_incidents"), p).mappings()]
-    pranks = int(counts["prank_calls"]) + int(inc_counts["prank_incidents"])
+    prank_count = int(counts["prank_calls"]) + int(inc_counts["prank_incidents"])
     return {
         **counts, **inc_counts,
-        "pranks": pranks,
-        "prank_suspect": pranks >= PRANK_REPEAT_THRESHOLD,
+        "pranks": prank_count,
+        "prank_suspect": prank_count >= PRANK_REPEAT_THRESHOLD,
         "recent_calls": [_row(r) for r in session.execute(_sql("history_calls"), p).mappings()],
         "open_incidents": [i for i in incidents if i["is_open"]],
         "recent_incidents": incidents,
+        "blocklist": pranks.number_status(session, phone),
     }
 
 

@@ -22,3 +22,12 @@ def install(conn: Connection) -> None:
 
 def uninstall(conn: Connection) -> None:
     facts._run_script(conn, facts.render("uninstall", package=PACKAGE, file=FILE))
+
+
+def install_pranks(conn: Connection) -> None:
+    """Row-level security of ``prank_reviews`` (numbers: the desk only)."""
+    facts._run_script(conn, facts.render("install", package=PACKAGE, file="sql/pranks.sql"))
+
+
+def uninstall_pranks(conn: Connection) -> None:
+    facts._run_script(conn, facts.render("uninstall", package=PACKAGE, file="sql/pranks.sql"))

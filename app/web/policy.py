@@ -14,6 +14,7 @@ ALL = frozenset(ROLES)
 DESK = frozenset({"call_taker", "dispatcher", "admin"})
 OPS = DESK | {"agency", "bpbd"}
 ANALYSTS = frozenset({"dispatcher", "bpbd", "official", "admin"})
+SUPERVISORS = frozenset({"dispatcher", "admin"})  # the call centre's shift leads
 
 POLICY: dict[str, frozenset[str] | str] = {
     # no login: health, the login page, static files, the API description, public alerts, Open311
@@ -35,7 +36,8 @@ POLICY: dict[str, frozenset[str] | str] = {
     "open311.get_request": PUBLIC,
     "open311.create_request": PUBLIC,  # Open311 authenticates POST with its own api_key
     "open311.unknown": PUBLIC,
-    "api.call_events": PUBLIC,  # the PBX authenticates with its own key (app/web/integrations.py); desk users too
+    "api.call_events": PUBLIC,  # the PBX's own key (app/web/integrations.py), or a desk user
+    "api.aml_location": PUBLIC,  # the AML gateway's telephony key, or a desk user pasting an SMS
     # every signed-in user
     "auth.logout": ALL,
     "auth.me": ALL,
@@ -72,6 +74,9 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.create_call": DESK,
     "api.get_call": DESK,
     "api.patch_call": DESK,
+    "api.prank_numbers": DESK,
+    "api.prank_blocklist": DESK,
+    "api.prank_review": SUPERVISORS,  # a listing is a supervisor's reviewed, audited decision
     # operations: the desk and the agencies in the field
     "api.patch_task": frozenset({"agency", "bpbd", "dispatcher", "admin"}),  # agency/bpbd: own agency only
     "api.unit_position": frozenset({"agency", "bpbd", "dispatcher", "admin"}),  # agency/bpbd: own units only
@@ -89,6 +94,10 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.analytics_density": ANALYSTS,
     "api.analytics_hotspots": ANALYSTS,
     "api.analytics_trends": ANALYSTS,
+    "api.analytics_staffing": ANALYSTS,
+    "api.analytics_pranks": ANALYSTS,
+    "api.analytics_operators": SUPERVISORS,  # per person: the shift leads, not the city at large
+    "api.monthly_report": ANALYSTS,
     # accounts
     "accounts.list_users": frozenset({"admin"}),
     "accounts.patch_user": frozenset({"admin"}),

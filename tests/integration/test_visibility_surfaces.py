@@ -89,9 +89,12 @@ def _urls(rule: Any) -> list[str]:
         out.append(url)
     extra = {"api.list_incidents": f"?limit=1000&bbox={bbox}", "api.triage_queue": "?limit=1000",
              "api.nearby_open": f"?lat={LAT}&lon={LON}&category=kebakaran&radius_m=5000&limit=20",
+             "api.monthly_report": "?format=", "api.prank_numbers": "?min_pranks=1",
              "api.analytics_clusters": "?min_points=1&format=", "open311.list_requests": "?status=open"}
     if rule.endpoint == "api.analytics_clusters":
         return [out[0] + extra[rule.endpoint] + f for f in ("json", "geojson", "csv")]
+    if rule.endpoint == "api.monthly_report":
+        return [out[0] + extra[rule.endpoint] + f for f in ("json", "csv")]
     return [u + extra.get(rule.endpoint, "") for u in out]
 
 

@@ -6,6 +6,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Resource modules register their routes on ``bp`` when imported (one line each).
 from app.web.api import (  # noqa: E402,F401
+    aml,
     analytics,
     audit,
     calls,
@@ -16,4 +17,7 @@ from app.web.api import (  # noqa: E402,F401
     geocoding,
     incidents,
     nearest,
+    pranks,
+    reports,
+    staffing,
 )
