@@ -1,4 +1,5 @@
-"""The call centre in a real Chromium: the dashboard's recap and Erlang C staffing grid."""
+"""The call centre in a real Chromium: a ring pops the caller's history and AML circle in an open console;
+the dashboard's monthly recap and Erlang C staffing grid."""
 
 from __future__ import annotations
 
@@ -43,4 +44,38 @@ def test_dashboard_shows_the_staffing_grid_and_the_monthly_recap(page, live_serv
     assert href.startswith("/api/v1/reports/monthly?month=") and href.endswith("&format=csv")
     page.click("#lang-switch")
     page.wait_for_function("document.querySelector('#callcentre').innerText.includes('Operators needed per hour')")
+    assert page.console_errors == []
+
+
+def test_a_ring_pops_the_prank_history_and_the_aml_circle_in_an_open_console(page, live_server):
+    number = "+6281299997777"
+    headers = {"Content-Type": "application/json", **users.auth("dispatcher")}
+    now = datetime.now(UTC)
+    for i in range(3):  # a known prankster
+        resp = page.request.post(live_server.url + "/api/v1/calls", data=json.dumps({
+            "caller_phone": number, "offered_at": (now - timedelta(days=i + 1)).isoformat(),
+            "answered_at": (now - timedelta(days=i + 1) + timedelta(seconds=4)).isoformat(),
+            "ended_at": (now - timedelta(days=i + 1) + timedelta(seconds=30)).isoformat(), "disposition": "iseng"}),
+            headers=headers)
+        assert resp.status == 201, resp.text()
+    page.goto(live_server.url + "/map")
+    page.wait_for_selector("body.ready", timeout=30_000)
+    page.wait_for_function("window.peta112 && window.peta112.state.streaming === true", timeout=30_000)
+    ring = page.request.post(live_server.url + "/api/v1/calls/events", headers=headers, data=json.dumps(
+        {"event": "ring", "call_id": f"BROWSER-{now.timestamp()}", "from": number, "to": "112"}))
+    assert ring.status == 201, ring.text()
+    page.wait_for_selector("#call-pop:not([hidden])", timeout=20_000)
+    text = page.locator("#call-pop").inner_text()
+    assert number in text and "Riwayat iseng: 3×" in text and "sering iseng" in text
+    # The handset's AML SMS arrives: the caller's position with its accuracy circle.
+    top = (now - timedelta(seconds=10)).strftime("%Y%m%d%H%M%S")
+    aml = (f'A"ML=1;lt=-6.98200;lg=+110.43100;rd=35;top={top};lc=68;pm=G;si=510100000000000;'
+           "ei=356708041746734;mcc=510;mnc=10;ml=124")
+    res = page.request.post(live_server.url + f"/api/v1/aml?from={number.replace('+', '%2B')}", data=aml,
+                            headers={"Content-Type": "text/plain", **users.auth("dispatcher")})
+    assert res.status == 201, res.text()
+    page.wait_for_selector("path.caller-location", timeout=20_000)
+    assert "±35 m" in page.locator("#call-pop").inner_text()
+    page.click("#call-use")
+    assert page.input_value("#c-lat") == "-6.982000" and page.input_value("#c-lon") == "110.431000"
     assert page.console_errors == []

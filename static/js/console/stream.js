@@ -5,6 +5,7 @@
  * sends Last-Event-ID and the server replays what was missed, or says "resync" when it cannot: then
  * the lists are loaded again.  While the stream is down, main.js polls. */
 import { api } from "./api.js";
+import { onCallEvent } from "./calls.js";
 import { loadIncidents, upsertIncident } from "./queue.js";
 import { API, cfg, state } from "./store.js";
 import { loadUnits, upsertUnit } from "./units.js";
@@ -22,6 +23,7 @@ export function connectStream() {
   es.addEventListener("unit", function (e) { upsertUnit(JSON.parse(e.data)); });
   // What this stream missed cannot be replayed (another server process, a restart): load again.
   es.addEventListener("resync", function () { loadIncidents(); loadUnits(); });
+  es.addEventListener("call", onCallEvent);  // a ringing line (desk roles only): calls.js pops its history
   // The session or token behind the stream ended (logout elsewhere, account disabled): sign in again.
   es.addEventListener("signed_out", function () {
     es.close();
