@@ -40,6 +40,11 @@ class Settings:
     open311_keys: tuple[str, ...] = ()
     # Shared secrets of the telephony side (the PBX's call events, the AML gateway): Bearer keys.
     telephony_keys: tuple[str, ...] = ()
+    # Chat channels: the secret_token given to Telegram's setWebhook; WhatsApp Cloud API's app secret
+    # (signs every notification) and the verify token of its subscription handshake.
+    telegram_secret: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
     # Requests per minute per client address and worker; 0 switches a limit off.
     rate_limit_intake: int = 600
     # Failed sign-ins per minute per client address and worker (successful ones are not counted,
@@ -131,6 +136,11 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw["open311_keys"] = tuple(k.strip() for k in env["PETA112_OPEN311_KEYS"].split(",") if k.strip())
     if env.get("PETA112_TELEPHONY_KEYS"):
         kw["telephony_keys"] = tuple(k.strip() for k in env["PETA112_TELEPHONY_KEYS"].split(",") if k.strip())
+    for key, name in (("telegram_secret", "PETA112_TELEGRAM_SECRET"),
+                      ("whatsapp_app_secret", "PETA112_WHATSAPP_APP_SECRET"),
+                      ("whatsapp_verify_token", "PETA112_WHATSAPP_VERIFY_TOKEN")):
+        if env.get(name):
+            kw[key] = env[name]
     secure = env.get("PETA112_SECURE_COOKIES", "").strip().lower()
     kw["secure_cookies"] = secure in TRUE or (kw.get("base_url") or "").lower().startswith("https://")
     return Settings(**kw)

@@ -338,6 +338,50 @@ calls = Table(
     _ts("updated_at", nullable=False),
 )
 
+conversations = Table(
+    "conversations", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("channel", Text, nullable=False),
+    Column("external_chat", Text, nullable=False),
+    Column("contact_name", Text),
+    Column("caller_phone", Text),
+    Column("status", Text, nullable=False),
+    Column("call_id", BigInteger, ForeignKey("calls.id")),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id")),
+    Column("category_code", Text, ForeignKey("incident_categories.code")),
+    Column("token_sha256", Text, unique=True),
+    _ts("opened_at", nullable=False),
+    _ts("last_message_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    _geom("POINT", nullable=True),
+)
+
+conversation_messages = Table(
+    "conversation_messages", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("conversation_id", BigInteger, ForeignKey("conversations.id"), nullable=False),
+    Column("direction", Text, nullable=False),
+    Column("external_id", Text),
+    _ts("at", nullable=False),
+    Column("body", Text),
+    Column("media", JSONB),
+    Column("actor", Text, nullable=False),
+    _geom("POINT", nullable=True),
+)
+
+channel_outbox = Table(
+    "channel_outbox", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("conversation_id", BigInteger, ForeignKey("conversations.id"), nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("sent_at"),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+)
+
 prank_reviews = Table(
     "prank_reviews", metadata,
     Column("id", BigInteger, primary_key=True),

@@ -24,6 +24,15 @@ def uninstall(conn: Connection) -> None:
     facts._run_script(conn, facts.render("uninstall", package=PACKAGE, file=FILE))
 
 
+def install_channels(conn: Connection) -> None:
+    """Row-level security of conversations, their messages and the outbox; the reporters' trigger and view."""
+    facts._run_script(conn, facts.render("install", package=PACKAGE, file="sql/channels.sql"))
+
+
+def uninstall_channels(conn: Connection) -> None:
+    facts._run_script(conn, facts.render("uninstall", package=PACKAGE, file="sql/channels.sql"))
+
+
 def install_pranks(conn: Connection) -> None:
     """Row-level security of ``prank_reviews`` (numbers: the desk only)."""
     facts._run_script(conn, facts.render("install", package=PACKAGE, file="sql/pranks.sql"))

@@ -38,6 +38,13 @@ POLICY: dict[str, frozenset[str] | str] = {
     "open311.unknown": PUBLIC,
     "api.call_events": PUBLIC,  # the PBX's own key (app/web/integrations.py), or a desk user
     "api.aml_location": PUBLIC,  # the AML gateway's telephony key, or a desk user pasting an SMS
+    "api.channel_telegram": PUBLIC,  # Telegram's secret_token header (app/web/api/channels.py)
+    "api.channel_whatsapp": PUBLIC,  # signed with the WhatsApp app secret
+    "api.channel_whatsapp_verify": PUBLIC,  # the subscription handshake, with the verify token
+    "api.channel_sms": PUBLIC,  # the SMS gateway's telephony key
+    "api.public_report": PUBLIC,  # the /lapor form: public categories only, rate limited
+    "api.public_report_status": PUBLIC,  # a reporter's own report, by its secret token
+    "lapor.page": PUBLIC,
     # every signed-in user
     "auth.logout": ALL,
     "auth.me": ALL,
@@ -75,6 +82,12 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.get_call": DESK,
     "api.patch_call": DESK,
     "api.prank_numbers": DESK,
+    "api.list_conversations": DESK,
+    "api.get_conversation": DESK,
+    "api.convert_conversation": DESK,
+    "api.close_conversation": DESK,
+    "api.reply_conversation": DESK,
+    "api.conversation_photo": DESK,  # uploads are never public and never an agency's
     "api.prank_blocklist": DESK,
     "api.prank_review": SUPERVISORS,  # a listing is a supervisor's reviewed, audited decision
     # operations: the desk and the agencies in the field

@@ -75,7 +75,8 @@ def _urls(rule: Any) -> list[str]:
         tail = "/items?limit=1000&bbox=" + bbox if rule.endpoint.endswith("items") else ""
         return [f"/api/v1/collections/{cid}{tail}" for cid in collections()]
     values = {"incident_id": str(PLANTED), "request_id": str(PLANTED), "fmt": None, "number": "1",
-              "state_id": "1", "ref": "KL-S", "service_code": "kebakaran", "call_id": str(PLANTED)}
+              "state_id": "1", "ref": "KL-S", "service_code": "kebakaran", "call_id": str(PLANTED),
+              "conversation_id": str(PLANTED), "message_id": str(PLANTED), "token": "not-a-real-report-token"}
     if not args <= values.keys():
         return []
     formats = ["json", "xml"] if "fmt" in args else [None]

@@ -11,6 +11,7 @@ from app.web.api import (  # noqa: E402,F401
     audit,
     calls,
     catalog,  # noqa: E402,F401
+    channels,
     coverage,
     duplicates,
     floods,
@@ -18,6 +19,7 @@ from app.web.api import (  # noqa: E402,F401
     incidents,
     nearest,
     pranks,
+    public_reports,
     reports,
     staffing,
 )

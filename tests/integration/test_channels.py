@@ -1,0 +1,246 @@
+"""Chat, SMS and the public form (issue 18): a Telegram location becomes a draft the desk converts,
+a WhatsApp message is signed, a public report reaches the right agency and its reporter hears back."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import time
+
+import pytest
+from PIL import Image
+from sqlalchemy import Connection
+
+from tests import tinycity, users
+
+TG_SECRET = "tg-secret-0123456789"
+WA_SECRET = "wa-app-secret-0123456789"
+KEY = "sms-gateway-key-0123456789"
+LAT, LON = -6.9876, 110.4123
+
+
+@pytest.fixture()
+def app2(make_app, db_conn: Connection):
+    tinycity.seed(db_conn)
+    return make_app(telegram_secret=TG_SECRET, whatsapp_app_secret=WA_SECRET, whatsapp_verify_token="verify-me",
+                    telephony_keys=(KEY,))
+
+
+@pytest.fixture()
+def desk(app2):
+    c = app2.test_client()
+    c.environ_base["HTTP_AUTHORIZATION"] = users.auth("call_taker")["Authorization"]
+    return c
+
+
+def telegram(client, update: dict, secret: str = TG_SECRET):
+    return client.post("/api/v1/channels/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+
+
+def tg_message(update_id: int, message_id: int, **content) -> dict:
+    return {"update_id": update_id, "message": {
+        "message_id": message_id, "date": int(time.time()), "chat": {"id": 555001, "type": "private"},
+        "from": {"id": 555001, "is_bot": False, "first_name": "Budi", "last_name": "Santoso"}, **content}}
+
+
+def test_telegram_location_becomes_a_draft_the_operator_converts(app2, desk, db_conn: Connection):
+    anon = app2.test_client()
+    assert telegram(anon, tg_message(1, 10, text="Ada pohon tumbang menutup jalan")).status_code == 200
+    res = telegram(anon, tg_message(2, 11, location={"latitude": LAT, "longitude": LON}))
+    assert res.status_code == 200 and res.get_json()["duplicate"] is False
+    again = telegram(anon, tg_message(2, 11, location={"latitude": LAT, "longitude": LON}))  # Telegram retries
+    assert again.get_json()["duplicate"] is True
+    [conv] = desk.get("/api/v1/conversations?status=open").get_json()["items"]
+    assert conv["channel"] == "telegram" and conv["contact_name"] == "Budi Santoso" and conv["messages"] == 2
+    assert (conv["lat"], conv["lon"]) == pytest.approx((LAT, LON))
+    res = desk.post(f"/api/v1/conversations/{conv['id']}/incident", json={"category": "pohon_tumbang"})
+    assert res.status_code == 201, res.get_json()
+    incident = res.get_json()["incident"]
+    assert incident["source"] == "app" and "pohon tumbang" in incident["description"]
+    detail = desk.get(f"/api/v1/incidents/{incident['id']}").get_json()
+    assert detail["lat"] == pytest.approx(LAT) and detail["caller"]["name"] == "Budi Santoso"
+    # The chat is a contact too, answered and linked; the reporter was told, and hears of progress.
+    call = desk.get(f"/api/v1/calls/{conv['call_id']}").get_json()
+    assert call["channel"] == "chat" and call["disposition"] == "incident" and call["incident_id"] == incident["id"]
+    assert desk.patch(f"/api/v1/incidents/{incident['id']}", json={"status": "verified"}).status_code == 200
+    outbox = desk.get(f"/api/v1/conversations/{conv['id']}").get_json()["outbox"]
+    assert [o["recipient"] for o in outbox] == ["555001", "555001"]
+    assert "diterima" in outbox[0]["body"] and "diverifikasi" in outbox[1]["body"]
+    # A converted conversation cannot be converted twice; the next message opens a new one.
+    assert desk.post(f"/api/v1/conversations/{conv['id']}/incident", json={"category": "banjir"}).status_code == 409
+    telegram(anon, tg_message(3, 12, text="terima kasih"))
+    assert len(desk.get("/api/v1/conversations?status=open").get_json()["items"]) == 1
+
+
+def test_telegram_needs_its_secret_and_a_well_formed_update(app2):
+    anon = app2.test_client()
+    assert telegram(anon, tg_message(1, 1, text="x"), secret="wrong").status_code == 403
+    assert anon.post("/api/v1/channels/telegram", json=tg_message(1, 1, text="x")).status_code == 403
+    for bad, field in (({"message": {"chat": {"id": 1}, "message_id": 1}}, "update_id"),
+                       (tg_message(1, 1, location={"latitude": "NaN", "longitude": 1}), "message.location.latitude"),
+                       (tg_message(1, 1, location={"latitude": 91, "longitude": 1}), "message.location.latitude"),
+                       (tg_message(1, 1, text="x" * 5000), "message.text"),
+                       ({"update_id": 1, "message": {"message_id": 1, "chat": "me"}}, "message.chat"),
+                       (tg_message(1, 1, photo="big"), "message.photo")):
+        res = telegram(anon, bad)
+        assert res.status_code == 422 and res.get_json()["field"] == field, (bad, res.get_json())
+    assert telegram(anon, {"update_id": 5, "edited_message": {}}).get_json()["ignored"] is True
+
+
+def wa_payload(text_body: str) -> bytes:
+    return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp", "metadata": {"display_phone_number": "62112", "phone_number_id": "1"},
+            "contacts": [{"profile": {"name": "Sari"}, "wa_id": "6281233334444"}],
+            "messages": [{"from": "6281233334444", "id": "wamid.A1", "timestamp": str(int(time.time())),
+                          "type": "text", "text": {"body": text_body}}]}}]}]}).encode()
+
+
+def test_whatsapp_messages_are_signed_and_verified(app2, desk):
+    anon = app2.test_client()
+    hs = anon.get("/api/v1/channels/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444")
+    assert hs.status_code == 200 and hs.get_data(as_text=True) == "1158201444"
+    assert anon.get("/api/v1/channels/whatsapp?hub.mode=subscribe&hub.verify_token=no&hub.challenge=1").status_code \
+        == 403
+    body = wa_payload("Lampu jalan mati di depan SD")
+    sig = "sha256=" + hmac.new(WA_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    forged = anon.post("/api/v1/channels/whatsapp", data=body, content_type="application/json",
+                       headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})
+    assert forged.status_code == 403
+    res = anon.post("/api/v1/channels/whatsapp", data=body, content_type="application/json",
+                    headers={"X-Hub-Signature-256": sig})
+    assert res.status_code == 200, res.get_json()
+    [conv] = desk.get("/api/v1/conversations").get_json()["items"]
+    assert conv["caller_phone"] == "+6281233334444" and conv["contact_name"] == "Sari"
+    closed = desk.post(f"/api/v1/conversations/{conv['id']}/close", json={"disposition": "diteruskan",
+                                                                          "forwarded_to": "PLN"})
+    assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
+    assert desk.get(f"/api/v1/calls/{conv['call_id']}").get_json()["forwarded_to"] == "PLN"
+
+
+def test_sms_gateway_messages_and_aml_over_the_same_number(app2, desk):
+    gw = app2.test_client()
+    headers = {"Authorization": f"Bearer {KEY}"}
+    res = gw.post("/api/v1/channels/sms", json={"from": "081255556666", "text": "Info donor darah?", "id": "s1"},
+                  headers=headers)
+    assert res.status_code == 200 and res.get_json()["duplicate"] is False
+    top = time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() - 10))
+    aml = (f'A"ML=1;lt={LAT:+.5f};lg={LON:+.5f};rd=20;top={top};lc=68;pm=G;si=510100000000000;'
+           "ei=356708041746734;mcc=510;mnc=10;ml=124")
+    res = gw.post("/api/v1/channels/sms", json={"from": "081255556666", "text": aml}, headers=headers)
+    assert res.status_code == 201 and res.get_json()["aml"]["id"] > 0
+    assert gw.post("/api/v1/channels/sms", json={"from": "x", "text": "y"}, headers=headers).get_json()["field"] == \
+        "from"
+    assert gw.post("/api/v1/channels/sms", json={"from": "0812", "text": "y"}).status_code == 401
+
+
+def jpeg(size=(64, 48), exif_gps: bool = True) -> bytes:
+    img = Image.new("RGB", size, (200, 30, 30))
+    out = io.BytesIO()
+    exif = Image.Exif()
+    if exif_gps:
+        exif[0x010F] = "PhoneMaker"  # Make; any EXIF must be gone after re-encoding
+    img.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_public_report_reaches_the_right_agency_and_its_reporter_hears_of_status(app2, desk):
+    anon = app2.test_client()
+    page = anon.get("/lapor")
+    assert page.status_code == 200 and "pohon_tumbang" in page.get_data(as_text=True)
+    assert 'value="kebakaran"' not in page.get_data(as_text=True)  # emergencies are not public categories
+    res = anon.post("/api/v1/public/reports", data={
+        "category": "sarang_tawon", "lat": str(LAT), "lon": str(LON), "description": "Sarang tawon di pohon sekolah",
+        "phone": "0812-7777-1234", "photo": (io.BytesIO(jpeg()), "tawon.jpg", "image/jpeg")},
+        content_type="multipart/form-data")
+    assert res.status_code == 201, res.get_json()
+    report = res.get_json()
+    status = anon.get(report["status_url"]).get_json()
+    assert status["status"] == "received" and status["category"] == "sarang_tawon" and status["agencies"] == ["DAMKAR"]
+    assert "+62" not in json.dumps(status) and "tawon di pohon" not in json.dumps(status)
+    # DAMKAR (wasp nests are theirs) sees the incident; DINKES does not; the desk sees the reporter's number.
+    listed = desk.get(f"/api/v1/incidents/{report['incident']}").get_json()
+    assert listed["source"] == "web" and listed["caller"]["phone"] == "+6281277771234"
+    assert anon.get(f"/api/v1/incidents/{report['incident']}", headers=users.auth("t_damkar")).status_code == 200
+    assert anon.get(f"/api/v1/incidents/{report['incident']}", headers=users.auth("t_dinkes")).status_code == 404
+    # Status changes are queued as SMS to the reporter.
+    desk.patch(f"/api/v1/incidents/{report['incident']}", json={"status": "verified"})
+    assert anon.get(report["status_url"]).get_json()["status"] == "verified"
+    conv = desk.get(f"/api/v1/conversations/{report['report']}").get_json()
+    assert [o["channel"] for o in conv["outbox"]] == ["sms", "sms"]
+    assert {o["recipient"] for o in conv["outbox"]} == {"+6281277771234"}
+    # The photo: stored without EXIF, served to the desk only.
+    [message] = conv["messages"]
+    photo_url = f"/api/v1/conversations/{report['report']}/photos/{message['id']}"
+    photo = desk.get(photo_url)
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg" and b"PhoneMaker" not in photo.data
+    assert "no-store" in photo.headers["Cache-Control"]
+    for who in ("official", "agency", "bpbd"):
+        assert anon.get(photo_url, headers=users.auth(who)).status_code == 403
+    assert anon.get(photo_url).status_code == 401
+
+
+@pytest.mark.parametrize(("form", "field"), [
+    ({"category": "kebakaran", "lat": str(LAT), "lon": str(LON)}, "category"),
+    ({"category": "pohon_tumbang"}, "lat"),
+    ({"category": "pohon_tumbang", "lat": "abc", "lon": "1"}, "lat"),
+    ({"category": "pohon_tumbang", "lat": str(LAT), "lon": str(LON), "phone": "call me"}, "phone"),
+    ({"category": "pohon_tumbang", "lat": str(LAT), "lon": str(LON), "description": "x" * 1001}, "description"),
+    ({"category": "pohon_tumbang", "lat": str(LAT), "lon": str(LON),
+      "photo": (io.BytesIO(b"GIF89a" + b"\0" * 100), "x.gif")}, "photo"),
+    ({"category": "pohon_tumbang", "lat": str(LAT), "lon": str(LON),
+      "photo": (io.BytesIO(b"\xff\xd8\xff" + b"not really a jpeg"), "x.jpg")}, "photo"),
+])
+def test_hostile_public_reports_are_4xx(app2, form, field):
+    res = app2.test_client().post("/api/v1/public/reports", data=form, content_type="multipart/form-data")
+    assert 400 <= res.status_code < 500, res.get_json()
+    if res.status_code == 422:
+        assert res.get_json()["field"] == field
+
+
+def test_a_photo_over_the_limit_is_refused(app2):
+    # Built by hand: the test client spools a large multipart body to a file it never closes.
+    boundary = "p112boundary"
+    parts = [(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n').encode()
+             for k, v in (("category", "pohon_tumbang"), ("lat", str(LAT)), ("lon", str(LON)))]
+    parts.append((f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="big.jpg"\r\n'
+                  "Content-Type: image/jpeg\r\n\r\n").encode() + b"\xff\xd8\xff" + b"\0" * 950_000 + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    res = app2.test_client().post("/api/v1/public/reports", data=body,
+                                  content_type=f"multipart/form-data; boundary={boundary}")
+    assert res.status_code == 422 and res.get_json()["field"] == "photo"
+
+
+def test_unknown_tokens_and_the_desk_only_conversations(app2):
+    anon = app2.test_client()
+    assert anon.get("/api/v1/public/reports/not-a-real-token-123").status_code == 404
+    for who in ("official", "agency", "bpbd"):
+        assert anon.get("/api/v1/conversations", headers=users.auth(who)).status_code == 403
+
+
+def test_retention_erases_callers_from_the_call_centre_too(session, db_conn):
+    from sqlalchemy import text
+
+    from app.services.privacy import purge_personal_data
+
+    tinycity.seed(db_conn)
+    old = "now() - interval '400 days'"
+    db_conn.execute(text(f"INSERT INTO calls (caller_phone, offered_at, created_by) VALUES ('+628111', {old}, 't'), "
+                         "('+628222', now(), 't')"))
+    db_conn.execute(text(f"INSERT INTO caller_locations (caller_phone, source, method, radius_m, positioned_at, "
+                         f"received_at, actor, geom) VALUES ('+628111', 'aml_sms', 'gnss', 10, {old}, {old}, 't', "
+                         "ST_SetSRID(ST_MakePoint(110.41, -6.98), 4326))"))
+    conv = db_conn.execute(text(f"INSERT INTO conversations (channel, external_chat, contact_name, caller_phone, "
+                                f"last_message_at) VALUES ('telegram', '777', 'Budi', '+628111', {old}) "
+                                "RETURNING id")).scalar_one()
+    db_conn.execute(text(f"INSERT INTO conversation_messages (conversation_id, direction, at, body, actor) "
+                         f"VALUES (:c, 'in', {old}, 'rumah saya di Jl. Rahasia', 't')"), {"c": conv})
+    purge_personal_data(session, 365)
+    assert db_conn.execute(text("SELECT array_agg(caller_phone ORDER BY id) FROM calls")).scalar_one() == \
+        [None, "+628222"]
+    assert db_conn.execute(text("SELECT count(*) FROM caller_locations")).scalar_one() == 0
+    row = db_conn.execute(text("SELECT contact_name, caller_phone, external_chat FROM conversations")).one()
+    assert row[0] is None and row[1] is None and row[2].startswith("purged:")
+    assert db_conn.execute(text("SELECT body FROM conversation_messages")).scalar_one() is None
