@@ -2,7 +2,7 @@
 
 The PBX sends ``+62812...``, an AML gateway ``62812...``, a call-taker types ``0812-...``:
 all become E.164 (``+62812...``).  The database has the same rule (``peta112_norm_phone``,
-migration 0015) for numbers stored before it existed.
+migration 0017) for numbers stored before it existed.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ report becomes an incident for the category's agencies at once (as the ``integra
 viewer, like an Open311 request), a contact in ``calls`` (channel web) and a
 conversation the desk can read.  The reporter gets a token: ``GET
 /api/v1/public/reports/<token>`` tells the status and nothing else, and with a phone
-number each status change is queued as an SMS (the trigger of migration 0017).
+number each status change is queued as an SMS (the trigger of migration 0019).
 
 Photos are checked by content, not by name or header (JPEG or PNG, at most
 ``MAX_PHOTO_BYTES``, a real image of sane size), re-encoded (which drops EXIF, GPS

@@ -8,8 +8,8 @@ When the incident's status changes, a reply for the reporter is queued in
 data: row-level security as calls (desk and the keyed webhooks only), rendered from
 app/calls/sql/channels.sql.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-28
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from app.calls import visibility
 
-revision = "0017"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

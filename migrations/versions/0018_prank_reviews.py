@@ -5,8 +5,8 @@ supervisor approves, rejects or lifts a listing with a reason, and every decisio
 (append-only) with the evidence it was taken on.  Row-level security: the desk only (the
 rows are phone numbers), rendered from app/calls/sql/pranks.sql.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-11-28
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from app.calls import visibility
 
-revision = "0016"
-down_revision = "0015"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -8,8 +8,8 @@ Advanced Mobile Location fixes a caller's handset sends (the newest one is the p
 Both carry callers' data, so both are under row-level security, rendered from
 app/calls/sql/calls.sql by :func:`app.calls.visibility.install`.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-28
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from app.calls import visibility
 
-revision = "0015"
-down_revision = "0014"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
