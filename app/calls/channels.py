@@ -207,6 +207,12 @@ def list_conversations(session: Session, status: str | None, limit: int) -> list
             for r in session.execute(_sql("list_conversations"), {"status": status, "limit": limit}).mappings()]
 
 
+def conversation_items(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """Conversations ``ids`` in the list's shape (what the live stream hands the desk's consoles)."""
+    return [{k: _iso(v) for k, v in r.items()}
+            for r in session.execute(_sql("conversation_items"), {"ids": ids}).mappings()]
+
+
 def get_conversation(session: Session, conv_id: int) -> dict[str, Any]:
     row = session.execute(_sql("conversation"), {"id": conv_id}).mappings().first()
     if row is None:

@@ -32,6 +32,8 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, time
+from decimal import Decimal
 from typing import Any, Protocol
 
 import orjson
@@ -49,9 +51,12 @@ CHANNEL = "peta112"
 # Tables whose notifications reach maps, and the SSE event each becomes: incidents scoped per reader,
 # calls to the desk only, the others to every signed-in reader.  Deny by default, like routes: a table
 # whose notices carry something not every reader may see must not be relayed until it is scoped here.
-EVENT_OF_TABLE = {"incidents": "incident", "units": "unit", "flood_states": "flood", "calls": "call"}
-# Events only the desk receives (a ringing line, an AML fix: app/calls); they carry no caller data either.
-DESK_ONLY = frozenset({"call"})
+EVENT_OF_TABLE = {"incidents": "incident", "units": "unit", "flood_states": "flood", "calls": "call",
+                  "conversations": "conversation"}
+# Events only the desk receives (app/calls): a line rang, was answered or ended, or an AML fix came
+# (``call``, with the number, its history and position); a chat, SMS or web report arrived or changed
+# (``conversation``).  They carry callers' data, so they go to the reader classes that may see it.
+DESK_ONLY = frozenset({"call", "conversation"})
 CONTROL = frozenset({"auth", "basemap", "stations"})  # notices for the process's caches, not for maps
 REPLAY = 4096  # events kept for Last-Event-ID
 QUEUE = 512  # events a stream may lag behind before it is dropped
@@ -258,11 +263,26 @@ class Hub:
             return []
         ids = sorted({d["id"] for n, d, _ in parsed if n == "incident" and _is_id(d.get("id"))})
         summaries, audience = self._scope(ids) if ids else ({}, {})
-        specs: list[tuple[str, bytes, frozenset[str] | None]] = []
+        desk_keys = sorted({(n, d["id"]) for n, d, _ in parsed if n in DESK_ONLY and _is_id(d.get("id"))})
+        desk_summaries = self._desk_summaries(desk_keys) if desk_keys else {}
         desk = frozenset(k for k, v in self._known_classes().items() if v.personal_data)
+        specs: list[tuple[str, bytes, frozenset[str] | None]] = []
+        desk_done: set[tuple[str, int]] = set()
+        desk_ops: dict[tuple[str, Any], set[Any]] = {}
+        for n, d, _ in parsed:
+            if n in DESK_ONLY:
+                desk_ops.setdefault((n, d.get("id")), set()).add(d.get("op"))
         for name, data, raw in parsed:
             if name in DESK_ONLY:
-                specs.append((name, raw.encode(), desk))
+                key = (name, data.get("id"))
+                if key in desk_done or key not in desk_summaries:
+                    continue  # one event per call or conversation and batch, with its newest state
+                desk_done.add(key)
+                body = {k: data[k] for k in ("table", "op", "id") if k in data}
+                if "insert" in desk_ops[key]:
+                    body["op"] = "insert"  # a ring stays a ring when its answer came in the same batch
+                body[name] = desk_summaries[key]
+                specs.append((name, orjson.dumps(body, default=_json_default), desk))
                 continue
             if name != "incident":
                 specs.append((name, raw.encode(), None))
@@ -295,6 +315,30 @@ class Hub:
             audience.setdefault(iid, set()).add(key)
         return summaries, audience
 
+    def _desk_summaries(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+        """What a desk console draws for each call (number, history, AML position: the answer of
+        ``GET /api/v1/calls/<id>``) and conversation (an item of ``GET /api/v1/conversations``),
+        read once per batch as the system viewer; only desk classes ever receive it."""
+        from sqlalchemy.orm import Session
+
+        from app.calls import channels
+        from app.calls import queries as call_queries
+        from app.incidents.facts import apply_viewer
+        from app.services.errors import NotFound
+
+        out: dict[tuple[str, int], dict[str, Any]] = {}
+        with Session(self.engine) as s:
+            apply_viewer(s, SYSTEM_VIEWER)
+            for name, oid in keys:
+                if name == "call":
+                    with contextlib.suppress(NotFound):
+                        out[(name, oid)] = call_queries.get_call(s, oid)
+            conv_ids = [oid for name, oid in keys if name == "conversation"]
+            for item in channels.conversation_items(s, conv_ids) if conv_ids else ():
+                out[("conversation", item["id"])] = item
+            s.rollback()
+        return out
+
     def _publish(self, specs: list[tuple[str, bytes, frozenset[str] | None]]) -> list[Event]:
         events: list[Event] = []
         with self._lock:
@@ -312,6 +356,14 @@ class Hub:
                     log.exception("live hub: a stream failed to take events")
             self.delivered_batches += 1
         return events
+
+
+def _json_default(v: object) -> Any:
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, (date, time)):
+        return v.isoformat()
+    raise TypeError(type(v).__name__)
 
 
 def _is_id(v: object) -> bool:

@@ -13,6 +13,7 @@ from app.db.engine import make_engine
 from app.incidents.facts import apply_viewer
 from app.incidents.viewer import Viewer
 from app.live.hub import Hub, ThreadStream, libpq_conninfo, reader_class
+from app.services.dispatch import PRANK_REPEAT_THRESHOLD
 from app.services.errors import InvalidInput
 from tests import tinycity, users
 
@@ -199,31 +200,107 @@ def test_only_the_desk_reads_calls_and_numbers(pbx, desk, db_conn: Connection):
 
 
 def test_ring_reaches_desk_streams_only(test_db_url: str, engine: Engine):
+    """One batch, scoped once: the desk's streams get the ring with the number, its prank history and
+    the AML position (no console asks again); officials, BPBD and agencies get nothing at all."""
     hub = Hub(make_engine(test_db_url, app_role=True, pool_size=1, max_overflow=0), libpq_conninfo(test_db_url))
     hub.start()
     assert hub.ready.wait(30)
     streams = {who: ThreadStream(reader_class(v)) for who, v in READERS_OF_RINGS.items()}
     for who, st in streams.items():
         hub.attach(st, READERS_OF_RINGS[who])
+    earlier = datetime.now(UTC) - timedelta(days=2)
     try:
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO calls (caller_phone, external_id, created_by) "
-                              "VALUES (:p, 'T-STREAM-CALL', 'test')"), {"p": PRANKSTER})
+        with engine.begin() as conn:  # earlier pranks from this number, answered and ended
+            for i in range(PRANK_REPEAT_THRESHOLD):
+                conn.execute(text(
+                    "INSERT INTO calls (caller_phone, external_id, created_by, offered_at, answered_at, ended_at, "
+                    "disposition) VALUES (:p, :x, 'test', :t, :t, :t, 'iseng')"),
+                    {"p": PRANKSTER, "x": f"T-STREAM-OLD-{i}", "t": earlier + timedelta(hours=i)})
         for who in ("call_taker", "dispatcher"):
-            raw = b"".join(streams[who].take(30))
-            assert raw.count(b"event: call\n") == 1, who
-            data = json.loads(raw.split(b"data: ", 1)[1])
-            assert data["state"] == "ringing" and data["op"] == "insert" and data["table"] == "calls"
-            assert PRANKSTER.encode() not in raw  # the console asks for the number as who it is
-        for who in ("official", "agency"):
+            assert len(_calls_seen(streams[who], PRANK_REPEAT_THRESHOLD)) == PRANK_REPEAT_THRESHOLD, who
+        with engine.begin() as conn:  # the ring, and its handset's AML fix, in one transaction
+            cid = conn.execute(text("INSERT INTO calls (caller_phone, external_id, created_by) "
+                                    "VALUES (:p, 'T-STREAM-CALL', 'test') RETURNING id"), {"p": PRANKSTER}).scalar_one()
+            conn.execute(text(
+                "INSERT INTO caller_locations (caller_phone, call_id, source, method, radius_m, positioned_at, actor, "
+                "geom) VALUES (:p, :c, 'aml_sms', 'gnss', 35, now(), 'test', ST_SetSRID(ST_MakePoint(110.41, -6.98), "
+                "4326))"), {"p": PRANKSTER, "c": cid})
+            conn.execute(text("UPDATE calls SET updated_at = now() WHERE id = :c"), {"c": cid})
+        for who in ("call_taker", "dispatcher"):
+            seen = _calls_seen(streams[who], 2, until=lambda d: d["call"]["location"] is not None)
+            assert seen[0]["table"] == "calls" and seen[0]["op"] == "insert" and seen[0]["id"] == cid, who
+            data = seen[-1]  # the ring and the fix in one batch are one event; apart, the fix comes second
+            assert data["id"] == cid and len(seen) <= 2
+            call = data["call"]
+            assert call["caller_phone"] == PRANKSTER and call["state"] == "ringing"
+            assert call["history"]["prank_calls"] == PRANK_REPEAT_THRESHOLD and call["history"]["prank_suspect"] is True
+            assert call["location"]["radius_m"] == 35 and call["location"]["lat"] == pytest.approx(-6.98)
+        for who in ("official", "bpbd", "agency"):
             assert streams[who].take(0.5) == [], who
     finally:
         for st in streams.values():
             hub.detach(st)
         hub.stop()
         with engine.begin() as conn:
-            conn.execute(text("DELETE FROM calls WHERE external_id = 'T-STREAM-CALL'"))
+            conn.execute(text("DELETE FROM caller_locations WHERE caller_phone = :p"), {"p": PRANKSTER})
+            conn.execute(text("DELETE FROM calls WHERE external_id LIKE 'T-STREAM-%'"))
+
+
+def _calls_seen(stream: ThreadStream, n: int, until=None) -> list[dict]:
+    """The data of the ``call`` events a stream receives, up to ``n`` of them or until one satisfies ``until``."""
+    seen: list[dict] = []
+    for _ in range(n):
+        raw = b"".join(stream.take(30))
+        for msg in raw.split(b"\n\n"):
+            if b"event: call\n" in msg:
+                seen.append(json.loads(msg.split(b"data: ", 1)[1]))
+        if len(seen) >= n or (until and seen and until(seen[-1])):
+            break
+    return seen
 
 
 READERS_OF_RINGS = {"call_taker": Viewer("call_taker"), "dispatcher": Viewer("dispatcher"),
-                    "official": Viewer("official"), "agency": Viewer("agency", "DAMKAR")}
+                    "official": Viewer("official"), "bpbd": Viewer("bpbd"), "agency": Viewer("agency", "DAMKAR")}
+
+
+def test_over_http_a_ring_pops_on_the_desk_stream_and_never_on_an_agency_stream(live_server):
+    """The served app, as `peta112 serve` runs it: a ring reaches the dispatcher's /api/v1/stream with the
+    number; DAMKAR's stream carries the next DAMKAR call but no ring and no number before it."""
+    import requests
+
+    from tests.integration.test_stream import SSEClient
+
+    streams = {who: SSEClient(live_server.url, who) for who in ("dispatcher", "t_damkar", "official")}
+    phone, logged = "+6281377770123", None
+    try:
+        for s in streams.values():
+            assert s.message()[0] == "retry"  # attached from here on
+        ring = requests.post(f"{live_server.url}/api/v1/calls/events", timeout=60, headers=users.auth("dispatcher"),
+                             json={"event": "ring", "call_id": "T-HTTP-RING", "from": "0813-7777-0123"})
+        assert ring.status_code == 201, ring.text
+        res = requests.post(f"{live_server.url}/api/v1/incidents", timeout=60, headers=users.auth("dispatcher"),
+                            json={"category": "sarang_tawon", "lat": -6.9631, "lon": 110.4031})  # DAMKAR's
+        assert res.status_code == 201, res.text
+        logged = res.json()["id"]
+        event, data = streams["dispatcher"].message()
+        while event != "call":
+            event, data = streams["dispatcher"].message()
+        call = json.loads(data)["call"]
+        assert call["id"] == ring.json()["id"] and call["caller_phone"] == phone and call["state"] == "ringing"
+        for who in ("t_damkar", "official"):
+            seen: list[str | None] = []
+            while True:
+                event, data = streams[who].message()
+                seen.append(event)
+                if event == "incident" and json.loads(data)["id"] == logged:
+                    break
+            assert "call" not in seen, who
+            assert not any("77770123" in line for line in streams[who].raw), who
+    finally:
+        for s in streams.values():
+            s.close()
+        if logged is not None:
+            requests.patch(f"{live_server.url}/api/v1/incidents/{logged}", json={"status": "cancelled"},
+                           timeout=60, headers=users.auth("dispatcher"))
+        requests.post(f"{live_server.url}/api/v1/calls/events", timeout=60, headers=users.auth("dispatcher"),
+                      json={"event": "hangup", "call_id": "T-HTTP-RING"})

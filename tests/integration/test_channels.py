@@ -244,3 +244,65 @@ def test_retention_erases_callers_from_the_call_centre_too(session, db_conn):
     row = db_conn.execute(text("SELECT contact_name, caller_phone, external_chat FROM conversations")).one()
     assert row[0] is None and row[1] is None and row[2].startswith("purged:")
     assert db_conn.execute(text("SELECT body FROM conversation_messages")).scalar_one() is None
+
+
+def test_a_chat_message_reaches_the_desk_streams_only(test_db_url: str, engine):
+    """Conversations go through the live hub like rings: a new chat and each further message reach the
+    desk's streams with the conversation's summary (name, last words, location); nobody else hears of it."""
+    from sqlalchemy import text
+
+    from app.db.engine import make_engine
+    from app.incidents.viewer import Viewer
+    from app.live.hub import Hub, ThreadStream, libpq_conninfo, reader_class
+
+    readers = {"call_taker": Viewer("call_taker"), "admin": Viewer("admin"), "official": Viewer("official"),
+               "bpbd": Viewer("bpbd"), "agency": Viewer("agency", "DAMKAR")}
+    hub = Hub(make_engine(test_db_url, app_role=True, pool_size=1, max_overflow=0), libpq_conninfo(test_db_url))
+    hub.start()
+    assert hub.ready.wait(30)
+    streams = {who: ThreadStream(reader_class(v)) for who, v in readers.items()}
+    for who, st in streams.items():
+        hub.attach(st, readers[who])
+
+    def seen(stream: ThreadStream, until) -> list[dict]:
+        got: list[dict] = []
+        for _ in range(5):
+            for msg in b"".join(stream.take(30)).split(b"\n\n"):
+                if b"event: conversation\n" in msg:
+                    got.append(json.loads(msg.split(b"data: ", 1)[1]))
+            if got and until(got[-1]):
+                break
+        return got
+
+    conv = None
+    try:
+        with engine.begin() as conn:
+            conv = conn.execute(text("INSERT INTO conversations (channel, external_chat, contact_name) "
+                                     "VALUES ('telegram', 'T-STREAM-CHAT', 'Budi Santoso') RETURNING id")).scalar_one()
+            conn.execute(text("INSERT INTO conversation_messages (conversation_id, direction, body, actor) "
+                              "VALUES (:c, 'in', 'Ada pohon tumbang', 'telegram')"), {"c": conv})
+        for who in ("call_taker", "admin"):
+            first = seen(streams[who], lambda d: d["conversation"]["messages"] == 1)
+            assert first[0]["op"] == "insert" and first[0]["id"] == conv, who
+            item = first[-1]["conversation"]
+            assert item["contact_name"] == "Budi Santoso" and item["last_text"] == "Ada pohon tumbang"
+        with engine.begin() as conn:  # a further message with a location: one more event, newest state
+            conn.execute(text("INSERT INTO conversation_messages (conversation_id, direction, actor, geom) VALUES "
+                              "(:c, 'in', 'telegram', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"),
+                         {"c": conv, "lat": LAT, "lon": LON})
+            conn.execute(text("UPDATE conversations SET geom = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), "
+                              "updated_at = now() WHERE id = :c"), {"c": conv, "lat": LAT, "lon": LON})
+        for who in ("call_taker", "admin"):
+            later = seen(streams[who], lambda d: d["conversation"]["lat"] is not None)
+            item = later[-1]["conversation"]
+            assert item["messages"] == 2 and (item["lat"], item["lon"]) == pytest.approx((LAT, LON)), who
+        for who in ("official", "bpbd", "agency"):
+            assert streams[who].take(0.5) == [], who
+    finally:
+        for st in streams.values():
+            hub.detach(st)
+        hub.stop()
+        if conv is not None:
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM conversation_messages WHERE conversation_id = :c"), {"c": conv})
+                conn.execute(text("DELETE FROM conversations WHERE id = :c"), {"c": conv})

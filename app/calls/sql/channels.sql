@@ -108,6 +108,17 @@ WHERE (CAST(:status AS text) IS NULL OR c.status = CAST(:status AS text))
 ORDER BY c.last_message_at DESC, c.id DESC
 LIMIT :limit
 
+-- name: conversation_items
+-- The same items for some conversations (the live stream's summary for the desk).
+SELECT c.id, c.channel, c.contact_name, c.caller_phone, c.status, c.call_id, c.incident_id, c.category_code,
+       c.opened_at, c.last_message_at, ST_Y(c.geom) AS lat, ST_X(c.geom) AS lon,
+       (SELECT count(*) FROM conversation_messages m WHERE m.conversation_id = c.id) AS messages,
+       (SELECT m.body FROM conversation_messages m WHERE m.conversation_id = c.id AND m.body IS NOT NULL
+        ORDER BY m.at DESC, m.id DESC LIMIT 1) AS last_text
+FROM conversations c
+WHERE c.id = ANY(CAST(:ids AS bigint[]))
+ORDER BY c.id
+
 -- name: conversation
 SELECT c.id, c.channel, c.external_chat, c.contact_name, c.caller_phone, c.status, c.call_id, c.incident_id,
        c.category_code, c.opened_at, c.last_message_at, ST_Y(c.geom) AS lat, ST_X(c.geom) AS lon
