@@ -9,7 +9,10 @@ the system viewer) and asks the one visibility rule, ``peta112_incident_visible`
 every *reader class* (a role, or an agency role with its agency) at once; each stream then
 only compares its class with the event's audience.  The summary carries what the map draws
 (the list's shape, with tasks and assignments, never callers' fields), so no browser asks
-again and no 'viewed' audit row is written per change per map.
+again and no 'viewed' audit row is written per change per map.  Calls and conversations
+(app/calls) carry callers' numbers and words: their summary (what ``GET /api/v1/calls/<id>``
+answers, the conversation's list item) is read once per batch the same way and sent only to
+the desk's classes, those whose role may see callers' data.
 
 Events get ids (``<boot>-<n>``) and the last ``REPLAY`` stay in a buffer, so a stream that
 reconnects with ``Last-Event-ID`` gets what it missed; an id from another process or

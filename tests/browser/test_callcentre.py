@@ -58,6 +58,8 @@ def test_a_ring_pops_the_prank_history_and_the_aml_circle_in_an_open_console(pag
             "ended_at": (now - timedelta(days=i + 1) + timedelta(seconds=30)).isoformat(), "disposition": "iseng"}),
             headers=headers)
         assert resp.status == 201, resp.text()
+    asked: list[str] = []  # the stream's event carries the call: the console asks the API for nothing more
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/calls/" in r.url else None)
     page.goto(live_server.url + "/map")
     page.wait_for_selector("body.ready", timeout=30_000)
     page.wait_for_function("window.peta112 && window.peta112.state.streaming === true", timeout=30_000)
@@ -78,4 +80,6 @@ def test_a_ring_pops_the_prank_history_and_the_aml_circle_in_an_open_console(pag
     assert "±35 m" in page.locator("#call-pop").inner_text()
     page.click("#call-use")
     assert page.input_value("#c-lat") == "-6.982000" and page.input_value("#c-lon") == "110.431000"
+    assert page.input_value("#c-caller-phone") == number
+    assert asked == []
     assert page.console_errors == []

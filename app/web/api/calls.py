@@ -2,8 +2,9 @@
 
 ``POST /api/v1/calls/events`` is what the telephony system (an Asterisk ARI adapter, see
 docs/call-centre.md) sends for ``ring``, ``answer`` and ``hangup``; a ring reaches every
-open console as a ``call`` event on the live stream, and the console asks
-``GET /api/v1/calls/<id>`` for the number, its history and its location.
+open desk console as a ``call`` event on the live stream carrying what
+``GET /api/v1/calls/<id>`` answers (the number, its history and its location), so no
+console asks again; the hub sends it to the desk's reader classes only (app/live/hub.py).
 Thin: validation and SQL live in app/calls/.
 """
 

@@ -1,4 +1,5 @@
-/* Ringing lines: when the PBX says a line rings (SSE event "call", sent to the desk only), pop the
+/* Ringing lines: when the PBX says a line rings (SSE event "call", sent to the desk only, with the
+ * call's history: stream.js hands it here), pop the
  * caller's number and history before anyone answers: earlier contacts, open incidents from that
  * number, the prank record and the block-list decision; with an AML fix, the caller's position
  * and its accuracy circle on the map, and the new-call form pre-filled with it.  A newer fix
@@ -110,11 +111,14 @@ function render(call) {
   drawLocation(loc);
 }
 
-/* An SSE "call" message: {table: "calls", op, id, channel, state, operator}. */
+/* An SSE "call" message: {table: "calls", op, id, call}, sent to the desk only.  The server's live hub
+ * puts in what GET /api/v1/calls/<id> answers (number, history, AML position), so the panel is drawn
+ * without asking again; a message without it (an older server) is fetched as before. */
 export function onCallEvent(e) {
   var msg = JSON.parse(e.data);
   // A new ring pops; a change of the call on the panel (answered, ended, a new AML fix) refreshes it.
   if (msg.op !== "insert" && !(shown && shown.id === msg.id)) { return; }
+  if (msg.call) { render(msg.call); return; }
   api(API + "/calls/" + msg.id).then(render, function () { /* not for this reader */ });
 }
 
