@@ -83,3 +83,51 @@ def test_a_ring_pops_the_prank_history_and_the_aml_circle_in_an_open_console(pag
     assert page.input_value("#c-caller-phone") == number
     assert asked == []
     assert page.console_errors == []
+
+
+def test_a_telegram_location_appears_in_the_desk_console_and_the_operator_converts_it(page, live_server):
+    """A Telegram chat (text, then its location: the webhook's own code path) appears in the open console's
+    Pesan tab by the stream alone; the operator shows it on the map and makes it an incident there."""
+    from sqlalchemy.orm import Session
+
+    from app.calls import channels
+
+    page.goto(live_server.url + "/map")
+    page.wait_for_selector("body.ready", timeout=30_000)
+    page.wait_for_function("window.peta112 && window.peta112.state.streaming === true", timeout=30_000)
+    assert page.locator("#tab-chat").is_visible()
+    page.click("#tab-chat")
+    chat = int(datetime.now(UTC).timestamp() * 1000)
+    lat, lon = -6.9876, 110.4123
+    with Session(live_server.engine) as s:  # as the webhook stores them (the owner: the system's writer)
+        for i, content in enumerate(({"text": "Ada pohon tumbang menutup jalan"},
+                                     {"location": {"latitude": lat, "longitude": lon}})):
+            msg = channels.parse_telegram({"update_id": chat + i, "message": {
+                "message_id": i + 1, "date": int(datetime.now(UTC).timestamp()),
+                "chat": {"id": chat, "type": "private"},
+                "from": {"id": chat, "is_bot": False, "first_name": "Budi", "last_name": "Peramban"}, **content}})
+            channels.receive(s, msg, "telegram")
+    item = page.locator(".chat-item", has_text="Budi Peramban")
+    item.locator(".chat-show").wait_for(timeout=20_000)  # the location arrived with the second message
+    assert "Ada pohon tumbang" in item.inner_text() and "2 pesan" in item.inner_text()
+    item.locator(".chat-show").click()
+    page.wait_for_selector("path.chat-location", timeout=10_000)
+    item.locator(".chat-category").select_option("pohon_tumbang")
+    item.locator(".chat-convert").click()
+    page.wait_for_selector("#view-detail:not([hidden])", timeout=20_000)
+    page.locator(".chat-item", has_text="Budi Peramban").wait_for(state="detached", timeout=10_000)
+    incidents = page.request.get(live_server.url + "/api/v1/incidents?category=pohon_tumbang&limit=5",
+                                 headers=users.auth("dispatcher")).json()["items"]
+    mine = [i for i in incidents if i.get("caller", {}).get("name") == "Budi Peramban"]
+    assert len(mine) == 1 and mine[0]["lat"] == pytest.approx(lat) and mine[0]["lon"] == pytest.approx(lon)
+    assert page.console_errors == []
+
+
+def test_agency_consoles_have_no_messages_tab(browser, live_server):
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+    try:
+        pg = ctx.new_page()
+        users.browser_login(pg, live_server.url, "agency")
+        assert pg.locator("#tab-chat").is_hidden() and pg.locator("#call-pop").count() == 0
+    finally:
+        ctx.close()
