@@ -60,6 +60,8 @@ EVENT_OF_TABLE = {"incidents": "incident", "units": "unit", "flood_states": "flo
 # (``call``, with the number, its history and position); a chat, SMS or web report arrived or changed
 # (``conversation``).  They carry callers' data, so they go to the reader classes that may see it.
 DESK_ONLY = frozenset({"call", "conversation"})
+LIVE_CALL_MINUTES = 10  # an ended call's changes reach consoles for this long (a disposition, a late AML fix)
+DESK_BATCH = 100  # call summaries read per batch at most: no 112 centre has more lines ringing at once
 CONTROL = frozenset({"auth", "basemap", "stations"})  # notices for the process's caches, not for maps
 REPLAY = 4096  # events kept for Last-Event-ID
 QUEUE = 512  # events a stream may lag behind before it is dropped
@@ -332,10 +334,15 @@ class Hub:
         out: dict[tuple[str, int], dict[str, Any]] = {}
         with Session(self.engine) as s:
             apply_viewer(s, SYSTEM_VIEWER)
-            for name, oid in keys:
-                if name == "call":
-                    with contextlib.suppress(NotFound):
-                        out[(name, oid)] = call_queries.get_call(s, oid)
+            call_ids = [oid for name, oid in keys if name == "call"]
+            live = set(s.execute(sqlfiles.statement("app.live", "sql/stream.sql", "live_calls"),
+                                 {"ids": call_ids, "minutes": LIVE_CALL_MINUTES}).scalars()) if call_ids else set()
+            if len(live) > DESK_BATCH:
+                log.warning("live hub: %d live calls in one batch; the newest %d are sent", len(live), DESK_BATCH)
+                live = set(sorted(live)[-DESK_BATCH:])
+            for oid in sorted(live):
+                with contextlib.suppress(NotFound):
+                    out[("call", oid)] = call_queries.get_call(s, oid)
             conv_ids = [oid for name, oid in keys if name == "conversation"]
             for item in channels.conversation_items(s, conv_ids) if conv_ids else ():
                 out[("conversation", item["id"])] = item

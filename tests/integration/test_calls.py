@@ -246,6 +246,30 @@ def test_ring_reaches_desk_streams_only(test_db_url: str, engine: Engine):
             conn.execute(text("DELETE FROM calls WHERE external_id LIKE 'T-STREAM-%'"))
 
 
+def test_history_loaded_in_bulk_is_not_rung(test_db_url: str, engine: Engine):
+    """The demo city's COPY of past calls notifies too; calls that ended long ago send no event (and no
+    summary is read for them), while a change of a live one does."""
+    hub = Hub(make_engine(test_db_url, app_role=True, pool_size=1, max_overflow=0), libpq_conninfo(test_db_url))
+    hub.start()
+    assert hub.ready.wait(30)
+    old = datetime.now(UTC) - timedelta(days=3)
+    try:
+        with engine.begin() as conn:
+            past = conn.execute(text(
+                "INSERT INTO calls (caller_phone, external_id, created_by, offered_at, answered_at, ended_at, "
+                "disposition, updated_at) VALUES (:p, 'T-BULK-OLD', 'demo', :t, :t, :t, 'informasi', :t) "
+                "RETURNING id"), {"p": PRANKSTER, "t": old}).scalar_one()
+            live = conn.execute(text("INSERT INTO calls (caller_phone, external_id, created_by) "
+                                     "VALUES (:p, 'T-BULK-LIVE', 'test') RETURNING id"), {"p": PRANKSTER}).scalar_one()
+        events = hub.handle([json.dumps({"table": "calls", "op": "insert", "id": i}) for i in (past, live)])
+        assert [(e.name, json.loads(e.message.split(b"data: ", 1)[1])["id"]) for e in events] == [("call", live)]
+        assert events[0].audience == frozenset({"call_taker:", "dispatcher:", "admin:"})  # the desk's classes
+    finally:
+        hub.stop()
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM calls WHERE external_id LIKE 'T-BULK-%'"))
+
+
 def _calls_seen(stream: ThreadStream, n: int, until=None) -> list[dict]:
     """The data of the ``call`` events a stream receives, up to ``n`` of them or until one satisfies ``until``."""
     seen: list[dict] = []
