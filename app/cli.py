@@ -264,6 +264,9 @@ from app.cli_users import privacy, token, user  # noqa: E402
 cli.add_command(user)
 cli.add_command(token)
 cli.add_command(privacy)
+from app.cli_channels import channels  # noqa: E402
+
+cli.add_command(channels)
 
 
 def main() -> None:

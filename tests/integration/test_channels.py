@@ -306,3 +306,77 @@ def test_a_chat_message_reaches_the_desk_streams_only(test_db_url: str, engine):
             with engine.begin() as conn:
                 conn.execute(text("DELETE FROM conversation_messages WHERE conversation_id = :c"), {"c": conv})
                 conn.execute(text("DELETE FROM conversations WHERE id = :c"), {"c": conv})
+
+
+class _FakeChannelApi:
+    """A real HTTP server standing in for the Telegram Bot API and an SMS gateway: records each request;
+    answers 500 to a text containing GAGAL (a gateway that fails)."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.requests: list[tuple[str, dict, dict]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the standard library's name
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append((self.path, dict(self.headers), body))
+                failing = "GAGAL" in json.dumps(body)
+                self.send_response(500 if failing else 200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": false}' if failing else b'{"ok": true}')
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_sender_delivers_replies_and_records_failures(app2, desk, session, settings, db_conn: Connection):
+    """`peta112 channels send`'s round: the reply of a converted Telegram chat reaches the Bot API; a failing
+    SMS gateway leaves its reply pending with the error; an unconfigured channel's reply is left alone."""
+    from sqlalchemy import text
+
+    from app.calls import outbox
+
+    anon = app2.test_client()
+    telegram(anon, tg_message(1, 10, text="Pohon tumbang", location={"latitude": LAT, "longitude": LON}))
+    [conv] = desk.get("/api/v1/conversations?status=open").get_json()["items"]
+    res = desk.post(f"/api/v1/conversations/{conv['id']}/incident", json={"category": "pohon_tumbang"})
+    assert res.status_code == 201, res.get_json()
+    other = db_conn.execute(text("INSERT INTO conversations (channel, external_chat, status) "
+                                 "VALUES ('sms', '+6281200000001', 'closed') RETURNING id")).scalar_one()
+    db_conn.execute(text("INSERT INTO channel_outbox (conversation_id, channel, recipient, body) VALUES "
+                         "(:c, 'sms', '+6281200000001', 'Laporan GAGAL terkirim'), "
+                         "(:c, 'whatsapp', '6281200000001', 'belum ada kredensial')"), {"c": other})
+    api = _FakeChannelApi()
+    try:
+        cfg = settings.with_overrides(telegram_bot_token="123:abc", telegram_api=api.url,
+                                      sms_gateway_url=api.url + "/sms", sms_gateway_key="gw-key")
+        done = outbox.send_pending(session, cfg)
+        assert (done.sent, done.failed, done.channels) == (1, 1, ("telegram", "sms"))
+        [(path, _headers, body)] = [r for r in api.requests if r[0].startswith("/bot")]
+        assert path == "/bot123:abc/sendMessage" and body["chat_id"] == "555001" and "diterima" in body["text"]
+        [(_path, headers, sms)] = [r for r in api.requests if r[0] == "/sms"]
+        assert headers["Authorization"] == "Bearer gw-key" and sms == {"to": "+6281200000001",
+                                                                       "text": "Laporan GAGAL terkirim"}
+        rows = {r.channel: r for r in db_conn.execute(text(
+            "SELECT channel, sent_at, attempts, last_error FROM channel_outbox"))}
+        assert rows["telegram"].sent_at is not None and rows["telegram"].attempts == 1
+        assert rows["sms"].sent_at is None and rows["sms"].attempts == 1 and "HTTP 500" in rows["sms"].last_error
+        assert rows["whatsapp"].sent_at is None and rows["whatsapp"].attempts == 0  # not configured: untouched
+        # The next round sends nothing twice; the failed SMS is tried again.
+        again = outbox.send_pending(session, cfg)
+        assert (again.sent, again.failed) == (0, 1) and len(api.requests) == 3
+    finally:
+        api.close()

@@ -164,3 +164,22 @@ FROM public_report_status WHERE token_sha256 = :token
 
 -- name: public_categories
 SELECT code, name_id, name_en FROM incident_categories WHERE is_public ORDER BY name_id
+
+-- name: outbox_pending
+-- Replies not yet sent, oldest first, for the channels this sender can reach (each is then claimed
+-- alone with outbox_claim while it is sent).
+SELECT o.id, o.channel, o.recipient, o.body, o.attempts
+FROM channel_outbox o
+WHERE o.sent_at IS NULL AND o.attempts < :max_attempts AND o.channel = ANY(CAST(:channels AS text[]))
+ORDER BY o.created_at, o.id
+LIMIT :limit
+
+-- name: outbox_sent
+UPDATE channel_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = :id
+
+-- name: outbox_failed
+UPDATE channel_outbox SET attempts = attempts + 1, last_error = left(:error, 500) WHERE id = :id
+
+-- name: outbox_claim
+-- One reply, locked while it is sent (unless another sender holds it or sent it meanwhile).
+SELECT id FROM channel_outbox WHERE id = :id AND sent_at IS NULL FOR UPDATE SKIP LOCKED
