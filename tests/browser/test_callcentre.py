@@ -110,9 +110,19 @@ def test_a_telegram_location_appears_in_the_desk_console_and_the_operator_conver
     item = page.locator(".chat-item", has_text="Budi Peramban")
     item.locator(".chat-show").wait_for(timeout=20_000)  # the location arrived with the second message
     assert "Ada pohon tumbang" in item.inner_text() and "2 pesan" in item.inner_text()
+    assert page.locator("#tab-chat").inner_text().startswith("Pesan (")
+    assert page.locator("#call-pop").count() == 0  # a chat is no ringing line: no pop over the panel
     item.locator(".chat-show").click()
     page.wait_for_selector("path.chat-location", timeout=10_000)
-    item.locator(".chat-category").select_option("pohon_tumbang")
+    # The operator reads the thread and answers; the reply is queued for the chat and joins the thread.
+    item.locator("summary").click()
+    item.locator(".chat-msg", has_text="Ada pohon tumbang").wait_for(timeout=10_000)
+    item.locator(".chat-category").select_option("pohon_tumbang")  # chosen before the reply redraws the item
+    item.locator(".chat-reply-text").fill("Terima kasih, petugas kami cek.")
+    item.locator(".chat-reply").click()
+    item.locator(".chat-msg.chat-out", has_text="petugas kami cek").wait_for(timeout=10_000)
+    assert item.locator(".chat-reply-text").input_value() == ""
+    assert item.locator(".chat-category").input_value() == "pohon_tumbang"
     item.locator(".chat-convert").click()
     page.wait_for_selector("#view-detail:not([hidden])", timeout=20_000)
     page.locator(".chat-item", has_text="Budi Peramban").wait_for(state="detached", timeout=10_000)

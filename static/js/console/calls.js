@@ -118,6 +118,8 @@ export function onCallEvent(e) {
   var msg = JSON.parse(e.data);
   // A new ring pops; a change of the call on the panel (answered, ended, a new AML fix) refreshes it.
   if (msg.op !== "insert" && !(shown && shown.id === msg.id)) { return; }
+  // A chat, SMS or web report is a contact too, but not a ringing line: it waits in the Pesan tab.
+  if (msg.call && msg.call.channel !== "phone" && !(shown && shown.id === msg.id)) { return; }
   if (msg.call) { render(msg.call); return; }
   api(API + "/calls/" + msg.id).then(render, function () { /* not for this reader */ });
 }

@@ -18,7 +18,9 @@ Object.assign(I18N.strings.id, {
   "chat.no_location": "Tanpa lokasi", "chat.converted": "Menjadi kejadian #{id}",
   "channel.telegram": "Telegram", "channel.whatsapp": "WhatsApp", "channel.sms": "SMS", "channel.web": "Web",
   "disp.informasi": "Informasi", "disp.salah_sambung": "Salah sambung", "disp.iseng": "Iseng",
-  "disp.tes": "Tes", "disp.diteruskan": "Diteruskan"
+  "disp.tes": "Tes", "disp.diteruskan": "Diteruskan",
+  "chat.thread": "Percakapan", "chat.reply": "Balas", "chat.reply_label": "Balasan untuk pelapor",
+  "chat.me": "Operator", "chat.photo": "[foto]", "chat.location": "[lokasi]"
 });
 Object.assign(I18N.strings.en, {
   "tab.chat": "Messages", "chat.empty": "No messages waiting.", "chat.messages": "{n} messages",
@@ -27,11 +29,14 @@ Object.assign(I18N.strings.en, {
   "chat.no_location": "No location", "chat.converted": "Became incident #{id}",
   "channel.telegram": "Telegram", "channel.whatsapp": "WhatsApp", "channel.sms": "SMS", "channel.web": "Web",
   "disp.informasi": "Information", "disp.salah_sambung": "Wrong number", "disp.iseng": "Prank",
-  "disp.tes": "Test", "disp.diteruskan": "Forwarded"
+  "disp.tes": "Test", "disp.diteruskan": "Forwarded",
+  "chat.thread": "Conversation", "chat.reply": "Reply", "chat.reply_label": "Reply to the reporter",
+  "chat.me": "Operator", "chat.photo": "[photo]", "chat.location": "[location]"
 });
 
 var CLOSING = ["informasi", "salah_sambung", "iseng", "tes", "diteruskan"];
 var open = new Map();  // id -> list item of GET /api/v1/conversations
+var nodes = new Map();  // id -> {key, node}: an unchanged conversation keeps its element (and what is typed)
 var marker = null;
 var onIncident = null;  // opens an incident's detail (main.js)
 
@@ -74,8 +79,37 @@ function act(c, path, body, errorBox) {
     }, function (err) { errorBox.textContent = problemText(err); });
 }
 
+function thread(c, box) {
+  return api(API + "/conversations/" + c.id).then(function (conv) {
+    box.textContent = "";
+    conv.messages.forEach(function (m) {
+      var text = m.body || (m.media && m.media.length ? t("chat.photo") : m.lat != null ? t("chat.location") : "");
+      box.appendChild(el("li", { class: "chat-msg chat-" + m.direction }, [
+        el("span", { class: "chat-when", text: when(m.at) + " · " + (m.direction === "out" ? t("chat.me") : "") }),
+        el("span", { class: "chat-body", text: " " + text })
+      ]));
+    });
+  }, function (err) { box.textContent = problemText(err); });
+}
+
 function item(c) {
   var errorBox = el("p", { class: "chat-error", role: "alert" });
+  var messages = el("ul", { class: "chat-thread" });
+  var details = el("details", { class: "chat-details" }, [el("summary", { text: t("chat.thread") }), messages]);
+  details.addEventListener("toggle", function () { if (details.open) { thread(c, messages); } });
+  var replyText = el("textarea", { class: "chat-reply-text", rows: "2", maxlength: "4096",
+                                   "aria-label": t("chat.reply_label"), placeholder: t("chat.reply_label") });
+  var replyBtn = el("button", { type: "button", class: "btn btn-small chat-reply", text: t("chat.reply"),
+                                onclick: function () {
+    var text = replyText.value;
+    if (!text.trim()) { replyText.focus(); return; }
+    errorBox.textContent = "";
+    replyText.value = "";  // before the stream redraws the item with the reply
+    api(API + "/conversations/" + c.id + "/reply", { method: "POST", body: { text: text } })
+      .then(function () { details.open = true; thread(c, messages); },
+            function (err) { replyText.value = text; errorBox.textContent = problemText(err); });
+  } });
+  details.appendChild(el("div", { class: "chat-actions" }, [replyText, replyBtn]));
   var category = el("select", { class: "chat-category", "aria-label": t("chat.category") });
   category.appendChild(el("option", { value: "", text: t("chat.category") }));
   categoryOptions(category);
@@ -93,6 +127,7 @@ function item(c) {
       el("span", { class: "chat-when", text: when(c.last_message_at) })
     ]),
     c.last_text ? el("p", { class: "chat-text", text: c.last_text }) : null,
+    details,
     el("p", { class: "chat-meta", text: t("chat.messages", { n: num(c.messages || 0) }) +
               (c.lat == null ? " · " + t("chat.no_location") : "") }),
     el("div", { class: "chat-actions" }, [
@@ -121,12 +156,36 @@ function render() {
   var tab = document.getElementById("tab-chat");
   if (!list || !tab) { return; }
   tab.textContent = t("tab.chat") + (open.size ? " (" + num(open.size) + ")" : "");
-  list.textContent = "";
   var items = Array.from(open.values()).sort(function (a, b) {
     return a.last_message_at < b.last_message_at ? 1 : a.last_message_at > b.last_message_at ? -1 : b.id - a.id;
   });
+  Array.from(nodes.keys()).forEach(function (id) { if (!open.has(id)) { nodes.delete(id); } });
+  list.textContent = "";
   if (!items.length) { list.appendChild(el("li", { class: "chat-empty", text: t("chat.empty") })); return; }
-  items.forEach(function (c) { list.appendChild(item(c)); });
+  items.forEach(function (c) {
+    var key = [I18N.lang, c.status, c.messages, c.last_message_at, c.lat, c.last_text, c.contact_name].join("|");
+    var had = nodes.get(c.id);
+    if (!had || had.key !== key) {
+      var node = item(c);
+      if (had) { keepInput(had.node, node); }
+      had = { key: key, node: node };
+      nodes.set(c.id, had);
+    }
+    list.appendChild(had.node);
+  });
+}
+
+/* A changed conversation is drawn again; what the operator was typing or had chosen stays. */
+function keepInput(from, to) {
+  ["select", "input", "textarea"].forEach(function (tag) {
+    var a = from.querySelectorAll(tag), b = to.querySelectorAll(tag);
+    for (var i = 0; i < a.length && i < b.length; i++) {
+      if (a[i].value) { b[i].value = a[i].value; }
+      b[i].hidden = a[i].hidden;
+    }
+  });
+  var d = to.querySelector("details");
+  if (d && from.querySelector("details").open) { d.open = true; }
 }
 
 /* Show the tab to the desk and load its list; ``showIncident`` opens an incident after a conversion. */
