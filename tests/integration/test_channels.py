@@ -380,3 +380,35 @@ def test_the_sender_delivers_replies_and_records_failures(app2, desk, session, s
         assert (again.sent, again.failed) == (0, 1) and len(api.requests) == 3
     finally:
         api.close()
+
+
+@pytest.mark.parametrize(("action", "body", "status", "field"), [
+    ("incident", {}, 422, "category"),
+    ("incident", {"category": "no_such_category"}, 422, "category"),
+    ("incident", {"category": "pohon_tumbang", "lat": "north", "lon": LON}, 422, "lat"),
+    ("close", {"disposition": "incident"}, 422, "disposition"),
+    ("close", {"disposition": "diteruskan"}, 422, "forwarded_to"),
+    ("close", {"disposition": "informasi", "forwarded_to": "PMI"}, 422, "forwarded_to"),
+    ("reply", {"text": ""}, 422, "text"),
+    ("reply", {"text": "x" * 5000}, 422, "text"),
+    ("reply", {"text": ["not", "text"]}, 422, "text"),
+])
+def test_hostile_desk_actions_on_a_conversation_are_4xx_naming_the_field(app2, desk, action, body, status, field):
+    telegram(app2.test_client(), tg_message(1, 10, text="Ada ular masuk rumah"))  # no location shared
+    [conv] = desk.get("/api/v1/conversations?status=open").get_json()["items"]
+    res = desk.post(f"/api/v1/conversations/{conv['id']}/{action}", json=body)
+    assert res.status_code == status and res.mimetype == "application/problem+json", res.get_json()
+    assert res.get_json()["field"] == field
+    assert desk.get(f"/api/v1/conversations/{conv['id']}").get_json()["status"] == "open"  # nothing half-done
+
+
+def test_only_the_desk_acts_on_conversations(app2, desk):
+    telegram(app2.test_client(), tg_message(1, 10, text="Ada ular masuk rumah"))
+    [conv] = desk.get("/api/v1/conversations?status=open").get_json()["items"]
+    for who in ("official", "agency", "bpbd"):
+        for action, body in (("incident", {"category": "pohon_tumbang"}), ("close", {"disposition": "tes"}),
+                             ("reply", {"text": "halo"})):
+            res = app2.test_client().post(f"/api/v1/conversations/{conv['id']}/{action}", json=body,
+                                          headers=users.auth(who))
+            assert res.status_code == 403, (who, action)
+    assert desk.post("/api/v1/conversations/999999999/reply", json={"text": "halo"}).status_code == 404
