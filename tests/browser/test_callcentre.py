@@ -81,6 +81,17 @@ def test_a_ring_pops_the_prank_history_and_the_aml_circle_in_an_open_console(pag
     page.click("#call-use")
     assert page.input_value("#c-lat") == "-6.982000" and page.input_value("#c-lon") == "110.431000"
     assert page.input_value("#c-caller-phone") == number
+    assert page.locator("#loc-confirm").is_hidden()  # ±35 m: a point, nothing to confirm
+    # A newer fix from the cell network (±1,200 m) replaces the circle; as a location it needs confirming.
+    newer = (now - timedelta(seconds=2)).strftime("%Y%m%d%H%M%S")
+    aml = aml.replace(f"top={top}", f"top={newer}").replace("rd=35", "rd=1200").replace("pm=G", "pm=C")
+    res = page.request.post(live_server.url + f"/api/v1/aml?from={number.replace('+', '%2B')}", data=aml,
+                            headers={"Content-Type": "text/plain", **users.auth("dispatcher")})
+    assert res.status == 201, res.text()
+    page.locator("#call-pop", has_text="±1.200 m").wait_for(timeout=20_000)
+    assert page.locator("path.caller-location").count() == 1
+    page.click("#call-use")
+    assert page.locator("#loc-confirm").is_visible()
     assert asked == []
     assert page.console_errors == []
 

@@ -5,6 +5,7 @@
  * and its accuracy circle on the map, and the new-call form pre-filled with it.  A newer fix
  * replaces the circle.  Strings are added to P112I18N (Bahasa Indonesia first). */
 import { api } from "./api.js";
+import { placeDraft } from "./intake.js";
 import { map } from "./mapview.js";
 import { API, I18N, t } from "./store.js";
 import { showView } from "./tabs.js";
@@ -44,16 +45,19 @@ function el(tag, attrs, children) {
 
 function num(v) { return Number(v).toLocaleString(I18N.lang === "en" ? "en-GB" : "id-ID", { maximumFractionDigits: 0 }); }
 
+/* How precise an AML fix is, in the new-call form's terms: a fix of tens of metres is a point; a
+ * wider one (Wi-Fi, a cell) is an approximation the call-taker must confirm or refine on the map. */
+export function amlPrecision(radiusM) {
+  return radiusM <= 50 ? "point" : radiusM <= 300 ? "street" : radiusM <= 2000 ? "kelurahan" : "kecamatan";
+}
+
 function prefill(call) {
   var loc = call.location;
   showView("new");
   var phone = document.getElementById("c-caller-phone");
   if (phone && call.caller_phone) { phone.value = call.caller_phone; }
   if (!loc) { return; }
-  ["c-lat", "c-lon"].forEach(function (id, i) {
-    var input = document.getElementById(id);
-    if (input) { input.value = (i ? loc.lon : loc.lat).toFixed(6); input.dispatchEvent(new Event("change")); }
-  });
+  placeDraft(loc.lat, loc.lon, { precision: amlPrecision(loc.radius_m), from: "aml" });
 }
 
 function drawLocation(loc) {
