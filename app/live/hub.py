@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "peta112"
 # Tables whose notifications reach maps, and the SSE event each becomes: incidents scoped per reader,
-# calls to the desk only, the others to every signed-in reader.  Deny by default, like routes: a table
+# calls and conversations to the desk only, the others to every signed-in reader.  Deny by default: a table
 # whose notices carry something not every reader may see must not be relayed until it is scoped here.
 EVENT_OF_TABLE = {"incidents": "incident", "units": "unit", "flood_states": "flood", "calls": "call",
                   "conversations": "conversation"}
