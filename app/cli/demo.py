@@ -77,6 +77,10 @@ def _run(ctx: click.Context, seed: int, scale: str, years: float, until: datetim
             say("loading (one transaction)")
             with engine.begin() as conn:
                 load(conn, city, replace=replace, progress=say)
+                from geodata.demo.chats import open_chats
+                from geodata.demo.frame import rng_for
+
+                say(f"chats: {open_chats(conn, city, rng_for(seed, 'chats'))} open conversations for the desk")
         except (DemoLoadError, ValueError) as exc:
             raise UserError(str(exc)) from None
     finally:
