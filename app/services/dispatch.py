@@ -286,8 +286,19 @@ def validate_intake(session: Session, req: Intake) -> dict[str, Any]:
     return out
 
 
-def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
+def _state(session: Session, viewer: Any, incident_id: int) -> dict[str, Any]:
+    try:
+        return queries.incident_state(session, viewer, incident_id)
+    except NotFound:  # a reader who may not see it: the call is stored all the same
+        return {}
+
+
+def intake(session: Session, req: Intake, state_for: Any = None) -> tuple[dict[str, Any], bool]:
     """Log a call; return (incident, created).
+
+    ``state_for`` (a :class:`~app.incidents.viewer.Viewer`): also read the incident's state as
+    that reader says it (``queries.incident_state``) in the same transaction, before the commit,
+    so a call over HTTP is one transaction.
 
     A repeated Idempotency-Key with the same request returns the first incident; with a
     different request it is a 422 naming ``Idempotency-Key``, so the second call is never
@@ -314,7 +325,11 @@ def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
         if existing.idempotency_fingerprint not in (None, fp):
             raise InvalidInput("this Idempotency-Key was already used for a different request; the call was not "
                                "stored: send it again with a new key", "Idempotency-Key")
-        return get_incident(session, existing.id), False
+        replayed = get_incident(session, existing.id)
+        if state_for is not None:
+            replayed.update(_state(session, state_for, existing.id))
+        return replayed, False
+    state = _state(session, state_for, row["id"]) if state_for is not None else {}
     session.commit()
     incident = _incident_dict(row)
     incident["tasks"] = [{k: _iso(x) if not isinstance(x, str) else x for k, x in t.items()}
@@ -324,6 +339,7 @@ def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
     history["suspect"] = history["pranks"] >= PRANK_REPEAT_THRESHOLD
     incident["prank_history"] = history
     incident["geocoded"] = v["geocoded"]
+    incident.update(state)
     if req.recommend:
         incident["recommended"] = recommend(session, incident["lat"], incident["lon"], cat["response_plan"],
                                             [t["agency"] for t in incident["tasks"]])
