@@ -118,8 +118,13 @@ def _ms(times: list[float]) -> dict[str, float]:
             "n": len(times)}
 
 
-def test_web_layer_against_in_process_and_tipg(cluster):
+def test_web_layer_against_in_process_and_tipg(cluster, monkeypatch):
+    from app.routing import cache
     from app.routing import nearest as routing
+
+    # In-process as a process without notices runs (the CLI, a notebook): fingerprints asked at most every
+    # RECHECK_S, not per query as the other tests here need; the server trusts its hub's notices instead.
+    monkeypatch.setattr(cache, "RECHECK_S", float(os.environ.get("PETA112_ROUTING_RECHECK_S", "2")))
 
     with scratch_database(cluster, "peta112_webbench", seed=_seed) as url:
         eng = make_engine(url)
