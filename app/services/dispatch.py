@@ -80,17 +80,17 @@ CITY_BOUNDS = """
 
 CITY_BOUNDS_SQL = text(f"SELECT box FROM {CITY_BOUNDS}")
 
-# One round trip validates the category and fetches the city bounds.
-CATEGORY_SQL = text(f"""
+# The category with its agencies; one row (code NULL) when there is no such category.  The city's
+# box is not read here: an extent over every area per call, it changes only with an import
+# (see city_box).
+CATEGORY_SQL = text("""
     SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.response_plan,
            COALESCE(array_agg(a.agency_code ORDER BY a.role, a.agency_code)
-                    FILTER (WHERE a.agency_code IS NOT NULL), '{{}}') AS agencies,
-           ST_XMin(bounds.box) AS xmin, ST_YMin(bounds.box) AS ymin,
-           ST_XMax(bounds.box) AS xmax, ST_YMax(bounds.box) AS ymax
-    FROM {CITY_BOUNDS}
+                    FILTER (WHERE a.agency_code IS NOT NULL), '{}') AS agencies
+    FROM (SELECT 1) one
     LEFT JOIN incident_categories c ON c.code = :code
     LEFT JOIN category_agencies a ON a.category_code = c.code
-    GROUP BY c.code, bounds.box
+    GROUP BY c.code
 """)
 
 # Intake in one round trip: locate (kelurahan, kecamatan, nearest street), look for
@@ -217,8 +217,26 @@ def check_in_city(bounds: tuple[Any, Any, Any, Any], lat: float, lon: float, mar
             f"(lon {xmin:.3f}..{xmax:.3f}, lat {ymin:.3f}..{ymax:.3f})", field)
 
 
+def city_box(session: Session) -> tuple[Any, Any, Any, Any]:
+    """[west, south, east, north] of the city: in a server process once per basemap version (its hub
+    counts the imports, see app/live), elsewhere (the CLI, no hub listening) asked each time."""
+    try:
+        from flask import current_app
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:
+        app = None
+    if app is None:
+        box = city_bounds(session)
+    else:
+        from app.live import per_version
+
+        box = per_version(app, "basemap", "city_bounds", lambda: city_bounds(session))
+    return tuple(box) if box else (None, None, None, None)  # type: ignore[return-value]
+
+
 def category_row(session: Session, code: Any) -> Any:
-    """The category (routing, plan) and the city bounds; 400 naming ``category`` when unknown."""
+    """The category (routing, plan, agencies); 400 naming ``category`` when unknown."""
     if not isinstance(code, str) or not code:
         raise InvalidInput("category is required", "category")
     row = session.execute(CATEGORY_SQL, {"code": code}).mappings().one()
@@ -281,7 +299,7 @@ def validate_intake(session: Session, req: Intake) -> dict[str, Any]:
         lat, lon = geocoded["lat"], geocoded["lon"]
     else:
         raise InvalidInput("give a location: lat and lon, or an address", "location")
-    check_in_city((cat["xmin"], cat["ymin"], cat["xmax"], cat["ymax"]), lat, lon)
+    check_in_city(city_box(session), lat, lon)
     out.update(lat=lat, lon=lon, geocoded=geocoded)
     return out
 
