@@ -168,3 +168,43 @@ def test_warm_nearest_trusts_the_notices_and_sees_a_new_station_at_once(live_ser
             conn.execute(text("DELETE FROM stations WHERE name = 'PSC Merdeka'"))
     _until(lambda: requests.get(url, headers=auth, timeout=30).json()["candidates"][0]["callsign"] != "T-AMB-NEW",
            "the removed station is forgotten")
+
+
+def test_a_warm_intake_is_one_transaction_with_no_credential_query(live_server):
+    """One pooled connection, one transaction (the viewer told inside it), no ping and no token lookup."""
+    from sqlalchemy import event
+
+    engine = live_server.app.extensions["peta112.engine"]
+    headers = {**users.auth("call_taker"), "Idempotency-Key": "one-tx-warm"}
+    body = {"category": "kebakaran", "lat": -6.975, "lon": 110.41, "source": "phone"}
+    url = f"{live_server.url}/api/v1/incidents?recommend=0"
+    first = requests.post(url, json=body, headers=headers, timeout=30)  # the token is cached from here on
+    assert first.status_code == 201, first.text
+    seen: list[str] = []
+    checkouts: list[int] = []
+
+    def record(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202
+        seen.append(statement)
+
+    def checkout(*_args):  # noqa: ANN002, ANN202
+        checkouts.append(1)
+
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine.pool, "checkout", checkout)
+    try:
+        res = requests.post(url, json={**body, "lat": -6.985, "lon": 110.43},
+                            headers={**headers, "Idempotency-Key": "one-tx"}, timeout=30)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine.pool, "checkout", checkout)
+    assert res.status_code == 201, res.text
+    got = res.json()
+    assert got["is_open"] is True and got["report_count"] == 1  # the read model's state, read before the commit
+    assert len(checkouts) == 1, seen
+    assert sum("set_config('peta112.viewer_role'" in s for s in seen) == 1, seen
+    assert not [s for s in seen if "api_tokens" in s or s.strip().upper() == "SELECT 1"], seen
+    with live_server.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM incidents WHERE idempotency_key = 'one-tx'")).scalar_one() == 1
+    for done in (first.json(), got):  # off the shared server's open queue
+        assert requests.patch(f"{live_server.url}/api/v1/incidents/{done['id']}", json={"status": "cancelled"},
+                              headers=users.auth("admin"), timeout=30).status_code == 200
