@@ -20,8 +20,13 @@ from app import create_app
 from app.config import Settings, from_env
 from app.db import cluster_for, migrate
 from app.db.engine import make_engine
+from app.routing import cache as routing_cache
 from tests import users
 from tests.apps import joined_app
+
+# Tests change roads and stations (often in a transaction no notice ever announces) and ask at
+# once: without a listening hub the routing cache checks its fingerprints on every query here.
+routing_cache.RECHECK_S = 0.0
 
 # One database per pytest process, so parallel runs (two developers, CI) never collide.
 TEST_DB = os.environ.get("PETA112_TEST_DB", f"peta112_test_{os.getpid()}")

@@ -5,15 +5,25 @@ Why: pgr_dijkstra re-reads the whole edge table on every call (about a second on
 Each process builds the network once and, per agency, one multi-source Dijkstra from
 every station to every node, so a station's ETA is an array lookup.
 
-Freshness: each query compares cheap fingerprints of ``road_edges`` and ``stations``
-(see road_changes/road_probe/road_version/station_version in sql/routing.sql) with
-the ones the snapshot was built from and rebuilds on change; importers may also call
-:func:`invalidate`.
+Freshness: in a server process the database says when roads or stations change: their
+triggers (migration 0016) notify ``{"table": "basemap"}`` / ``{"table": "stations"}`` on
+commit and the process's live hub (app/live/hub.py) counts them.  While the hub listens,
+a snapshot checked under the current counts is trusted as it is, so a warm request asks
+the database only for its own work.  A change is seen as soon as its notice arrives
+(milliseconds after the commit); a lost listening connection bumps every count, so
+nothing is trusted across the gap.
+
+Without a listening hub (the CLI, notebooks, a request before the hub is up) the snapshot
+is checked against cheap fingerprints of ``road_edges`` and ``stations`` (see
+road_changes/road_probe/road_version/station_version in sql/routing.sql) at most every
+``RECHECK_S`` (bounded staleness; the tests set it to 0: every query checks) and rebuilt
+on change; importers may also call :func:`invalidate`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -32,6 +42,23 @@ FULL_CHECK_INTERVAL_S = 60.0  # the exact road fingerprint (one table scan) at l
 PROBE_EDGES = 64             # edges compared with the graph on every query
 UNIT_SNAPS_MAX = 100_000     # remembered AVL positions before the memory is cleared
 MEMO_MAX = 256               # derived shapes remembered per station table
+# Without notices: how long a checked snapshot is used before the fingerprints are asked again.
+RECHECK_S = float(os.environ.get("PETA112_ROUTING_RECHECK_S", "2"))
+NOTICE_TOPICS = ("basemap", "stations")  # road_edges changes are announced as basemap
+
+
+def notice_versions() -> tuple[int, ...] | None:
+    """The counts of road and station notices seen by this process's live hub, or None (no hub listening)."""
+    try:
+        from flask import current_app
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:  # outside an app context: the CLI, a notebook
+        return None
+    from app.live import live_version
+
+    versions = tuple(live_version(app, t) for t in NOTICE_TOPICS)
+    return None if None in versions else versions  # type: ignore[return-value]
 
 
 def utm_epsg() -> int:
@@ -157,10 +184,13 @@ class RoutingCache:
         self._probe_ids: list[int] = []
         self._probe: list[tuple[Any, ...]] = []
         self._full_at = 0.0
+        self._trusted: tuple[int, ...] | None = None  # notice counts the snapshot was checked under
+        self._checked_at = -1e9  # monotonic time of the last fingerprint check
 
     def invalidate(self) -> None:
         with self._lock:
             self._state, self._changes = None, None
+            self._trusted, self._checked_at = None, -1e9
 
     def _roads_unchanged(self, session: Session, st: RoutingState | None) -> bool:
         if st is None or self._changes is None or time.monotonic() - self._full_at > FULL_CHECK_INTERVAL_S:
@@ -183,6 +213,21 @@ class RoutingCache:
         self._probe = [tuple(r) for r in session.execute(store.sql("road_probe"), {"ids": self._probe_ids})]
 
     def state(self, session: Session) -> RoutingState:
+        """The snapshot, checked only when a notice came (or, without notices, every RECHECK_S)."""
+        notices = notice_versions()  # read before checking: a change racing the check leaves it untrusted
+        now = time.monotonic()
+        st = self._state
+        if st is not None:
+            if notices is not None and notices == self._trusted:
+                return st
+            if notices is None and now - self._checked_at < RECHECK_S:
+                return st
+        st = self._check(session)
+        self._trusted, self._checked_at = notices, now
+        return st
+
+    def _check(self, session: Session) -> RoutingState:
+        """Compare the snapshot with the database's fingerprints; rebuild what changed."""
         st = self._state
         station_v = store.one(session, "station_version")
         if self._roads_unchanged(session, st):

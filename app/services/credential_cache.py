@@ -1,7 +1,7 @@
 """Recently confirmed sessions and API tokens, so that most requests ask the database nothing.
 
-Checking a credential is one indexed read, but it is its own transaction before the
-request's, on every request: for a tile or a small JSON answer it was most of the work.
+Checking a credential is one indexed read (at the start of the request's transaction, as
+anonymous), on every request: for a tile or a small JSON answer it was most of the work.
 A process keeps what it confirmed for at most ``TTL_S`` (bounded staleness for what no
 notice announces: idle and absolute timeouts, token expiry, ``last_seen_at``) and only while
 nothing ended a credential since: every change that ends one (sign-out, a disabled user, a

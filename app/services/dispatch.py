@@ -80,17 +80,17 @@ CITY_BOUNDS = """
 
 CITY_BOUNDS_SQL = text(f"SELECT box FROM {CITY_BOUNDS}")
 
-# One round trip validates the category and fetches the city bounds.
-CATEGORY_SQL = text(f"""
+# The category with its agencies; one row (code NULL) when there is no such category.  The city's
+# box is not read here: an extent over every area per call, it changes only with an import
+# (see city_box).
+CATEGORY_SQL = text("""
     SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.response_plan,
            COALESCE(array_agg(a.agency_code ORDER BY a.role, a.agency_code)
-                    FILTER (WHERE a.agency_code IS NOT NULL), '{{}}') AS agencies,
-           ST_XMin(bounds.box) AS xmin, ST_YMin(bounds.box) AS ymin,
-           ST_XMax(bounds.box) AS xmax, ST_YMax(bounds.box) AS ymax
-    FROM {CITY_BOUNDS}
+                    FILTER (WHERE a.agency_code IS NOT NULL), '{}') AS agencies
+    FROM (SELECT 1) one
     LEFT JOIN incident_categories c ON c.code = :code
     LEFT JOIN category_agencies a ON a.category_code = c.code
-    GROUP BY c.code, bounds.box
+    GROUP BY c.code
 """)
 
 # Intake in one round trip: locate (kelurahan, kecamatan, nearest street), look for
@@ -217,8 +217,26 @@ def check_in_city(bounds: tuple[Any, Any, Any, Any], lat: float, lon: float, mar
             f"(lon {xmin:.3f}..{xmax:.3f}, lat {ymin:.3f}..{ymax:.3f})", field)
 
 
+def city_box(session: Session) -> tuple[Any, Any, Any, Any]:
+    """[west, south, east, north] of the city: in a server process once per basemap version (its hub
+    counts the imports, see app/live), elsewhere (the CLI, no hub listening) asked each time."""
+    try:
+        from flask import current_app
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:
+        app = None
+    if app is None:
+        box = city_bounds(session)
+    else:
+        from app.live import per_version
+
+        box = per_version(app, "basemap", "city_bounds", lambda: city_bounds(session))
+    return tuple(box) if box else (None, None, None, None)  # type: ignore[return-value]
+
+
 def category_row(session: Session, code: Any) -> Any:
-    """The category (routing, plan) and the city bounds; 400 naming ``category`` when unknown."""
+    """The category (routing, plan, agencies); 400 naming ``category`` when unknown."""
     if not isinstance(code, str) or not code:
         raise InvalidInput("category is required", "category")
     row = session.execute(CATEGORY_SQL, {"code": code}).mappings().one()
@@ -281,13 +299,24 @@ def validate_intake(session: Session, req: Intake) -> dict[str, Any]:
         lat, lon = geocoded["lat"], geocoded["lon"]
     else:
         raise InvalidInput("give a location: lat and lon, or an address", "location")
-    check_in_city((cat["xmin"], cat["ymin"], cat["xmax"], cat["ymax"]), lat, lon)
+    check_in_city(city_box(session), lat, lon)
     out.update(lat=lat, lon=lon, geocoded=geocoded)
     return out
 
 
-def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
+def _state(session: Session, viewer: Any, incident_id: int) -> dict[str, Any]:
+    try:
+        return queries.incident_state(session, viewer, incident_id)
+    except NotFound:  # a reader who may not see it: the call is stored all the same
+        return {}
+
+
+def intake(session: Session, req: Intake, state_for: Any = None) -> tuple[dict[str, Any], bool]:
     """Log a call; return (incident, created).
+
+    ``state_for`` (a :class:`~app.incidents.viewer.Viewer`): also read the incident's state as
+    that reader says it (``queries.incident_state``) in the same transaction, before the commit,
+    so a call over HTTP is one transaction.
 
     A repeated Idempotency-Key with the same request returns the first incident; with a
     different request it is a 422 naming ``Idempotency-Key``, so the second call is never
@@ -314,7 +343,11 @@ def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
         if existing.idempotency_fingerprint not in (None, fp):
             raise InvalidInput("this Idempotency-Key was already used for a different request; the call was not "
                                "stored: send it again with a new key", "Idempotency-Key")
-        return get_incident(session, existing.id), False
+        replayed = get_incident(session, existing.id)
+        if state_for is not None:
+            replayed.update(_state(session, state_for, existing.id))
+        return replayed, False
+    state = _state(session, state_for, row["id"]) if state_for is not None else {}
     session.commit()
     incident = _incident_dict(row)
     incident["tasks"] = [{k: _iso(x) if not isinstance(x, str) else x for k, x in t.items()}
@@ -324,6 +357,7 @@ def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
     history["suspect"] = history["pranks"] >= PRANK_REPEAT_THRESHOLD
     incident["prank_history"] = history
     incident["geocoded"] = v["geocoded"]
+    incident.update(state)
     if req.recommend:
         incident["recommended"] = recommend(session, incident["lat"], incident["lon"], cat["response_plan"],
                                             [t["agency"] for t in incident["tasks"]])

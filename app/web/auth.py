@@ -21,8 +21,9 @@ from urllib.parse import urlparse
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, render_template, request
 from flask.sessions import SessionInterface
 
-from app.db import get_session
+from app.db import get_session, request_viewer
 from app.domain.roles import mask_caller, sees_personal_data
+from app.incidents.facts import apply_viewer
 from app.live import live_version
 from app.services import sessions, tokens, users
 from app.services.auth import AccountLocked, authenticate
@@ -183,10 +184,13 @@ def _check_request() -> Response | None:
         return None
     user = _resolve_user()
     g.user = user
-    # The lookup ran as anonymous; end its transaction so the next one starts as this user
-    # (app/db: every transaction tells the database who reads, for row-level security).
+    # The lookup (a cache miss) ran as anonymous: tell the same transaction who reads from now on
+    # (app/db: every transaction tells the database who reads, for row-level security; the setting
+    # is transaction-local, and each statement reads it), instead of a commit and a second transaction.
     if "db_session" in g:
-        g.db_session.commit()
+        session = g.db_session
+        if session.in_transaction():
+            apply_viewer(session, request_viewer())
     verdict = allowed(endpoint, user.role if user else None)
     if verdict is None:
         raise Problem(403, "Forbidden", f"endpoint {endpoint} is not open to any role")

@@ -62,6 +62,14 @@ def serve(database_url: str, workers: int = 2, log: Path | None = None,
 
     Rate limits are off (a benchmark is one client address sending thousands of calls).
     """
+    with serve_process(database_url, workers, log, env_extra) as (port, _proc):
+        yield port
+
+
+@contextlib.contextmanager
+def serve_process(database_url: str, workers: int = 2, log: Path | None = None,
+                  env_extra: dict[str, str] | None = None) -> Iterator[tuple[int, subprocess.Popen]]:
+    """:func:`serve`, also yielding the server's process (to measure the CPU it spends)."""
     import resource
 
     from app.live.asgi import server_argv
@@ -76,11 +84,42 @@ def serve(database_url: str, workers: int = 2, log: Path | None = None,
                             env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT if out else None)
     try:
         _wait_healthy(port, proc)
-        yield port
+        yield port, proc
     finally:
         _stop(proc)
         if out:
             out.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its descendants (live ones, and the exited ones it waited for)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for p in [root, *root.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def backend_cpu(dbname: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to ``dbname`` (by its process title)."""
+    import psutil
+
+    out: dict[int, float] = {}
+    for p in psutil.process_iter(["name", "cmdline"]):
+        try:
+            title = " ".join(p.info["cmdline"] or [])
+            if title.startswith("postgres: ") and f" {dbname} " in f"{title} ":
+                t = p.cpu_times()
+                out[p.pid] = t.user + t.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return out
 
 
 @contextlib.contextmanager

@@ -124,3 +124,87 @@ def test_operational_tiles_are_computed_per_request(live_server):
                            headers=users.auth("dispatcher"), timeout=30)
         assert res.status_code == 200 and "private" in res.headers["Cache-Control"]
     assert (tile_cache.hits, tile_cache.misses) == before
+
+
+FINGERPRINTS = ("pg_stat_get_tuples_inserted", "string_agg(id::text || agency_code", "FROM road_edges WHERE id = ANY")
+
+
+def test_warm_nearest_trusts_the_notices_and_sees_a_new_station_at_once(live_server):
+    """While the hub listens, a warm nearest asks no freshness query; a new station is routed once announced."""
+    from sqlalchemy import event
+
+    from tests.routing_net import add_station, add_unit
+
+    app, engine = live_server.app, live_server.app.extensions["peta112.engine"]
+    url = f"{live_server.url}/api/v1/nearest?lat=-6.98&lon=110.421&agency=DINKES&k=3"
+    auth = users.auth("dispatcher")
+    for _ in range(2):  # the first builds the tables
+        assert requests.get(url, headers=auth, timeout=30).status_code == 200
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        res = requests.get(url, headers=auth, timeout=30)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert res.status_code == 200 and res.json()["method"] == "drive_time"
+    assert seen, "the request did its own work in SQL"
+    assert not [s for s in seen if any(f in s for f in FINGERPRINTS)], seen
+    hub = app.extensions["peta112.live"]
+    before = hub.versions["stations"]
+    try:
+        with live_server.engine.begin() as conn:
+            sid = add_station(conn, "DINKES", "PSC Merdeka", (110.4212, -6.9801))
+            add_unit(conn, "DINKES", "T-AMB-NEW", "ambulance", sid)
+        _until(lambda: hub.versions["stations"] > before, "the stations notice reached the hub")
+        first = requests.get(url, headers=auth, timeout=30).json()["candidates"][0]
+        assert first["callsign"] == "T-AMB-NEW" and first["eta_s"] is not None
+    finally:
+        with live_server.engine.begin() as conn:
+            conn.execute(text("DELETE FROM units WHERE callsign = 'T-AMB-NEW'"))
+            conn.execute(text("DELETE FROM stations WHERE name = 'PSC Merdeka'"))
+    _until(lambda: requests.get(url, headers=auth, timeout=30).json()["candidates"][0]["callsign"] != "T-AMB-NEW",
+           "the removed station is forgotten")
+
+
+def test_a_warm_intake_is_one_transaction_with_no_credential_query(live_server):
+    """One pooled connection, one transaction (the viewer told inside it), no ping and no token lookup."""
+    from sqlalchemy import event
+
+    engine = live_server.app.extensions["peta112.engine"]
+    headers = {**users.auth("call_taker"), "Idempotency-Key": "one-tx-warm"}
+    body = {"category": "kebakaran", "lat": -6.975, "lon": 110.41, "source": "phone"}
+    url = f"{live_server.url}/api/v1/incidents?recommend=0"
+    first = requests.post(url, json=body, headers=headers, timeout=30)  # the token is cached from here on
+    assert first.status_code == 201, first.text
+    seen: list[str] = []
+    checkouts: list[int] = []
+
+    def record(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202
+        seen.append(statement)
+
+    def checkout(*_args):  # noqa: ANN002, ANN202
+        checkouts.append(1)
+
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine.pool, "checkout", checkout)
+    try:
+        res = requests.post(url, json={**body, "lat": -6.985, "lon": 110.43},
+                            headers={**headers, "Idempotency-Key": "one-tx"}, timeout=30)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine.pool, "checkout", checkout)
+    assert res.status_code == 201, res.text
+    got = res.json()
+    assert got["is_open"] is True and got["report_count"] == 1  # the read model's state, read before the commit
+    assert len(checkouts) == 1, seen
+    assert sum("set_config('peta112.viewer_role'" in s for s in seen) == 1, seen
+    assert not [s for s in seen if "api_tokens" in s or s.strip().upper() == "SELECT 1"], seen
+    with live_server.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM incidents WHERE idempotency_key = 'one-tx'")).scalar_one() == 1
+    for done in (first.json(), got):  # off the shared server's open queue
+        assert requests.patch(f"{live_server.url}/api/v1/incidents/{done['id']}", json={"status": "cancelled"},
+                              headers=users.auth("admin"), timeout=30).status_code == 200

@@ -102,8 +102,8 @@ def intake_from_json(body: dict[str, Any]) -> dispatch.Intake:
 
 @bp.post("/incidents")
 def create_incident():
-    incident, created = dispatch.intake(get_session(), intake_from_json(json_body()))
-    incident.update(queries.incident_state(get_session(), request_viewer(), incident["id"]))
+    # One transaction: the call, and its state as this reader sees it, read before the commit.
+    incident, created = dispatch.intake(get_session(), intake_from_json(json_body()), state_for=request_viewer())
     resp = jsonify(incident)
     resp.status_code = 201 if created else 200
     resp.headers["Location"] = f"/api/v1/incidents/{incident['id']}"
