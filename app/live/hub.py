@@ -36,7 +36,8 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date
+from datetime import time as clock_time
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -383,7 +384,7 @@ class Hub:
 def _json_default(v: object) -> Any:
     if isinstance(v, Decimal):
         return float(v)
-    if isinstance(v, (date, time)):
+    if isinstance(v, (date, clock_time)):
         return v.isoformat()
     raise TypeError(type(v).__name__)
 
