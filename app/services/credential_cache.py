@@ -6,7 +6,7 @@ A process keeps what it confirmed for at most ``TTL_S`` (bounded staleness for w
 notice announces: idle and absolute timeouts, token expiry, ``last_seen_at``) and only while
 nothing ended a credential since: every change that ends one (sign-out, a disabled user, a
 new password or role, a revoked token) fires ``pg_notify('peta112', '{"table": "auth"}')``
-from a trigger (migration 0015), the process's live hub (app/live/hub.py) bumps its
+from a trigger (migration 0016), the process's live hub (app/live/hub.py) bumps its
 ``auth`` version and every entry filled under the old version is dead at once.  The
 version is read *before* the database is asked, so a lookup that raced a revocation is
 stored under the old version and never served.  While the hub is not listening (starting,

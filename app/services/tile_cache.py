@@ -4,7 +4,7 @@ Roads, kelurahan/kecamatan and landmarks change with an import, not with a call,
 role sees the same tile (``Layer.shared``), so a rendered tile stays true until the next
 import: each process keeps its tiles keyed by the basemap version its live hub counts
 (``{"table": "basemap"}`` notices from triggers on ``road_edges``, ``admin_areas`` and
-``places``, migration 0015) and serves them with their strong ETag without asking the
+``places``, migration 0016) and serves them with their strong ETag without asking the
 database.  While the hub is not listening (version None) nothing is kept.  Operational
 layers (incidents, units, stations, floods) depend on the reader and the minute: they are
 never cached here.

@@ -1,5 +1,5 @@
 """The thin web layer's caches on the live server: credentials and basemap tiles stay in memory
-until the database announces a change (migration 0015's notices through the live hub), and a
+until the database announces a change (migration 0016's notices through the live hub), and a
 revoked credential or an import is seen at once."""
 
 from __future__ import annotations
