@@ -5,6 +5,8 @@
  * and its accuracy circle on the map, and the new-call form pre-filled with it.  A newer fix
  * replaces the circle.  Strings are added to P112I18N (Bahasa Indonesia first). */
 import { api } from "./api.js";
+import { clock } from "./clock.js";
+import { el } from "./dom.js";
 import { placeDraft } from "./intake.js";
 import { map } from "./mapview.js";
 import { API, I18N, t } from "./store.js";
@@ -32,16 +34,6 @@ Object.assign(I18N.strings.en, {
 var panel = null;
 var circle = null;
 var shown = null;  // the call on the panel
-
-function el(tag, attrs, children) {
-  var e = document.createElement(tag);
-  Object.keys(attrs || {}).forEach(function (k) {
-    if (k === "text") { e.textContent = attrs[k]; } else if (k.slice(0, 2) === "on") { e.addEventListener(k.slice(2), attrs[k]); }
-    else { e.setAttribute(k, attrs[k]); }
-  });
-  (children || []).forEach(function (c) { if (c) { e.appendChild(c); } });
-  return e;
-}
 
 function num(v) { return Number(v).toLocaleString(I18N.lang === "en" ? "en-GB" : "id-ID", { maximumFractionDigits: 0 }); }
 
@@ -100,7 +92,7 @@ function render(call) {
   if ((h.recent_calls || []).length) {
     panel.appendChild(el("p", { text: t("call.recent") }));
     panel.appendChild(el("ul", { class: "call-recent" }, h.recent_calls.slice(0, 5).map(function (c) {
-      return el("li", { text: new Date(c.offered_at).toLocaleString(I18N.lang === "en" ? "en-GB" : "id-ID") +
+      return el("li", { text: clock(c.offered_at) +
                               " · " + (c.disposition || "—") });
     })));
   }

@@ -7,6 +7,8 @@
  * carry the conversation's list item: no request per message.  Desk roles only (the tab stays
  * hidden for the rest, and the server refuses them). */
 import { api } from "./api.js";
+import { clock } from "./clock.js";
+import { el } from "./dom.js";
 import { problemText } from "./problems.js";
 import { map } from "./mapview.js";
 import { API, I18N, catName, may, state, t } from "./store.js";
@@ -40,22 +42,9 @@ var nodes = new Map();  // id -> {key, node}: an unchanged conversation keeps it
 var marker = null;
 var onIncident = null;  // opens an incident's detail (main.js)
 
-function el(tag, attrs, children) {
-  var e = document.createElement(tag);
-  Object.keys(attrs || {}).forEach(function (k) {
-    if (k === "text") { e.textContent = attrs[k]; } else if (k.slice(0, 2) === "on") { e.addEventListener(k.slice(2), attrs[k]); }
-    else { e.setAttribute(k, attrs[k]); }
-  });
-  (children || []).forEach(function (c) { if (c) { e.appendChild(c); } });
-  return e;
-}
-
 function num(v) { return Number(v).toLocaleString(I18N.lang === "en" ? "en-GB" : "id-ID", { maximumFractionDigits: 0 }); }
 
-function when(iso) {
-  return new Date(iso).toLocaleString(I18N.lang === "en" ? "en-GB" : "id-ID",
-                                      { hour: "2-digit", minute: "2-digit", day: "numeric", month: "short" });
-}
+function when(iso) { return clock(iso); }  // the city's wall clock
 
 function showOnMap(c) {
   if (marker) { map.removeLayer(marker); }
