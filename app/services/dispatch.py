@@ -82,7 +82,7 @@ CITY_BOUNDS_SQL = text(f"SELECT box FROM {CITY_BOUNDS}")
 
 # One round trip validates the category and fetches the city bounds.
 CATEGORY_SQL = text(f"""
-    SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.response_plan,
+    SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.response_plan, c.retired_at,
            COALESCE(array_agg(a.agency_code ORDER BY a.role, a.agency_code)
                     FILTER (WHERE a.agency_code IS NOT NULL), '{{}}') AS agencies,
            ST_XMin(bounds.box) AS xmin, ST_YMin(bounds.box) AS ymin,
@@ -218,12 +218,14 @@ def check_in_city(bounds: tuple[Any, Any, Any, Any], lat: float, lon: float, mar
 
 
 def category_row(session: Session, code: Any) -> Any:
-    """The category (routing, plan) and the city bounds; 400 naming ``category`` when unknown."""
+    """The category (routing, plan) and the city bounds; 422 naming ``category`` when unknown or retired."""
     if not isinstance(code, str) or not code:
         raise InvalidInput("category is required", "category")
     row = session.execute(CATEGORY_SQL, {"code": code}).mappings().one()
     if row["code"] is None:
         raise InvalidInput(f"unknown category '{code[:50]}'", "category")
+    if row["retired_at"] is not None:  # the city's catalog dropped it (app/city/catalog.py); history keeps it
+        raise InvalidInput(f"category '{code[:50]}' is retired and no longer takes new calls", "category")
     return row
 
 

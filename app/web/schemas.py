@@ -61,6 +61,8 @@ class Category(Model):
     response_plan: list[PlanLine]
     color: str
     agencies: list[CategoryAgency]
+    retired_at: datetime | None = Field(None, description="Set when the city's catalog dropped the category: "
+                                                          "old incidents keep it, intake refuses it")
 
 
 class Categories(Model):
@@ -74,6 +76,8 @@ class Agency(Model):
     kind: str
     phone: str | None
     color: str
+    unit_types: list[str] = []
+    retired_at: datetime | None = None
 
 
 class Agencies(Model):
