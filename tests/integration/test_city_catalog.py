@@ -296,3 +296,33 @@ def test_catalog_events_are_append_only(db_conn, tmp_path):
     with pytest.raises(Exception, match="append-only"):
         db_conn.execute(text("UPDATE catalog_events SET actor = 'mallory'"))
     nested.rollback()
+
+
+# -- with the city's setup -------------------------------------------------------------------------------
+BALIKPAPAN = Path(__file__).resolve().parents[2].parent / "shared" / "geodata" / "balikpapan" / \
+    "balikpapan_kota_drive.graphml"
+
+
+@pytest.mark.skipif(not BALIKPAPAN.exists(), reason=f"reference geodata not found at {BALIKPAPAN}")
+def test_city_setup_applies_the_catalog_first_in_the_same_transaction(scratch_url, tmp_path):
+    stations = tmp_path / "pos.csv"
+    stations.write_text("agency,kind,name,lat,lon\n"
+                        "TNI,military_post,Makodim 0905 Balikpapan,-1.26500,116.83000\n"
+                        "DAMKAR,fire_station,Pos Damkar Klandasan,-1.27600,116.83300\n")
+    before = read_snapshot(scratch_url)
+    bad = city_file(tmp_path, DEMO.replace('target = "8 menit"', 'target = "cepat"', 1), "rusak.toml")
+    res = run(scratch_url, "city", "setup", "--osm", BALIKPAPAN, "--catalog", bad, "--check")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines() == [
+        f"error: {bad}: category kebakaran: target 'cepat' is not a duration such as \"8 menit\", \"2 jam\" or "
+        "\"3 hari\" (nothing changed)"]
+    # --check runs the whole setup, the new catalog included, and rolls it back: a station of the
+    # agency only the new catalog adds (TNI) is loaded and reported.
+    res = run(scratch_url, "city", "setup", "--osm", BALIKPAPAN, "--stations", stations,
+              "--catalog", custom(tmp_path), "--check")
+    assert res.returncode == 0, res.stderr
+    out = res.stdout.splitlines()
+    assert "+ agency TNI: add (Kodim 0733 (TNI AD))" in out
+    assert any(line.startswith("stations TNI: 1") for line in out), out
+    assert out[-1] == "catalog: 4 change(s) would be applied; nothing changed"
+    assert read_snapshot(scratch_url) == before
