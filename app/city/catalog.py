@@ -23,6 +23,7 @@ Intake and Open311 refuse a retired category (app/services/dispatch.py, sql/open
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -31,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from app.db.sqlfiles import statement
+from app.db.sqlfiles import raw, statement
 
 SQL = ("app.city", "sql/catalog.sql")
 AGENCY_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
@@ -388,8 +389,7 @@ def _in_use(conn: Connection, table: str, codes: list[str]) -> dict[str, dict[st
         return out
     quote = conn.dialect.identifier_preparer.quote
     for ref in conn.execute(statement(*SQL, "references"), {"target": table}).mappings():
-        sql = (f"SELECT {quote(ref['col'])} AS code, count(*) AS n FROM {ref['tbl']} "
-               f"WHERE {quote(ref['col'])} = ANY(:codes) GROUP BY 1")
+        sql = raw(*SQL, "count_references").format(tbl=ref["tbl"], col=quote(ref["col"]))
         for code, n in conn.execute(text(sql), {"codes": codes}).all():
             out.setdefault(code, {})[ref["tbl"]] = n
     return out
@@ -479,6 +479,4 @@ def _apply_one(conn: Connection, cat: Catalog, ch: Change) -> None:
 
 
 def _json(v: Any) -> str:
-    import json
-
     return json.dumps(v, ensure_ascii=False, default=str)

@@ -23,6 +23,11 @@ WHERE c.contype = 'f' AND c.confrelid = CAST(:target AS regclass)
   AND c.conrelid <> CAST('category_agencies' AS regclass)
 ORDER BY 1, 2
 
+-- name: count_references
+-- Rows of one referencing table ({tbl}, already quoted by regclass) naming each code; {col} is
+-- quoted by the caller.  Formatted from the catalog of foreign keys above, never from input.
+SELECT {col} AS code, count(*) AS n FROM {tbl} WHERE {col} = ANY(:codes) GROUP BY 1
+
 -- name: lock
 -- One apply at a time; intake may go on (its foreign key checks take row locks only).
 LOCK TABLE agencies, incident_categories, category_agencies IN SHARE ROW EXCLUSIVE MODE
