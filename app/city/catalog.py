@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from app.db.sqlfiles import raw, statement
+from app.services.errors import ServiceError
 
 SQL = ("app.city", "sql/catalog.sql")
 AGENCY_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
@@ -63,6 +64,13 @@ class CatalogError(ValueError):
 
     def lines(self) -> list[str]:
         return [f"{self.source}: {p}" for p in self.problems]
+
+
+class SchemaTooOld(ServiceError):
+    """A database migrated before 0018: the catalog's columns are not there yet."""
+
+    status = 409
+    title = "Conflict"
 
 
 @dataclass(frozen=True)
@@ -397,6 +405,8 @@ def _in_use(conn: Connection, table: str, codes: list[str]) -> dict[str, dict[st
 
 def plan_changes(conn: Connection, cat: Catalog) -> list[Change]:
     """What :func:`apply` would change, in the order it changes it (agencies first, then categories)."""
+    if conn.execute(text("SELECT to_regclass('catalog_events')")).scalar() is None:
+        raise SchemaTooOld("the database predates the city catalog (migration 0018); run: peta112 db migrate")
     db_agencies, db_categories = database_state(conn)
     changes: list[Change] = []
     for code, a in cat.agencies.items():

@@ -326,3 +326,20 @@ def test_city_setup_applies_the_catalog_first_in_the_same_transaction(scratch_ur
     assert any(line.startswith("stations TNI: 1") for line in out), out
     assert out[-1] == "catalog: 4 change(s) would be applied; nothing changed"
     assert read_snapshot(scratch_url) == before
+
+
+def test_a_database_before_the_catalog_migration_is_one_line(cluster, tmp_path):
+    from app.db import migrate
+
+    name = f"peta112_catalog_old_{os.getpid()}"
+    cluster.drop_database(name)
+    cluster.ensure_database(name)
+    try:
+        url = cluster.url(name)
+        migrate(url, "0017")
+        res = run(url, "city", "catalog", "check", CATALOG_FILE)
+        assert res.returncode == 1 and "Traceback" not in res.stderr
+        assert res.stderr.strip().splitlines() == [
+            "error: the database predates the city catalog (migration 0018); run: peta112 db migrate"]
+    finally:
+        cluster.drop_database(name)
