@@ -62,6 +62,7 @@ incident_categories = Table(
     Column("is_public", Boolean, nullable=False),
     Column("public_description", Boolean, nullable=False),
     _ts("retired_at"),
+    Column("related", ARRAY(Text), nullable=False),
 )
 
 category_agencies = Table(

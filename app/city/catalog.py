@@ -26,7 +26,7 @@ import hashlib
 import json
 import re
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ MAX_TARGET_S = 30 * 86400
 
 AGENCY_KEYS = {"code", "name", "name_en", "kind", "phone", "color", "unit_types"}
 CATEGORY_KEYS = {"code", "name", "name_en", "priority", "target", "emergency", "public", "public_description",
-                 "color", "icon", "primary", "support", "plan"}
+                 "color", "icon", "primary", "support", "plan", "related"}
 PLAN_KEYS = {"agency", "unit_type", "count"}
 
 
@@ -102,12 +102,14 @@ class Category:
     icon: str | None
     agencies: tuple[tuple[str, str], ...]  # (agency code, 'primary' | 'support'), primaries first
     plan: tuple[dict[str, Any], ...]  # {"agency", "unit_type" (None: any unit of it), "count"}, in order
+    related: tuple[str, ...] = ()  # categories describing the same event nearby (duplicate check), both ways
 
     def row(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("code")
         d["agencies"] = sorted([list(a) for a in self.agencies])
         d["plan"] = [dict(p) for p in self.plan]
+        d["related"] = sorted(self.related)
         d["retired"] = False
         return d
 
@@ -162,6 +164,7 @@ def validate(doc: dict[str, Any], source: str = "-", sha256: str = "") -> Catalo
         problems.append(f"unknown section(s) {', '.join(unknown)}: a catalog has [[agency]] and [[category]] only")
     agencies = _agencies(doc.get("agency"), problems)
     categories = _categories(doc.get("category"), agencies, problems)
+    categories = _related(doc.get("category"), categories, problems)
     if problems:
         raise CatalogError(source, problems)
     return Catalog(agencies, categories, source, sha256)
@@ -283,6 +286,29 @@ def _categories(value: Any, agencies: dict[str, Agency], problems: list[str]) ->
     return out
 
 
+def _related(entries: Any, categories: dict[str, Category], problems: list[str]) -> dict[str, Category]:
+    """``related`` both ways: a flood near an open tidal-flood call is a duplicate, and so the reverse."""
+    pairs: dict[str, set[str]] = {code: set() for code in categories}
+    for c in entries if isinstance(entries, list) else []:
+        code = c.get("code") if isinstance(c, dict) else None
+        if code not in categories or "related" not in c:
+            continue
+        rel = c["related"]
+        if not isinstance(rel, list) or not all(isinstance(x, str) for x in rel):
+            problems.append(f"category {code}: related must be a list of category codes")
+            continue
+        for other in rel:
+            if other == code:
+                problems.append(f"category {code}: related names the category itself")
+            elif other not in categories:
+                problems.append(f"category {code}: related names unknown category {other[:48]} "
+                                "(not a [[category]] of this file)")
+            else:
+                pairs[code].add(other)
+                pairs[other].add(code)
+    return {code: replace(cat, related=tuple(sorted(pairs[code]))) for code, cat in categories.items()}
+
+
 def _rules(c: dict[str, Any], where: str, agencies: dict[str, Agency],
            problems: list[str]) -> tuple[tuple[str, str], ...]:
     rules: list[tuple[str, str]] = []
@@ -385,6 +411,7 @@ def database_state(conn: Connection) -> tuple[dict[str, dict[str, Any]], dict[st
         d["agencies"] = sorted([list(a) for a in r["agencies"]])
         d["plan"] = [{"agency": p.get("agency"), "unit_type": p.get("unit_type"), "count": p.get("count")}
                      for p in r["response_plan"]]
+        d["related"] = sorted(r["related"])
         d["retired"] = r["retired_at"] is not None
         categories[r["code"]] = d
     return agencies, categories
@@ -475,6 +502,7 @@ def _apply_one(conn: Connection, cat: Catalog, ch: Change) -> None:
     if ch.action in ("add", "change", "restore"):
         c = cat.categories[ch.code]
         params = {k: v for k, v in asdict(c).items() if k not in ("agencies", "plan")}
+        params["related"] = list(c.related)
         plan = [{k: v for k, v in p.items() if v is not None} for p in c.plan]  # no unit_type: any unit
         conn.execute(statement(*SQL, "upsert_category"), {**params, "plan": _json(plan)})
         if ch.before is None or ch.before["agencies"] != ch.after["agencies"]:  # type: ignore[index]

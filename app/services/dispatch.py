@@ -30,7 +30,6 @@ from app.incidents.lifecycle import (
     IllegalTransition,
     check_incident_transition,
     check_task_transition,
-    related_categories,
 )
 from app.incidents.queries import incident_dict as _incident_dict
 from app.incidents.queries import iso as _iso
@@ -82,7 +81,7 @@ CITY_BOUNDS_SQL = text(f"SELECT box FROM {CITY_BOUNDS}")
 
 # One round trip validates the category and fetches the city bounds.
 CATEGORY_SQL = text(f"""
-    SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.response_plan, c.retired_at,
+    SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.response_plan, c.retired_at, c.related,
            COALESCE(array_agg(a.agency_code ORDER BY a.role, a.agency_code)
                     FILTER (WHERE a.agency_code IS NOT NULL), '{{}}') AS agencies,
            ST_XMin(bounds.box) AS xmin, ST_YMin(bounds.box) AS ymin,
@@ -229,6 +228,11 @@ def category_row(session: Session, code: Any) -> Any:
     return row
 
 
+def related_categories(cat: Any) -> list[str]:
+    """The category and those describing the same event nearby (the city's catalog: ``related``)."""
+    return sorted({cat["code"], *(cat["related"] or [])})
+
+
 def _json(data: dict[str, Any]) -> str:
     return json.dumps(data, default=str)
 
@@ -301,7 +305,7 @@ def intake(session: Session, req: Intake) -> tuple[dict[str, Any], bool]:
     fp = fingerprint(v) if v["idempotency_key"] else None
     row = session.execute(INTAKE_SQL, {
         "lat": v["lat"], "lon": v["lon"], "open": list(INCIDENT_OPEN),
-        "related": sorted(related_categories(cat["code"])), "window": DUPLICATE_WINDOW_S,
+        "related": related_categories(cat), "window": DUPLICATE_WINDOW_S,
         "radius": DUPLICATE_RADIUS_M, "category": cat["code"], "priority": cat["priority"],
         "source": v["source"], "address": v["address"], "caller_name": v["caller_name"],
         "caller_phone": v["caller_phone"], "description": v["description"], "key": v["idempotency_key"],

@@ -10,6 +10,10 @@ drops but the city's history still references is *retired*, never deleted:
 - ``agencies.unit_types``: the types of unit an agency runs (fire_engine, ambulance...),
   so a response plan naming a kind the agency has not is refused before it is applied.
   Seeded with the kinds the demo city's stations field (geodata/demo/stations.py).
+- ``incident_categories.related``: the categories that describe the same event when
+  reported nearby (a flood and a tidal flood, a crash and an ambulance request): the
+  duplicate check at intake looks for open calls of the category and these.  Seeded
+  with the groups that lived in app/incidents/lifecycle.py until now.
 - ``catalog_events``: append-only, one row per change an apply made (who, which file,
   before and after), in the style of ``account_events``.
 
@@ -41,8 +45,19 @@ UNIT_TYPES = {
     "PLN": ["pln_crew"],
 }
 
+# Categories that describe the same event when reported twice nearby (symmetric, not transitive).
+RELATED_GROUPS = (
+    ("banjir", "rob"),
+    ("kecelakaan", "ambulans"),
+    ("kebakaran", "ambulans"),
+    ("kriminal", "perjudian", "narkoba", "gangguan_ketertiban"),
+    ("pohon_tumbang", "tanah_longsor"),
+)
+
 UPGRADE = r"""
-ALTER TABLE incident_categories ADD COLUMN retired_at timestamptz;
+ALTER TABLE incident_categories
+    ADD COLUMN retired_at timestamptz,
+    ADD COLUMN related text[] NOT NULL DEFAULT '{}';
 ALTER TABLE agencies
     ADD COLUMN retired_at timestamptz,
     ADD COLUMN unit_types text[] NOT NULL DEFAULT '{}';
@@ -71,14 +86,21 @@ DOWNGRADE = r"""
 DROP TABLE IF EXISTS catalog_events;
 DROP FUNCTION IF EXISTS catalog_events_append_only();
 ALTER TABLE agencies DROP COLUMN IF EXISTS retired_at, DROP COLUMN IF EXISTS unit_types;
-ALTER TABLE incident_categories DROP COLUMN IF EXISTS retired_at;
+ALTER TABLE incident_categories DROP COLUMN IF EXISTS retired_at, DROP COLUMN IF EXISTS related;
 """
 
 
 def upgrade() -> None:
     op.execute(UPGRADE)
-    op.get_bind().execute(sa.text("UPDATE agencies SET unit_types = :kinds WHERE code = :code"),
-                          [{"code": c, "kinds": k} for c, k in UNIT_TYPES.items()])
+    conn = op.get_bind()
+    conn.execute(sa.text("UPDATE agencies SET unit_types = :kinds WHERE code = :code"),
+                 [{"code": c, "kinds": k} for c, k in UNIT_TYPES.items()])
+    related: dict[str, set[str]] = {}
+    for group in RELATED_GROUPS:
+        for code in group:
+            related.setdefault(code, set()).update(c for c in group if c != code)
+    conn.execute(sa.text("UPDATE incident_categories SET related = :related WHERE code = :code"),
+                 [{"code": c, "related": sorted(r)} for c, r in related.items()])
 
 
 def downgrade() -> None:

@@ -19,11 +19,11 @@ def test_the_intake_form_offers_no_retired_category(page, live_server):
                              headers={"Content-Type": "application/json", **users.auth("dispatcher")})
     assert res.ok, res.text()[:300]
     doc = "\n[[".join(b for b in CATALOG_FILE.read_text(encoding="utf-8").split("\n[[")
-                      if 'code = "narkoba"' not in b)
+                      if 'code = "narkoba"' not in b).replace('"narkoba", ', "").replace(', "narkoba"', "")
     try:
         with live_server.engine.begin() as conn:
             changes = catalog.apply(conn, catalog.parse(doc.encode(), "kota.toml"), "test")
-        assert [(c.action, c.code) for c in changes] == [("retire", "narkoba")]
+        assert [(c.action, c.code) for c in changes if c.action != "change"] == [("retire", "narkoba")]
         page.goto(live_server.url + "/")
         users.wait_js(page, "() => document.querySelectorAll('#c-category option').length > 5")
         offered = page.eval_on_selector_all("#c-category option", "os => os.map(o => o.value)")

@@ -9,6 +9,7 @@ HTTP API and Open311 in the test's rolled-back transaction, as the app reads the
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,8 +57,11 @@ plan = [{ agency = "TNI", unit_type = "truk_tni", count = 1 }]
 
 
 def without_category(doc: str, code: str) -> str:
+    """The file without the category's block and without it in other categories' ``related``."""
     blocks = doc.split("\n[[")
-    return "\n[[".join(b for b in blocks if f'\ncode = "{code}"\n' not in b)
+    doc = "\n[[".join(b for b in blocks if f'\ncode = "{code}"\n' not in b)
+    return re.sub(r'(?m)^related = \[(.*)\]$', lambda m: "related = [" + ", ".join(
+        x for x in m.group(1).split(", ") if x != f'"{code}"') + "]", doc)
 
 
 def city_file(tmp_path: Path, doc: str, name: str = "kota.toml") -> Path:
@@ -212,10 +216,13 @@ def test_retiring_a_used_category_keeps_old_incidents_and_refuses_new_ones(clien
 
     doc = without_category(without_category(DEMO, "narkoba"), "pju_mati")
     changes = catalog.apply(city, catalog.parse(doc.encode(), "kota.toml"), "test")
-    assert [(c.action, c.what, c.code) for c in changes] == [("retire", "category", "narkoba"),
-                                                              ("retire", "category", "pju_mati")]
-    assert changes[0].in_use == {"incidents": 1}
-    assert changes[0].line() == "- category narkoba: retire (not in the file, still used by 1 incidents)"
+    assert [(c.action, c.what, c.code) for c in changes] == [
+        ("change", "category", "kriminal"), ("change", "category", "perjudian"),
+        ("change", "category", "gangguan_ketertiban"),  # no longer related to drugs
+        ("retire", "category", "narkoba"), ("retire", "category", "pju_mati")]
+    assert changes[0].fields() == ["related"]
+    assert changes[3].in_use == {"incidents": 1}
+    assert changes[3].line() == "- category narkoba: retire (not in the file, still used by 1 incidents)"
     # BNN answers only drugs; its rule stays with the retired category, so it is retired, not deleted.
     assert catalog.plan_changes(city, catalog.parse(doc.encode())) == []
 
@@ -243,7 +250,9 @@ def test_retiring_a_used_category_keeps_old_incidents_and_refuses_new_ones(clien
 
     # Listed again, the category is restored and takes calls.
     changes = catalog.apply(city, catalog.load(CATALOG_FILE), "test")
-    assert {(c.action, c.code) for c in changes} == {("restore", "narkoba"), ("restore", "pju_mati")}
+    assert {(c.action, c.code) for c in changes} == {("restore", "narkoba"), ("restore", "pju_mati"),
+                                                      ("change", "kriminal"), ("change", "perjudian"),
+                                                      ("change", "gangguan_ketertiban")}
     assert client.post("/api/v1/incidents", json={"category": "narkoba", **IN_EAST}).status_code == 201
 
 
@@ -287,6 +296,34 @@ def test_a_new_agency_and_category_are_usable_for_intake_and_routing(client, cit
     # The changed target is what intake uses at once.
     fire = client.post("/api/v1/incidents", json={"category": "kebakaran", **IN_EAST}).get_json()
     assert fire["target_response_s"] == 720
+
+
+def test_a_city_category_related_to_another_is_checked_for_duplicates(client, city):
+    forest = """
+[[category]]
+code = "kebakaran_hutan"
+name = "Kebakaran Hutan dan Lahan"
+name_en = "Forest and land fire"
+priority = 1
+target = "30 menit"
+emergency = true
+color = "#b30000"
+related = ["kebakaran"]
+primary = ["DAMKAR", "BPBD"]
+"""
+    changes = catalog.apply(city, catalog.parse((DEMO + forest).encode()), "test")
+    assert [(c.action, c.code) for c in changes] == [("change", "kebakaran"), ("add", "kebakaran_hutan")]
+    assert changes[0].line() == "~ category kebakaran: related [ambulans] -> [ambulans, kebakaran_hutan]"
+    fire = client.post("/api/v1/incidents", json={"category": "kebakaran", **IN_EAST}).get_json()
+    land = client.post("/api/v1/incidents", json={"category": "kebakaran_hutan", "lat": IN_EAST["lat"] + 0.001,
+                                                  "lon": IN_EAST["lon"]})
+    assert land.status_code == 201, land.get_json()
+    assert land.get_json()["duplicate_of"] == fire["id"]
+    assert {t["agency"] for t in land.get_json()["tasks"]} == {"DAMKAR", "BPBD"}
+    near = client.get("/api/v1/incidents/nearby-open", query_string={"category": "kebakaran_hutan", **IN_EAST})
+    assert near.status_code == 200, near.get_json()
+    assert set(near.get_json()["categories"]) == {"kebakaran", "kebakaran_hutan"}
+    assert fire["id"] in {i["id"] for i in near.get_json()["items"]}
 
 
 def test_catalog_events_are_append_only(db_conn, tmp_path):

@@ -123,6 +123,28 @@ def test_each_kind_of_problem_is_named(raw, problem):
     assert any(problem in p for p in err.value.problems), err.value.problems
 
 
+def test_related_categories_work_both_ways_and_must_exist():
+    doc = GOOD + b"""
+[[category]]
+code = "kebakaran_hutan"
+name = "Kebakaran Hutan dan Lahan"
+name_en = "Forest and land fire"
+priority = 1
+target = "30 menit"
+color = "#b30000"
+related = ["kebakaran"]
+primary = ["DISDAMKAR"]
+"""
+    cat = catalog.parse(doc)
+    assert cat.categories["kebakaran_hutan"].related == ("kebakaran",)
+    assert cat.categories["kebakaran"].related == ("kebakaran_hutan",)  # declared on one side only
+    with pytest.raises(catalog.CatalogError) as err:
+        catalog.parse(doc.replace(b'related = ["kebakaran"]', b'related = ["karhutla", "kebakaran_hutan"]'))
+    assert err.value.problems == [
+        "category kebakaran_hutan: related names unknown category karhutla (not a [[category]] of this file)",
+        "category kebakaran_hutan: related names the category itself"]
+
+
 def test_a_missing_file_is_one_problem(tmp_path: Path):
     with pytest.raises(catalog.CatalogError, match="1 problem"):
         catalog.load(tmp_path / "nope.toml")

@@ -5,7 +5,7 @@ SELECT code, name, name_en, kind, phone, color, unit_types, retired_at FROM agen
 
 -- name: categories
 SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.is_emergency, c.is_public,
-       c.public_description, c.color, c.icon, c.response_plan, c.retired_at,
+       c.public_description, c.color, c.icon, c.response_plan, c.related, c.retired_at,
        COALESCE(json_agg(json_build_array(ca.agency_code, ca.role))
                 FILTER (WHERE ca.agency_code IS NOT NULL), '[]') AS agencies
 FROM incident_categories c
@@ -46,14 +46,14 @@ DELETE FROM agencies WHERE code = :code
 
 -- name: upsert_category
 INSERT INTO incident_categories (code, name_id, name_en, priority, target_response_s, is_emergency,
-                                 response_plan, icon, color, is_public, public_description, retired_at)
+                                 response_plan, icon, color, is_public, public_description, related, retired_at)
 VALUES (:code, :name_id, :name_en, :priority, :target_response_s, :is_emergency, CAST(:plan AS jsonb),
-        :icon, :color, :is_public, :public_description, NULL)
+        :icon, :color, :is_public, :public_description, CAST(:related AS text[]), NULL)
 ON CONFLICT (code) DO UPDATE SET name_id = EXCLUDED.name_id, name_en = EXCLUDED.name_en,
     priority = EXCLUDED.priority, target_response_s = EXCLUDED.target_response_s,
     is_emergency = EXCLUDED.is_emergency, response_plan = EXCLUDED.response_plan, icon = EXCLUDED.icon,
     color = EXCLUDED.color, is_public = EXCLUDED.is_public, public_description = EXCLUDED.public_description,
-    retired_at = NULL
+    related = EXCLUDED.related, retired_at = NULL
 
 -- name: delete_rules
 DELETE FROM category_agencies WHERE category_code = :code
