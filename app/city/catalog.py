@@ -16,6 +16,8 @@ gives every database the same start; a city describes what it really runs in one
 - :func:`apply` makes those changes in the caller's transaction, one ``catalog_events``
   row per change (append-only, who, which file, before and after).  A second apply of
   the same file finds nothing to change and writes nothing.
+- :func:`export` writes what the database holds as such a file: the start of a city's
+  own file when its catalog was edited by hand before there was one.
 
 Intake and Open311 refuse a retired category (app/services/dispatch.py, sql/open311.sql).
 """
@@ -473,6 +475,52 @@ def _compare(changes: list[Change], what: str, code: str, before: dict[str, Any]
         changes.append(Change("restore", what, code, before, after))
     elif any(before.get(k) != v for k, v in after.items()):
         changes.append(Change("change", what, code, before, after))
+
+
+# -- writing the database's catalog as a file -----------------------------------------------------------
+def duration_text(seconds: int) -> str:
+    """A target as the file writes it: '3 hari', '2 jam', '8 menit', '90 detik'."""
+    for unit, size in (("hari", 86400), ("jam", 3600), ("menit", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} detik"
+
+
+def export(conn: Connection) -> str:
+    """The database's agencies and categories (not the retired ones) as a catalog file."""
+    agencies, categories = database_state(conn)
+    q = lambda v: json.dumps(v, ensure_ascii=False)  # noqa: E731 - a JSON string is a TOML basic string
+    out = ["# The city's catalog, written by `peta112 city catalog export` (format: docs/your-city.md).", ""]
+    for code, a in sorted(agencies.items()):
+        if a["retired"]:
+            continue
+        out += ["[[agency]]", f"code = {q(code)}", f"name = {q(a['name'])}", f"name_en = {q(a['name_en'])}",
+                f"kind = {q(a['kind'])}"]
+        out += [f"phone = {q(a['phone'])}"] if a["phone"] else []
+        out += [f"color = {q(a['color'])}", f"unit_types = [{', '.join(q(t) for t in a['unit_types'])}]", ""]
+    live = {c for c, d in categories.items() if not d["retired"]}
+    for code, c in sorted(categories.items(), key=lambda kv: (kv[1]["priority"], kv[0])):
+        if code not in live:
+            continue
+        out += ["[[category]]", f"code = {q(code)}", f"name = {q(c['name_id'])}", f"name_en = {q(c['name_en'])}",
+                f"priority = {c['priority']}", f"target = {q(duration_text(c['target_response_s']))}",
+                f"emergency = {str(c['is_emergency']).lower()}", f"public = {str(c['is_public']).lower()}",
+                f"public_description = {str(c['public_description']).lower()}", f"color = {q(c['color'])}"]
+        out += [f"icon = {q(c['icon'])}"] if c["icon"] else []
+        related = [r for r in c["related"] if r in live]
+        out += [f"related = [{', '.join(q(r) for r in related)}]"] if related else []
+        for role in ROLES:
+            codes = [a for a, r in sorted(c["agencies"]) if r == role and not agencies.get(a, {}).get("retired")]
+            out.append(f"{role} = [{', '.join(q(a) for a in codes)}]")
+        plan = [p for p in c["plan"] if p["agency"] in agencies and not agencies[p["agency"]]["retired"]]
+        if plan:
+            out.append("plan = [")
+            for p in plan:
+                unit = f", unit_type = {q(p['unit_type'])}" if p["unit_type"] else ""
+                out.append(f"    {{ agency = {q(p['agency'])}{unit}, count = {p['count']} }},")
+            out.append("]")
+        out.append("")
+    return "\n".join(out)
 
 
 # -- applying ------------------------------------------------------------------------------------------

@@ -147,6 +147,25 @@ def catalog_apply(ctx: click.Context, file: Path) -> None:
     _print_changes(changes, str(file), applied=True)
 
 
+@catalog_group.command("export")
+@click.option("--out", "out", type=FILE, help="Write to this file (default: standard output).")
+@click.pass_context
+@friendly
+def catalog_export(ctx: click.Context, out: Path | None) -> None:
+    """Write the database's catalog (what is not retired) as a catalog file, to start the city's own."""
+    from app.city import catalog
+
+    doc = in_transaction(ctx, catalog.export, commit=False)
+    if out is None:
+        click.echo(doc, nl=False)
+        return
+    try:
+        out.write_text(doc, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    click.echo(f"{out}: {doc.count('[[agency]]')} agencies, {doc.count('[[category]]')} categories written")
+
+
 def _read_catalog(path: Path):  # noqa: ANN202 - app.city.catalog.Catalog, imported lazily
     """The validated catalog; every problem on its own line on stderr, then exit 1."""
     from app.city import catalog

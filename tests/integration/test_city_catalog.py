@@ -93,6 +93,23 @@ def test_the_demo_file_applied_to_a_fresh_database_changes_nothing(db_conn):
     assert snapshot(db_conn) == before
 
 
+def test_export_writes_a_file_that_applies_as_no_change(db_conn, tmp_path):
+    doc = catalog.export(db_conn)
+    again = catalog.parse(doc.encode(), "export.toml")
+    assert len(again.agencies) == 12 and len(again.categories) == 19
+    assert catalog.plan_changes(db_conn, again) == []
+    assert again.categories["mobil_jenazah"].target_response_s == 7200  # written as "2 jam"
+    assert 'target = "2 jam"' in doc and 'target = "3 hari"' in doc
+    # After a city's own catalog (a new agency, a retired category), the export is that catalog.
+    db_conn.execute(text("INSERT INTO incidents (category_code, priority, geom) "
+                         "VALUES ('info_kesehatan', 5, ST_SetSRID(ST_MakePoint(110.4, -6.97), 4326))"))
+    changes = catalog.apply(db_conn, catalog.load(custom(tmp_path)), "test")
+    assert ("retire", "info_kesehatan") in {(c.action, c.code) for c in changes}
+    doc = catalog.export(db_conn)
+    assert 'code = "info_kesehatan"' not in doc and 'code = "TNI"' in doc
+    assert catalog.plan_changes(db_conn, catalog.parse(doc.encode())) == []
+
+
 # -- the CLI on a committed scratch database ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def scratch_url(cluster):
@@ -152,6 +169,13 @@ def test_check_prints_the_diff_and_changes_nothing_then_apply_twice(scratch_url,
                 == ["BPBD:support", "TNI:primary"]
     finally:
         eng.dispose()
+
+    exported = run(scratch_url, "city", "catalog", "export", "--out", tmp_path / "export.toml")
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.strip() == f"{tmp_path / 'export.toml'}: 13 agencies, 19 categories written"
+    assert run(scratch_url, "city", "catalog", "export").stdout == (tmp_path / "export.toml").read_text()
+    res = run(scratch_url, "city", "catalog", "check", tmp_path / "export.toml")
+    assert res.returncode == 0 and "nothing to change" in res.stdout.splitlines()[-1]
 
     again = run(scratch_url, "city", "catalog", "apply", path)
     assert again.returncode == 0, again.stderr
