@@ -393,7 +393,8 @@ class Change:
 
 def _show(v: Any) -> str:
     if isinstance(v, list) and v and isinstance(v[0], dict):
-        return "[" + ", ".join(f"{p.get('count')} {p.get('unit_type')} ({p.get('agency')})" for p in v) + "]"
+        return "[" + ", ".join(f"{p.get('count')} {p.get('unit_type') or 'any unit'} ({p.get('agency')})"
+                               for p in v) + "]"
     if isinstance(v, list) and v and isinstance(v[0], list):
         return "[" + ", ".join(f"{a} {r}" for a, r in v) + "]"
     if isinstance(v, list):
