@@ -161,3 +161,17 @@ def test_the_demo_file_is_valid_and_feeds_the_generator():
     # every plan line names a unit type its agency runs (the demo stations field exactly these)
     assert all(p["unit_type"] in cat.agencies[p["agency"]].unit_types
                for c in cat.categories.values() for p in c.plan)
+
+
+def test_diff_lines_read_as_a_person_writes_them():
+    before = {"target_response_s": 480, "plan": [{"agency": "DAMKAR", "unit_type": "fire_engine", "count": 2}],
+              "agencies": [["DAMKAR", "primary"]], "retired": True}
+    after = {"target_response_s": 600, "plan": [{"agency": "DAMKAR", "unit_type": None, "count": 3}],
+             "agencies": [["DAMKAR", "primary"], ["POLRI", "support"]], "retired": False}
+    line = catalog.Change("restore", "category", "kebakaran", before, after).line()
+    assert line == ("~ category kebakaran: restore (retired, listed again); target_response_s 480 -> 600; "
+                    "plan [2 fire_engine (DAMKAR)] -> [3 any unit (DAMKAR)]; "
+                    "agencies [DAMKAR primary] -> [DAMKAR primary, POLRI support]")
+    retire = catalog.Change("retire", "agency", "PLN", before, None, {"stations": 2, "incident_tasks": 40})
+    assert retire.line() == "- agency PLN: retire (not in the file, still used by 40 incident_tasks, 2 stations)"
+    assert catalog.duration_text(86400) == "1 hari" and catalog.duration_text(90) == "90 detik"
