@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app import db, secret_key
     from app.web import (
         accounts,
+        alerts,
         analytics_limits,
         api,
         auth,
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         features,
         health,
         hygiene,
+        lapor,
         open311,
         openapi,
         problems,
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     # Sign-in is limited by failures, per account and per address, in the login view itself.
     limits = {"api.create_incident": settings.rate_limit_intake, "open311.create_request": settings.rate_limit_intake,
               "accounts.create_token": settings.rate_limit_login,
+              "api.public_report": settings.rate_limit_public, "api.public_report_status": settings.rate_limit_public,
               **dict.fromkeys(open311.PUBLIC_READS, settings.rate_limit_public)}
     auth.init_app(app, {k: v for k, v in limits.items() if v > 0}, settings)
     analytics_limits.init_app(app)  # after auth: a slot belongs to the signed-in user
@@ -60,7 +63,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(stream.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(alerts.bp)
     app.register_blueprint(open311.bp)
+    app.register_blueprint(lapor.bp)
     app.register_blueprint(features.bp)
     app.register_blueprint(openapi.bp)
     return app

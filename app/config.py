@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,22 @@ class Settings:
     pg_bin: str | None = None
     testing: bool = False
     open311_keys: tuple[str, ...] = ()
+    # Shared secrets of the telephony side (the PBX's call events, the AML gateway): Bearer keys.
+    telephony_keys: tuple[str, ...] = ()
+    # Chat channels: the secret_token given to Telegram's setWebhook; WhatsApp Cloud API's app secret
+    # (signs every notification) and the verify token of its subscription handshake.
+    telegram_secret: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    # Sending replies to reporters (app/calls/outbox.py, `peta112 channels send`): the bot's token, the
+    # WhatsApp Cloud API token and sender number id, an SMS gateway's URL and key; API roots overridable.
+    telegram_bot_token: str | None = None
+    telegram_api: str = "https://api.telegram.org"
+    whatsapp_token: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api: str = "https://graph.facebook.com/v21.0"
+    sms_gateway_url: str | None = None
+    sms_gateway_key: str | None = None
     # Requests per minute per client address and worker; 0 switches a limit off.
     rate_limit_intake: int = 600
     # Failed sign-ins per minute per client address and worker (successful ones are not counted,
@@ -72,6 +89,14 @@ class Settings:
 
     def with_overrides(self, **kw: Any) -> Settings:
         return replace(self, **kw)
+
+
+def check_api_url(name: str, value: str) -> str:
+    """An http(s) URL of an outside service (no trailing slash)."""
+    value = value.strip().rstrip("/")
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+        raise ValueError(f"{name} must be an http:// or https:// URL")
+    return value
 
 
 def check_base_url(value: str) -> str:
@@ -127,6 +152,21 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
                                                 int)
     if env.get("PETA112_OPEN311_KEYS"):
         kw["open311_keys"] = tuple(k.strip() for k in env["PETA112_OPEN311_KEYS"].split(",") if k.strip())
+    if env.get("PETA112_TELEPHONY_KEYS"):
+        kw["telephony_keys"] = tuple(k.strip() for k in env["PETA112_TELEPHONY_KEYS"].split(",") if k.strip())
+    for key, name in (("telegram_secret", "PETA112_TELEGRAM_SECRET"),
+                      ("whatsapp_app_secret", "PETA112_WHATSAPP_APP_SECRET"),
+                      ("whatsapp_verify_token", "PETA112_WHATSAPP_VERIFY_TOKEN"),
+                      ("telegram_bot_token", "PETA112_TELEGRAM_BOT_TOKEN"),
+                      ("whatsapp_token", "PETA112_WHATSAPP_TOKEN"),
+                      ("whatsapp_phone_number_id", "PETA112_WHATSAPP_PHONE_NUMBER_ID"),
+                      ("sms_gateway_key", "PETA112_SMS_GATEWAY_KEY")):
+        if env.get(name):
+            kw[key] = env[name]
+    for key, name in (("telegram_api", "PETA112_TELEGRAM_API"), ("whatsapp_api", "PETA112_WHATSAPP_API"),
+                      ("sms_gateway_url", "PETA112_SMS_GATEWAY_URL")):
+        if env.get(name):
+            kw[key] = check_api_url(name, env[name])
     secure = env.get("PETA112_SECURE_COOKIES", "").strip().lower()
     kw["secure_cookies"] = secure in TRUE or (kw.get("base_url") or "").lower().startswith("https://")
     return Settings(**kw)

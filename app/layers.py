@@ -12,6 +12,7 @@ changes.  A layer file looks like::
     maxzoom = 22
     render = "tiles"                  # tiles (vector tiles) | live (drawn from the JSON API)
                                       # | geojson (a GeoJSON endpoint) | heatmap ([lat, lon, weight] points)
+                                      # | labels (vector tiles whose names are drawn, not their shapes)
     cache_seconds = 3600              # Cache-Control max-age of its tiles
     roles = ["dispatcher", "admin"]   # who may see it (default: every role; admin always)
     popup = ["name", "class"]         # feature properties shown on click
@@ -19,11 +20,17 @@ changes.  A layer file looks like::
     sql = "SELECT r.geom, r.highway AS class FROM road_edges r, bounds b WHERE r.geom && b.box"
     [style]                           # Leaflet path options; "{prop}" is read from the feature
     ...
+    label = { field = "name", size = 11, fill = "#323f4b", halo = "#fff" }  # names drawn by the label layer
 
 Analytic overlays (clusters, hotspots, a heatmap) are computed per request by the
 analytics services, not cut into tiles, so ``render = "geojson"`` or ``"heatmap"``
 layers name an endpoint instead of SQL: ``url = "/api/v1/analytics/..."`` and no
-``[source]``.  The page adds its current filters to that URL.
+``[source]``.  The page adds its current filters to that URL.  Such a layer may
+declare ``[[params]]`` (``name``, ``label``, ``default`` and ``min``/``max``/``step``
+or ``choices``) that the legend offers as a form to the roles that may use
+``params_endpoint`` (an endpoint of ``app/web/policy.py``): each value is sent as
+the query parameter of that name (``window_days`` moves the window's start), so
+BPBD tunes the clusters' distance, minimum calls, window and scope on the map.
 
 ``source.sql`` (or ``source.table`` + ``source.columns``) returns a ``geom`` column
 in EPSG:4326 and the feature properties; it may use the ``bounds`` relation
@@ -46,7 +53,7 @@ LAYERS_DIR = PROJECT_ROOT / "layers"
 REQUIRED = ("id", "title", "geometry", "source", "style", "minzoom", "maxzoom")
 GEOMETRIES = ("point", "line", "polygon")
 GROUPS = ("basemap", "operational")
-RENDERS = ("tiles", "live", "geojson", "heatmap")
+RENDERS = ("tiles", "live", "geojson", "heatmap", "labels")  # labels: tiles whose names the label layer draws
 URL_RENDERS = ("geojson", "heatmap")  # drawn from an endpoint: ``url`` instead of ``[source]``
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Incidents are read through incident_facts (its open/overdue rules, its masking); a layer naming

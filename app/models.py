@@ -70,6 +70,7 @@ category_agencies = Table(
     Column("category_code", Text, ForeignKey("incident_categories.code"), primary_key=True),
     Column("agency_code", Text, ForeignKey("agencies.code"), primary_key=True),
     Column("role", Text, nullable=False),
+    Column("task_target_s", Integer),
 )
 
 admin_areas = Table(
@@ -344,4 +345,95 @@ city_profile = Table(
 COUNTED_TABLES = (
     "agencies", "incident_categories", "admin_areas", "road_nodes", "road_edges",
     "places", "stations", "units", "incidents", "incident_tasks", "incident_events",
+)
+
+calls = Table(
+    "calls", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("channel", Text, nullable=False),
+    Column("caller_phone", Text),
+    Column("line", Text),
+    Column("external_id", Text, unique=True),
+    Column("operator", Text),
+    _ts("offered_at", nullable=False),
+    _ts("answered_at"),
+    _ts("ended_at"),
+    Column("disposition", Text),
+    Column("forwarded_to", Text),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id")),
+    Column("kelurahan_id", Integer, ForeignKey("admin_areas.id")),
+    Column("note", Text),
+    Column("created_by", Text, nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+conversations = Table(
+    "conversations", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("channel", Text, nullable=False),
+    Column("external_chat", Text, nullable=False),
+    Column("contact_name", Text),
+    Column("caller_phone", Text),
+    Column("status", Text, nullable=False),
+    Column("call_id", BigInteger, ForeignKey("calls.id")),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id")),
+    Column("category_code", Text, ForeignKey("incident_categories.code")),
+    Column("token_sha256", Text, unique=True),
+    _ts("opened_at", nullable=False),
+    _ts("last_message_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    _geom("POINT", nullable=True),
+)
+
+conversation_messages = Table(
+    "conversation_messages", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("conversation_id", BigInteger, ForeignKey("conversations.id"), nullable=False),
+    Column("direction", Text, nullable=False),
+    Column("external_id", Text),
+    _ts("at", nullable=False),
+    Column("body", Text),
+    Column("media", JSONB),
+    Column("actor", Text, nullable=False),
+    _geom("POINT", nullable=True),
+)
+
+channel_outbox = Table(
+    "channel_outbox", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("conversation_id", BigInteger, ForeignKey("conversations.id"), nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("sent_at"),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+)
+
+prank_reviews = Table(
+    "prank_reviews", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("caller_phone", Text, nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    _ts("at", nullable=False),
+    Column("note", Text, nullable=False),
+    Column("evidence", JSONB, nullable=False),
+)
+
+caller_locations = Table(
+    "caller_locations", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("caller_phone", Text, nullable=False),
+    Column("call_id", BigInteger, ForeignKey("calls.id")),
+    Column("source", Text, nullable=False),
+    Column("method", Text, nullable=False),
+    Column("radius_m", Float, nullable=False),
+    Column("confidence", SmallInteger),
+    _ts("positioned_at", nullable=False),
+    _ts("received_at", nullable=False),
+    Column("kelurahan_id", Integer, ForeignKey("admin_areas.id")),
+    Column("actor", Text, nullable=False),
+    _geom("POINT"),
 )

@@ -69,7 +69,7 @@ class CatalogError(ValueError):
 
 
 class SchemaTooOld(ServiceError):
-    """A database migrated before 0018: the catalog's columns are not there yet."""
+    """A database migrated before 0023: the catalog's columns are not there yet."""
 
     status = 409
     title = "Conflict"
@@ -436,7 +436,7 @@ def _in_use(conn: Connection, table: str, codes: list[str]) -> dict[str, dict[st
 def plan_changes(conn: Connection, cat: Catalog) -> list[Change]:
     """What :func:`apply` would change, in the order it changes it (agencies first, then categories)."""
     if conn.execute(text("SELECT to_regclass('catalog_events')")).scalar() is None:
-        raise SchemaTooOld("the database predates the city catalog (migration 0018); run: peta112 db migrate")
+        raise SchemaTooOld("the database predates the city catalog (migration 0023); run: peta112 db migrate")
     db_agencies, db_categories = database_state(conn)
     changes: list[Change] = []
     for code, a in cat.agencies.items():

@@ -13,8 +13,10 @@ import json
 import math
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from app.db.sqlfiles import statement
 
@@ -115,3 +117,16 @@ def city_timezone(conn: Connection) -> str:
     """The city's IANA time zone: the stored one, else Asia/Jakarta (the demo city is on Java)."""
     p = read(conn)
     return p.timezone if p else DEFAULT_TIMEZONE
+
+
+def city_zone(db: Connection | Session) -> ZoneInfo:
+    """The city's clock for "today", a month or an hour of the day in analytics and reports.
+
+    Read on every call (one row): a city set up while a server runs must not keep Jakarta's clock.
+    """
+    return ZoneInfo(city_timezone(db.connection() if isinstance(db, Session) else db))
+
+
+def zone_abbreviation(zone: ZoneInfo) -> str:
+    """WIB, WITA or WIT, as Indonesians write a time; the IANA name for any other zone."""
+    return TIMEZONES.get(zone.key, zone.key)

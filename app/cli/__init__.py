@@ -12,6 +12,7 @@ from __future__ import annotations
 import click
 
 from app.cli.accounts import privacy, token, user
+from app.cli.channels import channels
 from app.cli.city import city
 from app.cli.common import UserError, cli_session, friendly, in_transaction, settings
 from app.cli.db import db
@@ -37,7 +38,8 @@ def cli(ctx: click.Context) -> None:
         raise UserError(str(exc)) from None
 
 
-for _command in (db, serve, demo, import_group, city, incident, nearest_cmd, report, user, token, privacy):
+for _command in (db, serve, demo, import_group, city, incident, nearest_cmd, report, user, token, privacy,
+                 channels):
     cli.add_command(_command)
 
 

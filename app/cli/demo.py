@@ -84,6 +84,10 @@ def _run(ctx: click.Context, seed: int, scale: str, years: float, until: datetim
                 changed = city_catalog.apply(conn, city_catalog.load(CATALOG_FILE), "peta112 demo")
                 say(f"catalog {CATALOG_FILE.name}: {len(changed)} change(s)")
                 load(conn, city, replace=replace, progress=say)
+                from geodata.demo.chats import open_chats
+                from geodata.demo.frame import rng_for
+
+                say(f"chats: {open_chats(conn, city, rng_for(seed, 'chats'))} open conversations for the desk")
         except (DemoLoadError, ValueError) as exc:
             raise UserError(str(exc)) from None
     finally:

@@ -52,7 +52,7 @@ def report() -> None:
 
 @report.command("weekly")
 @click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Last day of the week (inclusive, WIB). Default: today.")
+              help="Last day of the week (inclusive, the city's clock). Default: today.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
 @click.option("--category", default=None, help="Category code(s), comma-separated (default: all).")
@@ -75,7 +75,7 @@ def weekly(ctx: click.Context, until: datetime | None, out: Path, lang: str, cat
 @report.command("map")
 @click.option("--category", default=None, help="Category code(s), comma-separated (default: all).")
 @click.option("--since", type=click.DateTime(formats=DATE_FORMATS), required=True,
-              help="From (a date means 00:00 WIB).")
+              help="From (a date means 00:00 on the city's clock: WIB, WITA or WIT).")
 @click.option("--until", type=click.DateTime(formats=DATE_FORMATS), default=None, help="Until (default: now).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
@@ -84,11 +84,16 @@ def weekly(ctx: click.Context, until: datetime | None, out: Path, lang: str, cat
 def map_cmd(ctx: click.Context, category: str | None, since: datetime, until: datetime | None, out: Path,
             lang: str) -> None:
     """A folium map of a filtered set of incidents (no online tiles), for sending to officials."""
+    from app.city.profile import city_zone
     from app.services.analytics.common import as_aware
     from app.services.reports import map_report
 
+    def build(s):  # noqa: ANN001, ANN202 - a Session, typed by _run
+        tz = city_zone(s)  # a date typed without a zone is midnight on the city's clock
+        return map_report(s, _categories(category), as_aware(since, tz), as_aware(until, tz), lang)
+
     t0 = time.monotonic()
-    rep = _run(ctx, lambda s: map_report(s, _categories(category), as_aware(since), as_aware(until), lang))
+    rep = _run(ctx, build)
     _write(out, rep.html)
     click.echo(f"wrote {out} ({len(rep.html) // 1024} KiB) in {time.monotonic() - t0:.1f}s: "
                f"{rep.figures['incidents']} incidents")

@@ -44,8 +44,9 @@ def _array(values: Iterable[str]) -> str:
 REPORT_COUNT = "CAST(1 + (SELECT count(*) FROM incident_reports r WHERE r.incident_id = i.id) AS integer)"
 
 
-def render(name: str, reports: bool = True) -> str:
-    """A block of facts.sql with the Python lists written in (``reports``: incident_reports exists)."""
+def render(name: str, reports: bool = True, package: str = PACKAGE, file: str = FILE) -> str:
+    """A block of facts.sql (or another package's rules file) with the Python lists written in
+    (``reports``: incident_reports exists)."""
     tokens = {
         "@report_count@": REPORT_COUNT if reports else "1",
         "@open@": _array(lifecycle.INCIDENT_OPEN),
@@ -58,8 +59,9 @@ def render(name: str, reports: bool = True) -> str:
         "@personal_roles@": _array(viewer.PERSONAL),
         "@creator_roles@": _array(viewer.CREATORS),
         "@public_window_days@": str(int(viewer.PUBLIC_WINDOW_DAYS)),
+        "@integration@": f"'{viewer.INTEGRATION}'",
     }
-    sql = sqlfiles.raw(PACKAGE, FILE, name)
+    sql = sqlfiles.raw(package, file, name)
     for token, value in tokens.items():
         sql = sql.replace(token, value)
     return sql

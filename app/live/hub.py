@@ -9,7 +9,10 @@ the system viewer) and asks the one visibility rule, ``peta112_incident_visible`
 every *reader class* (a role, or an agency role with its agency) at once; each stream then
 only compares its class with the event's audience.  The summary carries what the map draws
 (the list's shape, with tasks and assignments, never callers' fields), so no browser asks
-again and no 'viewed' audit row is written per change per map.
+again and no 'viewed' audit row is written per change per map.  Calls and conversations
+(app/calls) carry callers' numbers and words: their summary (what ``GET /api/v1/calls/<id>``
+answers, the conversation's list item) is read once per batch the same way and sent only to
+the desk's classes, those whose role may see callers' data.
 
 Events get ids (``<boot>-<n>``) and the last ``REPLAY`` stay in a buffer, so a stream that
 reconnects with ``Last-Event-ID`` gets what it missed; an id from another process or
@@ -32,6 +35,8 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, time
+from decimal import Decimal
 from typing import Any, Protocol
 
 import orjson
@@ -47,9 +52,16 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "peta112"
 # Tables whose notifications reach maps, and the SSE event each becomes: incidents scoped per reader,
-# the others to every signed-in reader.  Deny by default, like routes: a table whose notices carry
-# something not every reader may see must not be relayed until it is scoped here.
-EVENT_OF_TABLE = {"incidents": "incident", "units": "unit", "flood_states": "flood"}
+# calls and conversations to the desk only, the others to every signed-in reader.  Deny by default: a table
+# whose notices carry something not every reader may see must not be relayed until it is scoped here.
+EVENT_OF_TABLE = {"incidents": "incident", "units": "unit", "flood_states": "flood", "calls": "call",
+                  "conversations": "conversation"}
+# Events only the desk receives (app/calls): a line rang, was answered or ended, or an AML fix came
+# (``call``, with the number, its history and position); a chat, SMS or web report arrived or changed
+# (``conversation``).  They carry callers' data, so they go to the reader classes that may see it.
+DESK_ONLY = frozenset({"call", "conversation"})
+LIVE_CALL_MINUTES = 10  # an ended call's changes reach consoles for this long (a disposition, a late AML fix)
+DESK_BATCH = 100  # call summaries read per batch at most: no 112 centre has more lines ringing at once
 CONTROL = frozenset({"auth", "basemap", "stations"})  # notices for the process's caches, not for maps
 REPLAY = 4096  # events kept for Last-Event-ID
 QUEUE = 512  # events a stream may lag behind before it is dropped
@@ -225,6 +237,10 @@ class Hub:
                 elif role in ALL_ROWS:
                     self._classes.setdefault(f"{role}:", Viewer(role))
 
+    def _known_classes(self) -> dict[str, Viewer]:
+        with self._lock:
+            return dict(self._classes)
+
     def _bump_all(self) -> None:
         for k in self.versions:
             self.versions[k] += 1
@@ -252,8 +268,27 @@ class Hub:
             return []
         ids = sorted({d["id"] for n, d, _ in parsed if n == "incident" and _is_id(d.get("id"))})
         summaries, audience = self._scope(ids) if ids else ({}, {})
+        desk_keys = sorted({(n, d["id"]) for n, d, _ in parsed if n in DESK_ONLY and _is_id(d.get("id"))})
+        desk_summaries = self._desk_summaries(desk_keys) if desk_keys else {}
+        desk = frozenset(k for k, v in self._known_classes().items() if v.personal_data)
         specs: list[tuple[str, bytes, frozenset[str] | None]] = []
+        desk_done: set[tuple[str, int]] = set()
+        desk_ops: dict[tuple[str, Any], set[Any]] = {}
+        for n, d, _ in parsed:
+            if n in DESK_ONLY:
+                desk_ops.setdefault((n, d.get("id")), set()).add(d.get("op"))
         for name, data, raw in parsed:
+            if name in DESK_ONLY:
+                key = (name, data.get("id"))
+                if key in desk_done or key not in desk_summaries:
+                    continue  # one event per call or conversation and batch, with its newest state
+                desk_done.add(key)
+                body = {k: data[k] for k in ("table", "op", "id") if k in data}
+                if "insert" in desk_ops[key]:
+                    body["op"] = "insert"  # a ring stays a ring when its answer came in the same batch
+                body[name] = desk_summaries[key]
+                specs.append((name, orjson.dumps(body, default=_json_default), desk))
+                continue
             if name != "incident":
                 specs.append((name, raw.encode(), None))
                 continue
@@ -285,6 +320,35 @@ class Hub:
             audience.setdefault(iid, set()).add(key)
         return summaries, audience
 
+    def _desk_summaries(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+        """What a desk console draws for each call (number, history, AML position: the answer of
+        ``GET /api/v1/calls/<id>``) and conversation (an item of ``GET /api/v1/conversations``),
+        read once per batch as the system viewer; only desk classes ever receive it."""
+        from sqlalchemy.orm import Session
+
+        from app.calls import channels
+        from app.calls import queries as call_queries
+        from app.incidents.facts import apply_viewer
+        from app.services.errors import NotFound
+
+        out: dict[tuple[str, int], dict[str, Any]] = {}
+        with Session(self.engine) as s:
+            apply_viewer(s, SYSTEM_VIEWER)
+            call_ids = [oid for name, oid in keys if name == "call"]
+            live = set(s.execute(sqlfiles.statement("app.live", "sql/stream.sql", "live_calls"),
+                                 {"ids": call_ids, "minutes": LIVE_CALL_MINUTES}).scalars()) if call_ids else set()
+            if len(live) > DESK_BATCH:
+                log.warning("live hub: %d live calls in one batch; the newest %d are sent", len(live), DESK_BATCH)
+                live = set(sorted(live)[-DESK_BATCH:])
+            for oid in sorted(live):
+                with contextlib.suppress(NotFound):
+                    out[("call", oid)] = call_queries.get_call(s, oid)
+            conv_ids = [oid for name, oid in keys if name == "conversation"]
+            for item in channels.conversation_items(s, conv_ids) if conv_ids else ():
+                out[("conversation", item["id"])] = item
+            s.rollback()
+        return out
+
     def _publish(self, specs: list[tuple[str, bytes, frozenset[str] | None]]) -> list[Event]:
         events: list[Event] = []
         with self._lock:
@@ -302,6 +366,14 @@ class Hub:
                     log.exception("live hub: a stream failed to take events")
             self.delivered_batches += 1
         return events
+
+
+def _json_default(v: object) -> Any:
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, (date, time)):
+        return v.isoformat()
+    raise TypeError(type(v).__name__)
 
 
 def _is_id(v: object) -> bool:

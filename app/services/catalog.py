@@ -18,7 +18,8 @@ def categories(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(text("""
         SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.is_emergency,
                c.response_plan, c.color, c.retired_at,
-               COALESCE(json_agg(json_build_object('agency', a.agency_code, 'role', a.role)
+               COALESCE(json_agg(json_build_object('agency', a.agency_code, 'role', a.role,
+                                                   'task_target_s', a.task_target_s)
                         ORDER BY a.role, a.agency_code)
                         FILTER (WHERE a.agency_code IS NOT NULL), '[]') AS agencies
         FROM incident_categories c

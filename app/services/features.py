@@ -80,11 +80,12 @@ def collections() -> dict[str, Collection]:
     """One collection per layer file that has SQL, in the layers' draw order.
 
     Layers drawn from an analytics endpoint (``render = "geojson"``/``"heatmap"``, no SQL)
-    are computed per request with their own parameters and are not feature collections.
+    are computed per request with their own parameters and are not feature collections;
+    label layers (``render = "labels"``) are other layers' data merged for drawing names.
     """
     out = {}
     for layer in registry().values():
-        if layer.sql or layer.id in FEATURES_SQL:
+        if (layer.sql and layer.render != "labels") or layer.id in FEATURES_SQL:
             out[layer.id] = _collection(layer)
     return out
 

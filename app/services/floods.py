@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.city.profile import city_zone
+from app.services import locale_id
 from app.services.analytics.clusters import (
     CAP_NS,
     DEFAULT_SENDER,
@@ -272,24 +274,26 @@ def cap_identifier(state_id: int) -> str:
 
 
 def _cap_message(session: Session, r: dict[str, Any], epsg: int, sender: str, sender_name: str) -> CapMessage:
+    tz = city_zone(session)
     lv = LEVELS[r["level"]]
     kec = f", Kecamatan {r['kecamatan']}" if r["kecamatan"] else ""
     place = f"Kelurahan {r['name']}{kec}"
     desc = (f"BPBD menetapkan status banjir level {lv.level} ({lv.label_id}, kedalaman {lv.depth}) untuk "
-            f"{place} sejak {cap_time(r['set_at'])}.")
+            f"{place} sejak {locale_id.local_time(r['set_at'], tz)}.")
     if r["note"]:
-        desc += f" Catatan: {r['note']}"
+        desc += f" Catatan: {r['note'].rstrip().rstrip('.')}."
     n_flood = int(r["flood_incidents"])
     if n_flood:
-        desc += f" Call Center 112 menerima {n_flood} laporan banjir/rob dari kelurahan ini dalam 24 jam terakhir."
+        desc += (f" Call Center 112 menerima {locale_id.number(n_flood)} laporan banjir/rob dari kelurahan ini "
+                 "dalam 24 jam terakhir.")
     references = None
     if r["previous_id"] is not None:
-        references = f"{sender},{cap_identifier(r['previous_id'])},{cap_time(r['previous_set_at'])}"
+        references = f"{sender},{cap_identifier(r['previous_id'])},{cap_time(r['previous_set_at'], tz)}"
     instruction = ("Waspadai genangan dan arus air, hindari area banjir." if lv.level == 1 else
                    "Hindari area terdampak, matikan listrik bila air masuk rumah, amankan dokumen, "
                    "ikuti arahan petugas dan siapkan evakuasi; hubungi 112 bila membutuhkan pertolongan.")
     return CapMessage(
-        identifier=cap_identifier(r["id"]), sender=sender, sent=r["set_at"],
+        identifier=cap_identifier(r["id"]), sender=sender, sent=r["set_at"].astimezone(tz),
         msg_type="Update" if references else "Alert", references=references,
         categories=["Met"], event="Banjir", response_type="Prepare" if lv.level <= 2 else "Evacuate",
         urgency="Immediate", severity=lv.severity, certainty="Observed", sender_name=sender_name,
@@ -304,10 +308,16 @@ def _cap_message(session: Session, r: dict[str, Any], epsg: int, sender: str, se
 def cap_alert(session: Session, state_id: int, epsg: int = 32749, sender: str = DEFAULT_SENDER,
               sender_name: str = DEFAULT_SENDER_NAME) -> str:
     """The CAP 1.2 alert of one *current* flood state (404 once cleared: the feed no longer lists it)."""
+    return cap_xml(cap_message(session, state_id, epsg, sender, sender_name))
+
+
+def cap_message(session: Session, state_id: int, epsg: int = 32749, sender: str = DEFAULT_SENDER,
+                sender_name: str = DEFAULT_SENDER_NAME) -> CapMessage:
+    """The alert of one current flood state before serialising (the XML and the readable page)."""
     rows = _current_rows(session, DEFAULT_INCIDENT_HOURS, None, state_id)
     if not rows:
         raise NotFound(f"no current flood state {state_id}", "id")
-    return cap_xml(_cap_message(session, rows[0], epsg, sender, sender_name))
+    return _cap_message(session, rows[0], epsg, sender, sender_name)
 
 
 def atom_feed(session: Session, base_url: str, epsg: int = 32749, embed: bool = True,
@@ -335,7 +345,8 @@ def atom_feed(session: Session, base_url: str, epsg: int = 32749, embed: bool = 
     sub(feed, "id", f"{base}/api/v1/cap/feed.atom")
     sub(feed, "title", "Status banjir per kelurahan (BPBD) - peta112")
     sub(feed, "subtitle", "CAP 1.2 alerts for the current BPBD flood states, one entry per kelurahan")
-    sub(feed, "updated", cap_time(latest))
+    tz = city_zone(session)
+    sub(feed, "updated", cap_time(latest, tz))
     author = sub(feed, "author")
     sub(author, "name", sender_name)
     sub(author, "email", sender)
@@ -348,8 +359,8 @@ def atom_feed(session: Session, base_url: str, epsg: int = 32749, embed: bool = 
         entry = sub(feed, "entry")
         sub(entry, "id", f"urn:peta112:cap:{msg.identifier}")
         sub(entry, "title", msg.headline)
-        sub(entry, "updated", cap_time(r["set_at"]))
-        sub(entry, "published", cap_time(r["set_at"]))
+        sub(entry, "updated", cap_time(r["set_at"], tz))
+        sub(entry, "published", cap_time(r["set_at"], tz))
         sub(entry, "summary", f"Level {lv.level}: {lv.label_id} ({lv.label_en}); {r['name']} ({r['code']})")
         sub(entry, "category", term=f"level-{lv.level}", label=lv.label_en)
         sub(entry, "link", rel="alternate", href=url, type=CAP_TYPE)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.db import sqlfiles
+
 PURGE_SQL = text("""
 WITH purged AS (
     UPDATE incidents SET caller_name = NULL, caller_phone = NULL, updated_at = now()
@@ -30,9 +32,17 @@ SELECT count(*) FROM audit
 
 
 def purge_personal_data(session: Session, days: int, actor: str = "retention") -> int:
-    """Erase caller name and phone of incidents (and merged reports) older than ``days``; return how many incidents."""
+    """Erase caller name and phone of incidents (and merged reports) older than ``days``; return how many
+    incidents.
+
+    The call centre's records of callers go with them in the same transaction: numbers of
+    calls and conversations, chat names, message texts and handset locations
+    (app/calls/sql/retention.sql); the contacts themselves stay, for the load figures.
+    """
     if days < 1:
         raise ValueError("retention must be at least one day")
     n = session.execute(PURGE_SQL, {"days": days, "actor": actor}).scalar_one()
+    for name in ("calls", "locations", "conversations", "messages"):
+        session.execute(sqlfiles.statement("app.calls", "sql/retention.sql", name), {"days": days})
     session.commit()
     return int(n)

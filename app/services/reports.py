@@ -25,15 +25,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.city.profile import city_zone, zone_abbreviation
 from app.config import PROJECT_ROOT
+from app.services import locale_id
 from app.services.analytics import clusters as cl
 from app.services.analytics import performance as perf
-from app.services.analytics.common import IN_CATEGORIES, IN_WINDOW, LOCAL_TZ, Window, check_categories
+from app.services.analytics.common import IN_CATEGORIES, IN_WINDOW, Window, check_categories
 from app.services.errors import InvalidInput
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"  # report_weekly.html
@@ -131,15 +134,15 @@ def _t(lang: str) -> dict[str, str]:
     return STRINGS[lang]
 
 
-def local_midnight(d: date) -> datetime:
-    """00:00 WIB of a calendar day: how officials count days."""
-    return datetime.combine(d, time(0), tzinfo=LOCAL_TZ)
+def local_midnight(d: date, tz: ZoneInfo) -> datetime:
+    """00:00 of a calendar day on the city's clock: how officials count days."""
+    return datetime.combine(d, time(0), tzinfo=tz)
 
 
-def week_window(until: date | None = None, now: datetime | None = None) -> Window:
-    """The seven local days ending with ``until`` (inclusive; default today, WIB)."""
-    last = until or (now or datetime.now(UTC)).astimezone(LOCAL_TZ).date()
-    return Window(local_midnight(last - timedelta(days=6)), local_midnight(last + timedelta(days=1)))
+def week_window(tz: ZoneInfo, until: date | None = None, now: datetime | None = None) -> Window:
+    """The seven local days ending with ``until`` (inclusive; default the city's today)."""
+    last = until or (now or datetime.now(UTC)).astimezone(tz).date()
+    return Window(local_midnight(last - timedelta(days=6), tz), local_midnight(last + timedelta(days=1), tz))
 
 
 def _categories(session: Session, lang: str) -> dict[str, dict[str, Any]]:
@@ -154,21 +157,15 @@ def _calls(session: Session, w: Window, categories: list[str] | None) -> list[di
 
 
 def _fmt_dur(seconds: float | None, lang: str) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 3600:
-        return f"{seconds / 60:.1f} {'mnt' if lang == 'id' else 'min'}"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} {'jam' if lang == 'id' else 'h'}"
-    return f"{seconds / 86400:.1f} {'hari' if lang == 'id' else 'd'}"
+    return locale_id.duration(seconds, lang)
 
 
 def _pair(metric: dict[str, Any], lang: str) -> str:
     return f'{_fmt_dur(metric["median_s"], lang)} / {_fmt_dur(metric["p90_s"], lang)}'
 
 
-def _local(dt: datetime) -> str:
-    return dt.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
+def _local(dt: datetime, tz: ZoneInfo) -> str:
+    return f"{dt.astimezone(tz):%d-%m-%Y %H:%M} {zone_abbreviation(tz)}"
 
 
 # -- the folium map ------------------------------------------------------------------------
@@ -202,7 +199,7 @@ def base_map(session: Session, s: dict[str, str]) -> Any:
 
 
 def add_incidents(m: Any, incidents: list[dict[str, Any]], cats: dict[str, dict[str, Any]],
-                  s: dict[str, str]) -> int:
+                  s: dict[str, str], tz: ZoneInfo) -> int:
     """One GeoJSON layer per category (toggleable), circles in the live map's category colours."""
     import folium
 
@@ -215,7 +212,7 @@ def add_incidents(m: Any, incidents: list[dict[str, Any]], cats: dict[str, dict[
             "type": "Feature", "geometry": {"type": "Point", "coordinates": [round(inc["lon"], 6),
                                                                              round(inc["lat"], 6)]},
             "properties": {"id": inc["id"], "cat": cats.get(inc["category"], {}).get("name", inc["category"]),
-                           "status": inc["status"], "received": _local(inc["received_at"]),
+                           "status": inc["status"], "received": _local(inc["received_at"], tz),
                            "kelurahan": inc["kelurahan"] or ""}})
         drawn += 1
     order = sorted(by_cat, key=lambda c: (cats.get(c, {}).get("priority", 9), c))
@@ -278,16 +275,16 @@ def _png(fig: Any) -> str:
 
 
 def _chart_per_day(incidents: list[dict[str, Any]], w: Window, cats: dict[str, dict[str, Any]],
-                   s: dict[str, str]) -> str:
+                   s: dict[str, str], tz: ZoneInfo) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    days = [(w.since + timedelta(days=k)).astimezone(LOCAL_TZ).date() for k in range(7)]
+    days = [(w.since + timedelta(days=k)).astimezone(tz).date() for k in range(7)]
     counts: dict[str, list[int]] = {}
     for inc in incidents:
-        d = inc["received_at"].astimezone(LOCAL_TZ).date()
+        d = inc["received_at"].astimezone(tz).date()
         if d in days:
             counts.setdefault(inc["category"], [0] * 7)[days.index(d)] += 1
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
@@ -333,7 +330,8 @@ def weekly_report(session: Session, until: date | None = None, lang: str = "id",
     """
     s = _t(lang)
     now = now or datetime.now(UTC)
-    w = week_window(until, now)
+    tz = city_zone(session)
+    w = week_window(tz, until, now)
     chosen = check_categories(session, categories, "category")
     cats = _categories(session, lang)
     calls = _calls(session, w, chosen)
@@ -345,15 +343,17 @@ def weekly_report(session: Session, until: date | None = None, lang: str = "id",
         by_kec[i["kecamatan"] or "—"] = by_kec.get(i["kecamatan"] or "—", 0) + 1
     total = len(incidents) or 1
     cat_rows = [{"name": cats.get(c, {}).get("name", c), "color": cats.get(c, {}).get("color", "#777"), "n": n,
-                 "share": f"{100 * n / total:.1f}%"} for c, n in sorted(by_cat.items(), key=lambda kv: -kv[1])]
-    kec_rows = [{"name": k, "n": n, "share": f"{100 * n / total:.1f}%"}
+                 "share": locale_id.percent(n / total, 1, lang)}
+                for c, n in sorted(by_cat.items(), key=lambda kv: -kv[1])]
+    kec_rows = [{"name": k, "n": n, "share": locale_id.percent(n / total, 1, lang)}
                 for k, n in sorted(by_kec.items(), key=lambda kv: -kv[1])]
     performance = perf.performance(session, perf.PerformanceQuery(window=w, categories=chosen))
     perf_rows = [{"agency": g["agency"], "name": g["agency_name"] or "", "tasks": g["tasks"],
                   "ack": _pair(g["acknowledge"], lang), "on_scene": _pair(g["on_scene"], lang),
                   "resolve": _pair(g["resolve"], lang),
-                  "arrival": (f'{100 * g["compliance"]["arrival"]["share"]:.0f}% '
-                              f'({100 * g["compliance"]["arrival"]["goal"]:.0f}%)'
+                  # as the dashboard's ranking writes it: "28,7% (90,0%)"
+                  "arrival": (f'{locale_id.percent(g["compliance"]["arrival"]["share"], 1, lang)} '
+                              f'({locale_id.percent(g["compliance"]["arrival"]["goal"], 1, lang)})'
                               if g["compliance"]["arrival"]["share"] is not None else "—"),
                   "ok": bool(g["compliance"]["arrival"]["meets_goal"])} for g in performance["groups"]]
     unresolved = []
@@ -365,13 +365,13 @@ def weekly_report(session: Session, until: date | None = None, lang: str = "id",
                            "status_text": STATUS[lang].get(i["status"], i["status"]),
                            "cat": cats.get(i["category"], {}).get("name", i["category"]),
                            "color": cats.get(i["category"], {}).get("color", "#777"),
-                           "received": _local(i["received_at"])})
+                           "received": _local(i["received_at"], tz)})
     unresolved.sort(key=lambda r: (not r["overdue"], r["priority"], r["received_at"]))
     present = [c for c in CLUSTER_CATEGORIES if c in cats and (chosen is None or c in chosen)]
     clusters = (cl.clusters(session, cl.ClusterQuery(window=w, categories=present), utm_epsg) if present
                 else {"type": "FeatureCollection", "features": []})
     m = base_map(session, s)
-    drawn = add_incidents(m, incidents, cats, s)
+    drawn = add_incidents(m, incidents, cats, s, tz)
     add_clusters(m, clusters, s)
     figures = {
         "window": w.to_dict(), "incidents": len(incidents), "calls": len(calls),
@@ -379,13 +379,15 @@ def weekly_report(session: Session, until: date | None = None, lang: str = "id",
         "unresolved": len(unresolved), "overdue": sum(r["overdue"] for r in unresolved),
         "clusters": len(clusters["features"]), "agencies": len(perf_rows),
     }
-    html = _env().get_template("report_weekly.html").render(
-        s=s, lang=lang, period=f"{_local(w.since)} – {_local(w.until)}", generated=_local(now),
+    env = _env()
+    env.filters["num"] = lambda v: locale_id.number(v, 0, lang)
+    html = env.get_template("report_weekly.html").render(
+        s=s, lang=lang, period=f"{_local(w.since, tz)} – {_local(w.until, tz)}", generated=_local(now, tz),
         figures=figures, cat_rows=cat_rows, kec_rows=kec_rows, perf_rows=perf_rows,
         fast=performance["summary"]["fast_closures"], unresolved=unresolved[:MAX_UNRESOLVED_ROWS],
         more=max(0, len(unresolved) - MAX_UNRESOLVED_ROWS),
         map_src=_map_html(m, collapsed=True), drawn=drawn, max_points=MAX_MAP_POINTS,
-        chart_day=_chart_per_day(incidents, w, cats, s),
+        chart_day=_chart_per_day(incidents, w, cats, s, tz),
         chart_ack=_chart_ack(performance["groups"], s) if performance["groups"] else None,
     )
     return Report(html=html, figures=figures)
@@ -401,13 +403,15 @@ def map_report(session: Session, categories: list[str] | None, since: datetime, 
     if since >= u:
         raise InvalidInput("since must be before until", "since")
     cats_checked = check_categories(session, categories, "category")
+    tz = city_zone(session)
     w = Window(since, u)
     cats = _categories(session, lang)
     incidents = [c for c in _calls(session, w, cats_checked) if c["is_counted"]]
     m = base_map(session, s)
-    drawn = add_incidents(m, incidents, cats, s)
+    drawn = add_incidents(m, incidents, cats, s, tz)
     label = ", ".join(cats[c]["name"] for c in cats_checked) if cats_checked else s["all"]
-    title = f'{s["map_title"]}: {label}, {_local(w.since)} – {_local(w.until)} ({len(incidents)} {s["incidents"]})'
+    period = f"{_local(w.since, tz)} – {_local(w.until, tz)}"
+    title = f'{s["map_title"]}: {label}, {period} ({len(incidents)} {s["incidents"]})'
     note = f' {s["only_first"].format(n=MAX_MAP_POINTS)}' if len(incidents) > MAX_MAP_POINTS else ""
     m.get_root().html.add_child(_title_box(title + note))
     m.get_root().header.add_child(_meta_title(title))

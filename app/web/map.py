@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
 
+from app.city.profile import city_timezone
 from app.db import get_session
 from app.incidents import lifecycle
 from app.layers import registry
 from app.services.mapview import city_bounds
+from app.web.auth import current_user
+from app.web.policy import allowed
 
 bp = Blueprint("map", __name__, template_folder="templates")
 
@@ -30,7 +33,12 @@ def index() -> Response:
 def page() -> str:
     # The page subscribes to live updates only where a stream endpoint is registered.
     stream = url_for("stream.events") if "stream.events" in current_app.view_functions else ""
-    return render_template("map.html", stream_url=stream)
+    # The role table decides which controls the page shows (a button that would be refused is not drawn).
+    user = current_user()
+    may_set_flood = bool(user and allowed("api.flood_state_set", user.role))
+    # Times on the console are the city's wall clock (WIB, WITA or WIT), whatever the PC's own setting.
+    timezone = city_timezone(get_session().connection())
+    return render_template("map.html", stream_url=stream, may_set_flood=may_set_flood, timezone=timezone)
 
 
 @bp.get("/map/layers.json")

@@ -187,6 +187,14 @@ _DEFAULTS: dict[str, Op] = {
     "map.index": Op("Redirect to the map", (T_MAP,), None, status=302),
     "map.page": Op("The dispatcher map (HTML)", (T_MAP,), {"type": "string"}, media=("text/html",)),
     "map.layers": Op("Layer definitions, city extent, attribution and the lifecycle rules", (T_MAP,), s.Layers),
+    "alerts.flood_alert": Op("A current flood state's CAP alert as a readable page (HTML)", (T_MAP,),
+                             {"type": "string"}, media=("text/html",)),
+    "alerts.cluster_alert": Op(
+        "A cluster's CAP alert as a readable page (HTML); the same query parameters as the cluster API",
+        (T_ANA,), {"type": "string"}, media=("text/html",),
+        params=(SINCE, UNTIL, q("category", CSV), q("eps_m", num_range(10, 5000)),
+                q("min_points", int_range(2, 10_000)), q("hull", enum("convex", "concave")),
+                q("within", enum("kelurahan", "city")))),
     # Open311 GeoReport v2
     "open311.discovery": Op("GeoReport v2 discovery", (T_311,), s.Open311Discovery, errors="open311", media=GEOREPORT),
     "open311.services": Op("Service list: the public categories, or every reportable one with an api_key", (T_311,),
@@ -262,7 +270,8 @@ def _choices(module: str, attr: str) -> dict[str, Any]:
 def _analytics_defaults() -> dict[str, Op]:
     win = (SINCE, UNTIL, q("category", CSV))
     cluster = (*win, q("eps_m", num_range(10, 5000)), q("min_points", int_range(2, 10_000)),
-               q("hull", _choices("app.services.analytics.clusters", "HULLS")))
+               q("hull", _choices("app.services.analytics.clusters", "HULLS")),
+               q("within", _choices("app.services.analytics.clusters", "WITHIN")))
     obj = {"type": "object"}
     return {
         "api.analytics_clusters": Op(
@@ -283,6 +292,11 @@ def _analytics_defaults() -> dict[str, Op]:
                     q("rank_by", _choices("app.services.analytics.performance", "RANK_BY")),
                     q("fast_closure_s", num_range(0, 3600)))),
         "api.analytics_trends": Op("Incident trends", (T_ANA,), obj, params=win),
+        "api.analytics_weekly_report": Op(
+            "The weekly report as one self-contained HTML page (as `peta112 report weekly`)", (T_ANA,),
+            {"type": "string"}, media=("text/html",),
+            params=(q("until", {"type": "string", "format": "date"}, "last day of the week (local), default today"),
+                    q("category", CSV), q("lang", enum("id", "en")), q("download", flag()))),
     }
 
 

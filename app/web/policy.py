@@ -14,6 +14,7 @@ ALL = frozenset(ROLES)
 DESK = frozenset({"call_taker", "dispatcher", "admin"})
 OPS = DESK | {"agency", "bpbd"}
 ANALYSTS = frozenset({"dispatcher", "bpbd", "official", "admin"})
+SUPERVISORS = frozenset({"dispatcher", "admin"})  # the call centre's shift leads
 
 POLICY: dict[str, frozenset[str] | str] = {
     # no login: health, the login page, static files, the API description, public alerts, Open311
@@ -28,6 +29,7 @@ POLICY: dict[str, frozenset[str] | str] = {
     "features.conformance": PUBLIC,
     "api.cap_feed": PUBLIC,
     "api.cap_flood_alert": PUBLIC,
+    "alerts.flood_alert": PUBLIC,  # the same alert as a page to read
     "open311.discovery": PUBLIC,
     "open311.services": PUBLIC,
     "open311.service_definition": PUBLIC,
@@ -35,6 +37,15 @@ POLICY: dict[str, frozenset[str] | str] = {
     "open311.get_request": PUBLIC,
     "open311.create_request": PUBLIC,  # Open311 authenticates POST with its own api_key
     "open311.unknown": PUBLIC,
+    "api.call_events": PUBLIC,  # the PBX's own key (app/web/integrations.py), or a desk user
+    "api.aml_location": PUBLIC,  # the AML gateway's telephony key, or a desk user pasting an SMS
+    "api.channel_telegram": PUBLIC,  # Telegram's secret_token header (app/web/api/channels.py)
+    "api.channel_whatsapp": PUBLIC,  # signed with the WhatsApp app secret
+    "api.channel_whatsapp_verify": PUBLIC,  # the subscription handshake, with the verify token
+    "api.channel_sms": PUBLIC,  # the SMS gateway's telephony key
+    "api.public_report": PUBLIC,  # the /lapor form: public categories only, rate limited
+    "api.public_report_status": PUBLIC,  # a reporter's own report, by its secret token
+    "lapor.page": PUBLIC,
     # every signed-in user
     "auth.logout": ALL,
     "auth.me": ALL,
@@ -66,6 +77,20 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.merge_report": DESK,  # a further caller kept on an existing incident
     "api.assign": frozenset({"dispatcher", "admin"}),
     "api.release": frozenset({"dispatcher", "admin"}),
+    # calls: every contact with the centre, with callers' numbers
+    "api.list_calls": DESK,
+    "api.create_call": DESK,
+    "api.get_call": DESK,
+    "api.patch_call": DESK,
+    "api.prank_numbers": DESK,
+    "api.list_conversations": DESK,
+    "api.get_conversation": DESK,
+    "api.convert_conversation": DESK,
+    "api.close_conversation": DESK,
+    "api.reply_conversation": DESK,
+    "api.conversation_photo": DESK,  # uploads are never public and never an agency's
+    "api.prank_blocklist": DESK,
+    "api.prank_review": SUPERVISORS,  # a listing is a supervisor's reviewed, audited decision
     # operations: the desk and the agencies in the field
     "api.patch_task": frozenset({"agency", "bpbd", "dispatcher", "admin"}),  # agency/bpbd: own agency only
     "api.unit_position": frozenset({"agency", "bpbd", "dispatcher", "admin"}),  # agency/bpbd: own units only
@@ -79,10 +104,16 @@ POLICY: dict[str, frozenset[str] | str] = {
     "api.analytics_agency_performance": ANALYSTS,
     "api.analytics_cluster_cap": ANALYSTS,
     "api.analytics_clusters": ANALYSTS,
+    "alerts.cluster_alert": ANALYSTS,
     "api.analytics_coverage": ANALYSTS,
     "api.analytics_density": ANALYSTS,
     "api.analytics_hotspots": ANALYSTS,
     "api.analytics_trends": ANALYSTS,
+    "api.analytics_weekly_report": ANALYSTS,
+    "api.analytics_staffing": ANALYSTS,
+    "api.analytics_pranks": ANALYSTS,
+    "api.analytics_operators": SUPERVISORS,  # per person: the shift leads, not the city at large
+    "api.monthly_report": ANALYSTS,
     # accounts
     "accounts.list_users": frozenset({"admin"}),
     "accounts.patch_user": frozenset({"admin"}),

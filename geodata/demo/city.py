@@ -17,6 +17,7 @@ from shapely.geometry import MultiPolygon
 
 from app.incidents.lifecycle import INCIDENT_OPEN
 from geodata.demo.areas import build_areas
+from geodata.demo.calls import build_calls
 from geodata.demo.catalog import seed_catalog
 from geodata.demo.frame import CENTRE_LONLAT, SCALES, UTM_EPSG, Frame, rng_for
 from geodata.demo.history import Context, build_history, history_window
@@ -50,13 +51,14 @@ class DemoCity:
     incident_events: pd.DataFrame
     assignments: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
+    calls: pd.DataFrame | None = None  # every contact with the centre (geodata/demo/calls.py)
     land: Any = None  # shapely Polygon of the city's land, EPSG:4326 (what the kelurahan tile)
 
     TABLES = ("admin_areas", "road_nodes", "road_edges", "places", "stations", "incidents", "units",
-              "incident_tasks", "assignments", "incident_events")
+              "incident_tasks", "assignments", "incident_events", "calls")
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {t: getattr(self, t) for t in self.TABLES}
+        return {t: getattr(self, t) for t in self.TABLES if getattr(self, t) is not None}
 
     def fingerprint(self) -> str:
         """SHA-256 of every table's content: equal fingerprints mean identical data."""
@@ -127,6 +129,9 @@ def generate(seed: int = 112, scale: str = "city", years: float = 2.0, until: da
     say(f"history: {len(hist.incidents)} incidents, {len(hist.tasks)} tasks, {len(hist.events)} events")
 
     city = _assemble(seed, scale, years, end, frame, terrain, net, areas, places, stations, hist)
+    city.calls = build_calls(city.incidents, city.incident_events, hist.truth["prank_repeat_numbers"],
+                             start.timestamp(), end.timestamp(), rng_for(seed, "calls"))
+    say(f"calls: {len(city.calls)} contacts, {int(city.calls['incident_id'].notna().sum())} about incidents")
     city.manifest = _manifest(city, spec, frame, terrain, net, hist.truth, start)
     city.land = frame.to_wgs84(np.array([terrain.land], dtype=object))[0]
     return city

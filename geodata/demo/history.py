@@ -27,6 +27,7 @@ from scipy.spatial import cKDTree
 
 from app.incidents.lifecycle import INCIDENT_CHAIN
 from geodata.demo import names as N
+from geodata.demo.calls import operators_on_duty
 from geodata.demo.catalog import Catalog
 from geodata.demo.frame import ScaleSpec
 from geodata.demo.network import Network, Terrain
@@ -337,8 +338,7 @@ def build_history(ctx: Context, start: datetime, end: datetime, rng: np.random.G
         **{k: _dt(v) for k, v in task_ts.items()}, "reject_reason": reason,
     })[forwarded_ok].reset_index(drop=True)
 
-    operator = "operator-" + ((np.floor(((received + WIB) % DAY) / (8 * 3600)) * 4).astype(int) +
-                              rng.integers(1, 5, n)).astype(str).astype(object)
+    operator = operators_on_duty(received, rng)  # the shift on duty (app.calls.staffing.SHIFT_STARTS)
     primary = np.array([a[0][0] if a else "" for a in per_cat], dtype=object)[cat]
     events = _events(cat_codes, per_cat, cat, inc_ts, prank, operator, primary)
     units, assignments = _assign_open_units(ctx, incidents, tasks, operator, rng)

@@ -19,9 +19,9 @@ from geodata.demo.city import DemoCity
 
 # Child tables last in TRUNCATE order does not matter (CASCADE), but COPY order follows the foreign keys.
 DEMO_TABLES = ("admin_areas", "road_nodes", "road_edges", "places", "stations", "incidents", "units",
-               "incident_tasks", "assignments", "incident_events")
+               "incident_tasks", "assignments", "incident_events", "calls")
 SERIAL_TABLES = ("admin_areas", "places", "stations", "units", "incidents", "incident_tasks", "assignments",
-                 "incident_events")
+                 "incident_events", "calls")
 LOCK_KEY = 112_112  # advisory lock: two `peta112 demo` runs never interleave
 
 

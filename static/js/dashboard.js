@@ -14,8 +14,8 @@
   var API = cfg.api || "/api/v1";
   var MAP_URL = cfg.mapUrl || "/map";
 
-  var state = { categories: {}, agencies: {}, perf: null, trends: null, metric: "acknowledge", charts: {},
-                seq: 0, loads: 0, lastQuery: null };
+  var state = { categories: {}, agencies: {}, perf: null, trends: null, hotspots: null, metric: "acknowledge",
+                charts: {}, seq: 0, loads: 0, lastQuery: null, hotspotColours: {} };
 
   Chart.defaults.font.family = window.getComputedStyle(document.body).fontFamily;
   Chart.defaults.font.size = 12;
@@ -152,17 +152,25 @@
     var q = query(), seq = ++state.seq;
     setStatus(t("detail.loading"));
     var perfQ = Object.assign({ rank_by: f.rank.value }, q);
+    updateReportLink();
     return Promise.all([
       api(API + "/analytics/agency-performance?" + qs(perfQ)),
       api(API + "/analytics/trends?" + qs(q))
     ]).then(function (res) {
       if (seq !== state.seq) { return; }
       state.perf = res[0]; state.trends = res[1]; state.lastQuery = q;
+      // Hotspots after the figures, and only for the view still asked for: a user may hold only a few
+      // analytics requests at once (429 beyond), and a quick change of both dates makes two loads.
+      loadHotspots(q).then(function (hot) {
+        if (seq !== state.seq) { return; }
+        state.hotspots = hot;
+        renderHotspots();
+      });
       renderAll();
       state.loads += 1;
       document.body.dataset.loads = String(state.loads);
       document.body.classList.add("ready");
-      setStatus(t("dash.updated", { time: new Date().toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" }) }));
+      setStatus(t("dash.updated", { time: new Date().toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", timeZone: CITY_TZ }) }));
     }, function (e) {
       if (seq !== state.seq) { return; }
       setStatus((e.problem && (e.problem.detail || e.problem.title)) || t("error.network"), true);
@@ -181,6 +189,106 @@
     renderMix();
     renderFlood();
     renderPrank();
+    renderHotspots();
+  }
+
+  // -- hotspots: the kelurahan choropleth as SVG (no tiles needed) and the significant ones as a table --
+  var HOT_ORDER = ["hot_99", "hot_95", "cold_95", "cold_99"];
+
+  function hotColour(cls) { return state.hotspotColours[cls] || "#e4e7eb"; }
+
+  function ringsOf(geom) {
+    if (!geom) { return []; }
+    if (geom.type === "Polygon") { return geom.coordinates; }
+    if (geom.type === "MultiPolygon") { return [].concat.apply([], geom.coordinates); }
+    return [];
+  }
+
+  function renderHotspots() {
+    var svg = document.getElementById("hotspot-map"), body = document.querySelector("#hotspot-table tbody");
+    var legend = document.getElementById("hotspot-legend");
+    svg.textContent = ""; body.textContent = ""; legend.textContent = "";
+    var fc = state.hotspots;
+    if (!fc || !fc.features) {
+      body.appendChild(el("tr", {}, [el("td", { colspan: "5", class: "empty", text: t("dash.hotspots_none") })]));
+      return;
+    }
+    // Equirectangular, scaled by cos(latitude): at a city's size as good as the map's projection.
+    var xs = [], ys = [], lat0 = 0, n = 0;
+    fc.features.forEach(function (f) {
+      ringsOf(f.geometry).forEach(function (ring) { ring.forEach(function (p) { lat0 += p[1]; n += 1; }); });
+    });
+    var k = Math.cos((n ? lat0 / n : 0) * Math.PI / 180);
+    fc.features.forEach(function (f) {
+      ringsOf(f.geometry).forEach(function (ring) { ring.forEach(function (p) { xs.push(p[0] * k); ys.push(-p[1]); }); });
+    });
+    var x0 = Math.min.apply(null, xs), y0 = Math.min.apply(null, ys);
+    var w = Math.max.apply(null, xs) - x0, h = Math.max.apply(null, ys) - y0, scale = 1000 / Math.max(w, h, 1e-9);
+    svg.setAttribute("viewBox", "0 0 " + (w * scale).toFixed(0) + " " + (h * scale).toFixed(0));
+    var NS = "http://www.w3.org/2000/svg";
+    fc.features.forEach(function (f) {
+      var p = f.properties, cls = (p.gi_star && p.gi_star["class"]) || "not_significant";
+      var d = ringsOf(f.geometry).map(function (ring) {
+        return "M" + ring.map(function (c) {
+          return ((c[0] * k - x0) * scale).toFixed(1) + "," + ((-c[1] - y0) * scale).toFixed(1);
+        }).join("L") + "Z";
+      }).join("");
+      var path = document.createElementNS(NS, "path");
+      path.setAttribute("d", d);
+      path.setAttribute("fill", hotColour(cls));
+      path.setAttribute("data-class", cls);
+      path.setAttribute("data-code", p.code || p.hex || "");
+      var title = document.createElementNS(NS, "title");
+      title.textContent = hotName(p) + " · " + num(p.count) + " · " + t("value." + cls);
+      path.appendChild(title);
+      svg.appendChild(path);
+    });
+    var sig = fc.features.filter(function (f) { return f.properties.gi_star && HOT_ORDER.indexOf(f.properties.gi_star["class"]) >= 0; })
+      .sort(function (a, b) { return b.properties.gi_star.z - a.properties.gi_star.z; });
+    if (!sig.length) {
+      body.appendChild(el("tr", {}, [el("td", { colspan: "5", class: "empty", text: t("dash.hotspots_none") })]));
+    }
+    sig.forEach(function (f) {
+      var p = f.properties, cls = p.gi_star["class"];
+      body.appendChild(el("tr", { "data-class": cls, "data-code": p.code || p.hex || "" }, [
+        el("td", {}, [el("span", { class: "swatch", style: "background:" + hotColour(cls) }), hotName(p)]),
+        el("td", { text: p.kecamatan_name || "" }),
+        el("td", { class: "num", text: num(p.count) }),
+        el("td", { class: "num", text: num(p.gi_star.z, 1) }),
+        el("td", { text: t("value." + cls) })
+      ]));
+    });
+    HOT_ORDER.forEach(function (cls) {
+      legend.appendChild(el("span", { class: "swatch", style: "background:" + hotColour(cls) }));
+      legend.appendChild(document.createTextNode(t("value." + cls) + "  "));
+    });
+    var q = state.lastQuery, link = { status: "all", since: q.since, until: q.until };
+    if (q.category) { link.category = q.category; }
+    document.getElementById("hotspot-map-link").href = MAP_URL + "?" + qs(link);
+  }
+
+  /* Gi* per kelurahan (the unit officials govern by); a city with fewer than three kelurahan (a new
+   * import) gets 500 m hexagons instead (the server says which: data-hotspot-unit). Hotspots are a
+   * bonus: a slow or refused query must not blank the ranking, so this never rejects. */
+  function loadHotspots(q) {
+    var unit = cfg.hotspotUnit === "hex" ? "hex" : "kelurahan";
+    var hq = Object.assign({ unit: unit, permutations: 999 }, q);
+    if (unit === "hex") { hq.hex_m = 500; }
+    delete hq.kecamatan;  // the city's pattern: a kecamatan alone has too few neighbours to test
+    return api(API + "/analytics/hotspots?" + qs(hq)).catch(function () { return null; });
+  }
+
+  function hotName(p) {
+    return p.unit === "hex" ? t("dash.hex") + " " + p.hex : (p.name || p.code);
+  }
+
+  /* The weekly report for the week that ends on the dashboard's last day, its category and language. */
+  function updateReportLink() {
+    var a = document.getElementById("nav-report");
+    if (!a) { return; }
+    var p = { until: f.until.value || cityToday(), lang: I18N.lang };
+    if (f.category.value) { p.category = f.category.value; }
+    a.href = (cfg.reportUrl || API + "/analytics/weekly-report") + "?" + qs(p);
   }
 
   function renderKpis() {
@@ -217,11 +325,22 @@
     return el("td", { class: "num", text: duration(m.median_s) + " / " + duration(m.p90_s) });
   }
 
+  /* The target a share was measured against: "≤ 45,0 mnt sejak diteruskan", or a range when an agency's
+   * tasks have different targets (POLRI: its own crimes from the call, a fire's cordon from forwarding). */
+  function targetText(c) {
+    var range = c.target_range_s || [c.target_s, c.target_s];
+    var limit = c.target_s !== null && c.target_s !== undefined ? duration(c.target_s)
+      : duration(range[0]) + "–" + duration(range[1]);
+    return "≤ " + limit + " " + t("dash.target_from_" + (c.from || "received"));
+  }
+
   function shareCell(c) {
     if (!c || c.share === null || c.share === undefined) { return el("td", { class: "num", text: "—" }); }
+    var basis = (c.basis || []).map(function (b) { return t("dash.basis." + b.split(" ")[0]); }).join(", ");
     return el("td", { class: "num " + (c.meets_goal ? "ok" : "bad"),
-                      title: t("dash.goal", { goal: pct(c.goal), n: c.n }),
-                      text: pct(c.share) + " (" + pct(c.goal) + ")" });
+                      title: t("dash.goal", { goal: pct(c.goal), n: num(c.n) }) + (basis ? " · " + basis : ""),
+                      "data-basis": (c.basis || []).map(function (b) { return b.split(" ")[0]; }).join(",") },
+              [pct(c.share) + " (" + pct(c.goal) + ")", el("span", { class: "target", text: targetText(c) })]);
   }
 
   function renderRanking() {
@@ -397,8 +516,10 @@
     langBtn.setAttribute("aria-label", t("lang.switch_label"));
     document.title = "peta112 · " + t("dash.title");
     fillCategories();
+    updateReportLink();
     renderAll();
   }
+  document.getElementById("print").addEventListener("click", function () { window.print(); });
   langBtn.addEventListener("click", function () { I18N.set(I18N.lang === "id" ? "en" : "id"); });
   I18N.onChange(applyLang);
 
@@ -407,10 +528,15 @@
   readUrl();
   Promise.all([
     api(API + "/categories").catch(function () { return { categories: [] }; }),
-    api(API + "/agencies").catch(function () { return { agencies: [] }; })
+    api(API + "/agencies").catch(function () { return { agencies: [] }; }),
+    api(cfg.layersUrl || "/map/layers.json").catch(function () { return { layers: [] }; })
   ]).then(function (res) {
     res[0].categories.forEach(function (c) { state.categories[c.code] = c; });
     res[1].agencies.forEach(function (a) { state.agencies[a.code] = a; });
+    // The hotspot colours are the map layer's (layers/hotspots.toml), so both screens read alike.
+    var hot = (res[2].layers || []).filter(function (l) { return l.id === "hotspots"; })[0];
+    var values = (hot && hot.style && hot.style.classes && hot.style.classes.values) || {};
+    Object.keys(values).forEach(function (cls) { state.hotspotColours[cls] = values[cls].fillColor; });
     applyLang();
     return load();
   });

@@ -81,7 +81,7 @@
       "dash.ranking_note": "Waktu dihitung sejak tugas diteruskan ke instansi; median dan p90, penutupan terlalu cepat tidak dihitung. Paling lambat di atas.",
       "dash.times": "Waktu respons per instansi", "dash.times_min": "Waktu respons per instansi (menit)",
       "dash.times_h": "Waktu penyelesaian per instansi (jam)",
-      "dash.compliance": "Kepatuhan target tiba di lokasi", "dash.heat": "Panggilan per jam dan hari (WIB)",
+      "dash.compliance": "Kepatuhan target tiba di lokasi", "dash.heat": "Panggilan per jam dan hari ({zone})",
       "dash.mix": "Komposisi kategori per bulan", "dash.flood": "Kurva banjir dan rob per bulan",
       "dash.prank": "Tingkat panggilan iseng per bulan", "dash.on_map": "Lihat di peta",
       "dash.empty": "Tidak ada tugas pada rentang ini.", "dash.updated": "Diperbarui {time}",
@@ -177,7 +177,7 @@
       "dash.ranking_note": "Times from the moment the task was forwarded to the agency; median and p90, implausibly fast closures left out. Slowest first.",
       "dash.times": "Response times per agency", "dash.times_min": "Response times per agency (minutes)",
       "dash.times_h": "Time to resolve per agency (hours)",
-      "dash.compliance": "On-scene target compliance", "dash.heat": "Calls by hour and weekday (WIB)",
+      "dash.compliance": "On-scene target compliance", "dash.heat": "Calls by hour and weekday ({zone})",
       "dash.mix": "Category mix per month", "dash.flood": "Flood and tidal flood (rob) curve per month",
       "dash.prank": "Prank call rate per month", "dash.on_map": "Show on map",
       "dash.empty": "No tasks in this window.", "dash.updated": "Updated {time}",
@@ -216,7 +216,9 @@
     has: function (key) { return STRINGS[I18N.lang][key] !== undefined; },
     apply: function (root) {
       root = root || document;
-      root.querySelectorAll("[data-i18n]").forEach(function (el) { el.textContent = I18N.t(el.dataset.i18n); });
+      // {name} in a page's string is filled from the body's data-name (e.g. data-zone="WITA")
+      var vars = document.body ? document.body.dataset : {};
+      root.querySelectorAll("[data-i18n]").forEach(function (el) { el.textContent = I18N.t(el.dataset.i18n, vars); });
       ["placeholder", "title", "aria-label"].forEach(function (attr) {
         root.querySelectorAll("[data-i18n-" + attr + "]").forEach(function (el) {
           el.setAttribute(attr, I18N.t(el.getAttribute("data-i18n-" + attr)));

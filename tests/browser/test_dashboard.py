@@ -144,3 +144,42 @@ def test_analytic_layers_toggle_in_the_layer_control(page, live_server, calls, l
     assert not page.evaluate("id => window.peta112.map.hasLayer(window.peta112.state.overlays[id])", layer_id)
     assert page.console_errors == []
 
+
+
+@pytest.fixture()
+def official_page(browser, live_server):
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+    pg = ctx.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    users.browser_login(pg, live_server.url, "official")
+    yield pg
+    ctx.close()
+
+
+def test_official_opens_the_weekly_report_and_sees_hotspots(official_page, live_server, calls):
+    page = official_page
+    open_dashboard(page, live_server)
+    # Hotspots drawn on the dashboard: one SVG path per unit (the tiny city has two kelurahan, too few
+    # for Gi*, so the dashboard falls back to 500 m hexagons), coloured like the map layer.
+    users.wait_js(page, "() => document.querySelectorAll('#hotspot-map path').length > 0")
+    assert page.locator("#hotspot-map path").count() == page.evaluate(
+        "fetch('/api/v1/analytics/hotspots?unit=hex&hex_m=500&permutations=0&since=' +"
+        " document.getElementById('d-since').value).then(r => r.json()).then(d => d.features.length)")
+    link = page.locator("#nav-report")
+    href = link.get_attribute("href")
+    assert href.startswith("/api/v1/analytics/weekly-report?until=") and "lang=id" in href
+    with page.context.expect_page() as opened:
+        link.click()
+    report = opened.value
+    report.wait_for_load_state("load")
+    assert report.title().startswith("Laporan Mingguan Call Center 112")
+    kpi = report.locator("#summary .kpi b").first.inner_text()
+    assert kpi.replace(".", "").isdigit()
+    # The report's folium map runs in its sandbox (inline script, no access to the session).
+    frame = report.frame_locator("iframe.map")
+    frame.locator(".leaflet-container").wait_for(timeout=20_000)
+    assert page.console_errors == []
+    report.screenshot(path=str(ARTIFACTS / "weekly-report.png"))
+    page.screenshot(path=str(ARTIFACTS / "dashboard-official.png"), full_page=True)

@@ -11,6 +11,7 @@ import csv
 import io
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import shapely
@@ -25,6 +26,8 @@ from app.services.analytics.common import make_window
 from geodata.demo import DemoCity, generate
 from tests.cap import cap_xsd as _cap_xsd
 
+WIB = ZoneInfo("Asia/Jakarta")  # the demo city's clock (no city_profile row)
+
 UNTIL = date(2026, 11, 25)
 RAINY = ("2025-12-01T00:00:00+07:00", "2026-03-01T00:00:00+07:00")
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
@@ -36,7 +39,7 @@ def city() -> DemoCity:
 
 
 def _window(since: str, until: str):
-    return make_window(datetime.fromisoformat(since), datetime.fromisoformat(until), 0)
+    return make_window(datetime.fromisoformat(since), datetime.fromisoformat(until), 0, WIB)
 
 
 YEAR = ("2025-11-25T07:00:00+07:00", "2026-11-25T07:00:00+07:00")

@@ -10,6 +10,7 @@ the prank category, so each exclusion is exercised whatever the generator made.
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -27,7 +28,7 @@ from tests import users
 
 UNTIL = date(2026, 11, 25)
 LAST_DAY = date(2026, 11, 24)
-WEEK = reports.week_window(LAST_DAY)  # the seven WIB days the weekly report covers
+WEEK = reports.week_window(ZoneInfo("Asia/Jakarta"), LAST_DAY)  # the seven WIB days of the weekly report
 PLANT = """
 INSERT INTO incidents (category_code, status, priority, source, received_at, kelurahan_id, kecamatan_id, is_prank,
                        duplicate_of, geom)

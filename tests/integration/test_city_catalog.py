@@ -397,10 +397,10 @@ def test_a_database_before_the_catalog_migration_is_one_line(cluster, tmp_path):
     cluster.ensure_database(name)
     try:
         url = cluster.url(name)
-        migrate(url, "0017")
+        migrate(url, "0022")
         res = run(url, "city", "catalog", "check", CATALOG_FILE)
         assert res.returncode == 1 and "Traceback" not in res.stderr
         assert res.stderr.strip().splitlines() == [
-            "error: the database predates the city catalog (migration 0018); run: peta112 db migrate"]
+            "error: the database predates the city catalog (migration 0023); run: peta112 db migrate"]
     finally:
         cluster.drop_database(name)

@@ -104,6 +104,17 @@ def test_demo_command_loads_refuses_and_replaces(scratch_url: str, tmp_path: Pat
     assert counts["incidents"] == c["incidents"] and counts["incident_events"] == c["incident_events"]
     assert counts["admin_areas"] == c["kecamatan"] + c["kelurahan"]
     assert counts["units"] == c["units"] and counts["stations"] == c["stations"]
+    with engine.connect() as conn:  # chats waiting for the desk, sent through the channels' own code
+        chats = conn.execute(text(
+            "SELECT c.channel, c.status, c.call_id IS NOT NULL AS has_call, c.geom IS NOT NULL AS located, "
+            "(SELECT count(*) FROM conversation_messages m WHERE m.conversation_id = c.id) AS messages "
+            "FROM conversations c ORDER BY c.id")).all()
+    engine.dispose()
+    from geodata.demo.chats import CHATS
+
+    assert len(chats) == len(CHATS) and all(r.status == "open" and r.has_call and r.messages > 0 for r in chats)
+    assert [r.channel for r in chats] == [ch for ch, _name, _msgs in CHATS]
+    assert [r.located for r in chats] == [any(t is None for t, _m in msgs) for _ch, _n, msgs in CHATS]
 
     refused = _demo(scratch_url, "--manifest", str(tmp_path / "m2.json"))
     assert refused.returncode == 1

@@ -39,7 +39,7 @@ def test_weekly_report_has_map_charts_tables_in_bahasa_indonesia(demo_url: str, 
     assert '<html lang="id">' in html and "Laporan Mingguan Call Center 112" in html
     for section in ("summary", "map", "charts", "by-category", "by-kecamatan", "performance", "unresolved"):
         assert f'<section id="{section}">' in html, section
-    assert "25-10-2026 00:00 – 01-11-2026 00:00" in html  # the seven WIB days ending with --until
+    assert "25-10-2026 00:00 WIB – 01-11-2026 00:00 WIB" in html  # the seven WIB days ending with --until
     assert html.count("data:image/png;base64,") == 2  # matplotlib charts embedded, nothing linked
     assert "Kinerja instansi (OPD)" in html and "DAMKAR" in html
     # The map is folium with our data and no online basemap or CDN: Leaflet is inlined.

@@ -272,3 +272,27 @@ def test_credential_check_of_a_request_without_credentials_is_false(app):
 
     with app.test_request_context("/api/v1/stream"):
         assert credential_check()() is False
+
+
+def test_flood_state_change_is_relayed_as_flood_event(hub: Hub, engine: Engine):
+    """BPBD's level reaches every open map (migration 0017's trigger), an agency reader's too."""
+    gen = relay(hub, Viewer("agency", "POLRI"), max_s=10, heartbeat_s=0.5)
+    try:
+        assert next(gen).startswith(b"retry: ")
+        with engine.begin() as conn:
+            kel = conn.execute(text(
+                "INSERT INTO admin_areas (level, code, name, props, geom) VALUES ('kelurahan', 'KL-STREAM', "
+                "'Stream', '{}', ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(110.4, -6.9), 4326), 0.001))) "
+                "RETURNING id, code")).one()
+            conn.execute(text("INSERT INTO flood_states (kelurahan_id, level, set_by) VALUES (:k, 3, 'test-stream')"),
+                         {"k": kel.id})
+        (msg,) = _messages(gen, 1)
+        assert b"\nevent: flood\ndata: " in msg
+        data = json.loads(msg.split(b"data: ", 1)[1])
+        assert data == {**data, "table": "flood_states", "kelurahan_id": kel.id, "code": kel.code,
+                        "level": 3, "cleared": False, "op": "insert"}
+    finally:
+        gen.close()
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM flood_states WHERE set_by = 'test-stream'"))
+            conn.execute(text("DELETE FROM admin_areas WHERE code = 'KL-STREAM'"))

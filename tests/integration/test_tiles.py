@@ -143,6 +143,29 @@ def test_roads_tile_is_valid_mvt_with_road_classes(client, city):
     assert again.status_code == 304
 
 
+def test_street_names_tile_has_one_merged_line_per_street(client, city):
+    """The label layer's streets: the edges of a street merged, so its name has room along it."""
+    roads = decode(get_tile(client, "roads").data)["roads"]["features"]
+    labels = decode(get_tile(client, "road_labels").data)["road_labels"]["features"]
+    names = [f["properties"]["name"] for f in labels]
+    assert sorted(names) == sorted({f["properties"]["name"] for f in roads}) and len(names) == len(set(names))
+    assert len(labels) < len(roads)  # several edges per street, one label line
+    assert all(f["type"] == "line" and f["properties"]["class"] == "secondary" for f in labels)
+    resp = get_tile(client, "road_labels")
+    assert resp.headers["Cache-Control"] == "public, max-age=3600"  # a basemap: the same for every reader
+
+
+def test_area_names_tile_has_points_per_zoom(client, city):
+    """Kecamatan names at city zooms, kelurahan names from z14 (both at z14, where they hand over)."""
+    x12, y12 = tile_of(110.42, -6.98, 12)
+    kec = decode(get_tile(client, "area_labels", z=12, x=x12, y=y12).data)["area_labels"]["features"]
+    assert [(f["properties"]["name"], f["properties"]["class"]) for f in kec] == [("Tengah", "kecamatan")]
+    both = decode(get_tile(client, "area_labels").data)["area_labels"]["features"]
+    names = {(f["properties"]["name"], f["properties"]["class"]) for f in both}
+    assert ("Tengah", "kecamatan") in names and ("Tanjung Mas", "kelurahan") in names
+    assert all(f["type"] == "point" for f in both)
+
+
 def test_kelurahan_and_kecamatan_tiles_carry_names(client, city):
     kel = decode(get_tile(client, "kelurahan").data)["kelurahan"]["features"]
     assert {f["properties"]["name"] for f in kel} == {"Sukamaju", "Tanjung Mas"}

@@ -75,7 +75,8 @@ def _urls(rule: Any) -> list[str]:
         tail = "/items?limit=1000&bbox=" + bbox if rule.endpoint.endswith("items") else ""
         return [f"/api/v1/collections/{cid}{tail}" for cid in collections()]
     values = {"incident_id": str(PLANTED), "request_id": str(PLANTED), "fmt": None, "number": "1",
-              "state_id": "1", "ref": "KL-S", "service_code": "kebakaran"}
+              "state_id": "1", "ref": "KL-S", "service_code": "kebakaran", "call_id": str(PLANTED),
+              "conversation_id": str(PLANTED), "message_id": str(PLANTED), "token": "not-a-real-report-token"}
     if not args <= values.keys():
         return []
     formats = ["json", "xml"] if "fmt" in args else [None]
@@ -89,9 +90,13 @@ def _urls(rule: Any) -> list[str]:
         out.append(url)
     extra = {"api.list_incidents": f"?limit=1000&bbox={bbox}", "api.triage_queue": "?limit=1000",
              "api.nearby_open": f"?lat={LAT}&lon={LON}&category=kebakaran&radius_m=5000&limit=20",
-             "api.analytics_clusters": "?min_points=1&format=", "open311.list_requests": "?status=open"}
+             "api.monthly_report": "?format=", "api.prank_numbers": "?min_pranks=1",
+             "api.analytics_clusters": "?min_points=1&format=",
+             "alerts.cluster_alert": "?min_points=2", "open311.list_requests": "?status=open"}
     if rule.endpoint == "api.analytics_clusters":
         return [out[0] + extra[rule.endpoint] + f for f in ("json", "geojson", "csv")]
+    if rule.endpoint == "api.monthly_report":
+        return [out[0] + extra[rule.endpoint] + f for f in ("json", "csv")]
     return [u + extra.get(rule.endpoint, "") for u in out]
 
 
@@ -118,6 +123,21 @@ def surfaces(app, db_conn: Connection):
     db_conn.execute(text("INSERT INTO incident_reports (incident_id, actor, source, caller_name, caller_phone) "
                          "VALUES (:id, 't_operator', 'phone', :name, :phone)"),
                     {"id": PLANTED, "name": REPORT_NAME, "phone": REPORT_PHONE})
+    # The call that reported it: the same number, on the call centre's surfaces (issue 18).
+    db_conn.execute(text("INSERT INTO calls (id, caller_phone, incident_id, disposition, created_by) "
+                         "VALUES (:id, :phone, :id, 'incident', 'test')"), {"id": PLANTED, "phone": PHONE})
+    # Its handset's AML fix, and a chat from the same person (conversation, message): desk only.
+    db_conn.execute(text("INSERT INTO caller_locations (caller_phone, call_id, source, method, radius_m, "
+                         "positioned_at, actor, geom) VALUES (:phone, :id, 'aml_sms', 'gnss', 20, now(), 'test', "
+                         "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"),
+                    {"id": PLANTED, "phone": PHONE, "lon": LON, "lat": LAT})
+    db_conn.execute(text("INSERT INTO conversations (id, channel, external_chat, contact_name, caller_phone, call_id, "
+                         "geom) VALUES (:id, 'telegram', 'planted-chat', :name, :phone, :id, "
+                         "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"),
+                    {"id": PLANTED, "name": NAME, "phone": PHONE, "lon": LON, "lat": LAT})
+    db_conn.execute(text("INSERT INTO conversation_messages (id, conversation_id, direction, body, actor) "
+                         "VALUES (:id, :id, 'in', :body, 'telegram')"),
+                    {"id": PLANTED, "body": f"Saya {NAME} di {ADDRESS}, nomor {PHONE}"})
     return app.test_client()
 
 
@@ -175,6 +195,11 @@ def test_every_get_route_and_layer_shows_the_planted_call_only_where_allowed(sur
         detail = seen[(reader, f"/api/v1/incidents/{PLANTED}")]
         assert '"report_count":2' in detail.replace(" ", ""), f"{reader}: the detail misses the merged report"
         assert (REPORT_PHONE in detail) == sees_phone, f"{reader}: the merged caller's phone"
+        if sees_phone:  # the call centre's surfaces: the number, its position and the chat, for the desk
+            assert PHONE in seen[(reader, f"/api/v1/calls/{PLANTED}")], f"{reader}: the call's number"
+            assert '"radius_m":20' in seen[(reader, f"/api/v1/calls/{PLANTED}")].replace(" ", ""), reader
+            assert NAME in seen[(reader, "/api/v1/conversations")], f"{reader}: the conversation list"
+            assert ADDRESS in seen[(reader, f"/api/v1/conversations/{PLANTED}")], f"{reader}: the chat's words"
         tile = seen.get((reader, f"/tiles/incidents/{ZOOM}/{x}/{y}.pbf"))
         if tile is not None:
             assert str(PLANTED) in tile, f"{reader}: the incidents tile misses the call"

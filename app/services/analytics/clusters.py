@@ -16,15 +16,16 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.city.profile import city_zone
+from app.services import locale_id
 from app.services.analytics.common import (
     COUNTED,
-    LOCAL_TZ,
     NOT_COUNTED,
     Window,
     check_categories,
@@ -36,6 +37,7 @@ from app.services.errors import NotFound
 from app.services.xmltext import xml_text
 
 HULLS = ("convex", "concave")
+WITHIN = ("kelurahan", "city")  # DBSCAN per kelurahan, or across the whole city
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 
 # One CTE chain for every output: the points, their DBSCAN label, stable cluster numbers.
@@ -47,8 +49,11 @@ WITH pts AS (
     WHERE f.geom IS NOT NULL AND {COUNTED}
 ),
 lab AS (
-    SELECT p.*, ST_ClusterDBSCAN(p.g, eps => :eps, minpoints => :min_points) OVER (ORDER BY p.id) AS cid
-    FROM pts p
+    SELECT d.*, CASE WHEN d.cid0 IS NOT NULL THEN d.part * 10000000 + d.cid0 END AS cid
+    FROM (SELECT p.*, ST_ClusterDBSCAN(p.g, eps => :eps, minpoints => :min_points)
+                        OVER (PARTITION BY p.part ORDER BY p.id) AS cid0
+          FROM (SELECT q.*, CASE WHEN :within = 'kelurahan' THEN COALESCE(q.kelurahan_id, 0)::bigint ELSE 0 END
+                            AS part FROM pts q) p) d
 ),
 cl AS (
     SELECT cid, count(*) AS n, min(id) AS min_id FROM lab WHERE cid IS NOT NULL GROUP BY cid
@@ -99,13 +104,25 @@ ORDER BY num.cluster NULLS LAST, lab.id
 CATEGORY_NAMES_SQL = text("SELECT code, name_id, priority FROM incident_categories")
 
 
+# Defaults sized to act on: a cluster no wider than a kelurahan. DBSCAN chains dense calls, so a
+# large eps joins a whole flood plain (on the demo city, 250 m over 30 days made one cluster of
+# 4.0 km2 across 12 kelurahan whose median area is 0.48 km2; 100 m gives at most 0.09 km2 and
+# 2 kelurahan). By default DBSCAN also runs within each kelurahan (``within="kelurahan"``), the
+# unit BPBD sets flood states and sends alerts for, so no default cluster straddles two.
+# BPBD widens them from the map (``within="city"``, a larger eps) for the bigger picture.
+DEFAULT_EPS_M = 100.0
+DEFAULT_MIN_POINTS = 5
+DEFAULT_WINDOW_DAYS = 30
+
+
 @dataclass(frozen=True)
 class ClusterQuery:
     window: Window
     categories: list[str] | None = None
-    eps_m: float = 250.0
-    min_points: int = 5
+    eps_m: float = DEFAULT_EPS_M
+    min_points: int = DEFAULT_MIN_POINTS
     hull: str = "convex"
+    within: str = "kelurahan"
 
     @property
     def buffer_m(self) -> float:
@@ -117,13 +134,16 @@ def _params(session: Session, q: ClusterQuery, epsg: int) -> dict[str, Any]:
     check_range(q.eps_m, 10, 5000, "eps_m")
     check_range(q.min_points, 2, 10_000, "min_points")
     check_choice(q.hull, HULLS, "hull")
+    check_choice(q.within, WITHIN, "within")
     cats = check_categories(session, q.categories)
     return {"since": q.window.since, "until": q.window.until, "categories": cats, "epsg": epsg,
-            "eps": q.eps_m, "min_points": q.min_points, "hull": q.hull, "buffer_m": q.buffer_m}
+            "eps": q.eps_m, "min_points": q.min_points, "hull": q.hull, "buffer_m": q.buffer_m,
+            "within": q.within}
 
 
 def describe(q: ClusterQuery, params: dict[str, Any]) -> dict[str, Any]:
     return {"category": params["categories"], "eps_m": q.eps_m, "min_points": q.min_points, "hull": q.hull,
+            "within": q.within,
             "buffer_m": q.buffer_m, "crs": f"EPSG:{params['epsg']}", "excludes": list(NOT_COUNTED)}
 
 
@@ -193,9 +213,9 @@ def _severity(n: int) -> str:
     return "Severe" if n >= 50 else "Moderate" if n >= 15 else "Minor"
 
 
-def cap_time(dt: datetime) -> str:
-    """CAP wants an explicit offset and no fraction: 2026-01-05T16:20:00+07:00."""
-    return dt.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
+def cap_time(dt: datetime, tz: tzinfo) -> str:
+    """CAP wants an explicit offset and no fraction: 2026-01-05T16:20:00+07:00 (the city's offset)."""
+    return dt.astimezone(tz).replace(microsecond=0).isoformat()
 
 
 
@@ -249,7 +269,7 @@ def cap_xml(m: CapMessage) -> str:
     alert = ET.Element(f"{{{CAP_NS}}}alert")
     sub(alert, "identifier", m.identifier)
     sub(alert, "sender", m.sender)
-    sub(alert, "sent", cap_time(m.sent))
+    sub(alert, "sent", cap_time(m.sent, m.sent.tzinfo or UTC))  # producers give sent on the city's clock
     sub(alert, "status", m.status)
     sub(alert, "msgType", m.msg_type)
     sub(alert, "scope", m.scope)
@@ -303,6 +323,12 @@ def cap_polygon(geojson: dict[str, Any]) -> str:
 def cap_alert(session: Session, q: ClusterQuery, number: int, epsg: int = 32749, now: datetime | None = None,
               sender: str = DEFAULT_SENDER, sender_name: str = DEFAULT_SENDER_NAME) -> str:
     """A CAP 1.2 alert (Bahasa Indonesia) for cluster ``number`` of the query, as XML text."""
+    return cap_xml(cap_message(session, q, number, epsg, now, sender, sender_name))
+
+
+def cap_message(session: Session, q: ClusterQuery, number: int, epsg: int = 32749, now: datetime | None = None,
+                sender: str = DEFAULT_SENDER, sender_name: str = DEFAULT_SENDER_NAME) -> CapMessage:
+    """The alert of cluster ``number`` before serialising: the XML and the readable page show the same one."""
     rows, params = cluster_rows(session, q, epsg)
     row = next((r for r in rows if r["cluster"] == number), None)
     if row is None:
@@ -310,25 +336,28 @@ def cap_alert(session: Session, q: ClusterQuery, number: int, epsg: int = 32749,
     names = {c: (nm, pr) for c, nm, pr in session.execute(CATEGORY_NAMES_SQL).all()}
     cats = list((row["categories"] or {}).keys())
     kel = row["kelurahan"] or []
-    sent = now or datetime.now(LOCAL_TZ)
-    digest = hashlib.sha1(json.dumps([row["ids"], q.eps_m, q.min_points, q.hull]).encode()).hexdigest()[:16]
+    tz = city_zone(session)
+    sent = (now or datetime.now(UTC)).astimezone(tz)
+    digest = hashlib.sha1(json.dumps([row["ids"], q.eps_m, q.min_points, q.hull, q.within]).encode()).hexdigest()[:16]
     event = " / ".join(names.get(c, (c, 5))[0] for c in cats)
     kel_names = ", ".join(k["name"] for k in kel)
     n = int(row["n"])
     recent = (q.window.until - row["last_at"]).total_seconds() <= 6 * 3600
 
-    return cap_xml(CapMessage(
+    return CapMessage(
         identifier=f"peta112-bpbd-cluster-{digest}", sender=sender, sent=sent,
         categories=sorted({CAP_CATEGORY.get(c, "Safety") for c in cats}) or ["Safety"],
         event=event or "Kejadian", response_type="Monitor", urgency="Immediate" if recent else "Expected",
         severity=_severity(n), certainty="Observed", sender_name=sender_name,
-        headline=f"{event}: {n} laporan di {kel_names or 'wilayah kota'}"[:160],
-        description=(f"Call Center 112 menerima {n} laporan {event.lower()} yang berdekatan (radius {q.eps_m:g} m) "
-                     f"antara {cap_time(row['first_at'])} dan {cap_time(row['last_at'])}. "
+        headline=f"{event}: {locale_id.number(n)} laporan di {kel_names or 'wilayah kota'}"[:160],
+        # Read by people (the alert page, a CAP viewer): Indonesian numbers and the city's clock.
+        description=(f"Call Center 112 menerima {locale_id.number(n)} laporan {event.lower()} yang berdekatan "
+                     f"(radius {locale_id.number(q.eps_m)} m) antara {locale_id.local_time(row['first_at'], tz)} dan "
+                     f"{locale_id.local_time(row['last_at'], tz)}. "
                      f"Kelurahan terdampak: {kel_names or '-'}. Warga diimbau waspada dan mengikuti arahan petugas."),
         instruction="Hindari area terdampak, amankan dokumen dan barang berharga, "
                     "hubungi 112 bila membutuhkan pertolongan.",
         contact="Call Center 112", parameters=[("jumlah_laporan", str(n))],
         areas=[CapArea(desc=kel_names or "Wilayah kota", polygon=cap_polygon(json.loads(row["geojson"])),
                        geocodes=[("KODE_KELURAHAN", k["code"]) for k in kel])],
-    ))
+    )

@@ -8,8 +8,9 @@ once, so hotspots, clusters, trends, agency performance, the dashboard and the
 reports count the same calls for the same window and filter
 (tests/integration/test_analytics_agree.py).
 
-Call-centre staff think in Jakarta wall-clock time (WIB), so a date without an
-offset means local midnight, and hour-of-day/month groupings are local too.
+Call-centre staff think in their city's wall-clock time (WIB, WITA or WIT, stored by
+``city setup`` in city_profile; WIB for the demo city), so a date without an offset
+means local midnight, and hour-of-day/month groupings are local too.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from sqlalchemy.orm import Session
 from app.incidents.lifecycle import INCIDENT_NOT_COUNTED
 from app.services.errors import InvalidInput
 
-LOCAL_TZ_NAME = "Asia/Jakarta"
-LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
 MAX_WINDOW_DAYS = 366 * 10
 
 # Fragments over ``incident_facts f``; parameters :since, :until, :categories (text[] or NULL), :kecamatan.
@@ -54,18 +53,18 @@ class Window:
         return {"since": self.since.isoformat(), "until": self.until.isoformat()}
 
 
-def as_aware(value: datetime | None) -> datetime | None:
-    """Attach Asia/Jakarta to naive date-times: what an operator typing "2025-12-01" means."""
+def as_aware(value: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """Attach the city's zone to naive date-times: what an operator typing "2025-12-01" means."""
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+    return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
-def make_window(since: datetime | None, until: datetime | None, default_days: float,
+def make_window(since: datetime | None, until: datetime | None, default_days: float, tz: ZoneInfo,
                 now: datetime | None = None) -> Window:
     """Validate a window; missing ends default to now and ``default_days`` before ``until``."""
-    u = as_aware(until) or (now or datetime.now(UTC))
-    s = as_aware(since) or (u - timedelta(days=default_days))
+    u = as_aware(until, tz) or (now or datetime.now(UTC))
+    s = as_aware(since, tz) or (u - timedelta(days=default_days))
     if s >= u:
         raise InvalidInput("since must be before until", "since")
     if u - s > timedelta(days=MAX_WINDOW_DAYS):

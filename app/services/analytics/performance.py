@@ -21,6 +21,12 @@ on-scene ranking mostly ranks the category mix.  Acknowledging a forwarded
 ticket is the one step every OPD does the same way, whatever the job.
 ``rank_by`` switches to en_route, on_scene or resolve when comparing like with
 like (e.g. ``group=agency,category``).
+
+Each task is judged against the target of *its* job, in this order: the agency's own
+target for that category (``category_agencies.task_target_s``, from forwarding: PLN
+cutting the power at a fire is not measured against the fire crew's eight minutes),
+then the agency's standard (``targets``: NFPA-style for DAMKAR and DINKES), then the
+category's ``target_response_s`` from the call.
 """
 
 from __future__ import annotations
@@ -32,10 +38,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.city.profile import city_zone
 from app.services.analytics.common import (
     COUNTED,
     IN_KECAMATAN,
-    LOCAL_TZ_NAME,
     NOT_COUNTED,
     Window,
     check_categories,
@@ -89,23 +95,26 @@ WITH tg AS (
 ),
 t AS (
     SELECT t.agency_code AS agency, t.incident_id, f.category, f.kecamatan_code, f.kecamatan AS kecamatan_name,
-           to_char(f.received_at AT TIME ZONE '{LOCAL_TZ_NAME}', 'YYYY-MM') AS month,
+           to_char(f.received_at AT TIME ZONE CAST(:tz AS text), 'YYYY-MM') AS month,
            t.status, t.rejected_at IS NOT NULL AS rejected,
            EXTRACT(epoch FROM t.acknowledged_at - t.forwarded_at) AS ack_s,
            EXTRACT(epoch FROM t.en_route_at - t.forwarded_at) AS en_route_s,
            EXTRACT(epoch FROM t.on_scene_at - t.forwarded_at) AS on_scene_s,
            EXTRACT(epoch FROM t.resolved_at - t.forwarded_at) AS resolve_s,
-           CASE WHEN COALESCE(tg.arrival_origin, 'received') = 'received'
+           CASE WHEN ca.task_target_s IS NULL AND COALESCE(tg.arrival_origin, 'received') = 'received'
                 THEN EXTRACT(epoch FROM t.on_scene_at - f.received_at)
                 ELSE EXTRACT(epoch FROM t.on_scene_at - t.forwarded_at) END AS arrival_s,
            tg.turnout_s AS turnout_target, tg.turnout_goal,
-           COALESCE(tg.arrival_s, f.target_response_s) AS arrival_target,
+           COALESCE(ca.task_target_s, tg.arrival_s, f.target_response_s) AS arrival_target,
+           CASE WHEN ca.task_target_s IS NOT NULL THEN 'task'
+                WHEN tg.arrival_s IS NOT NULL THEN 'agency' ELSE 'category' END AS arrival_basis,
            COALESCE(tg.arrival_goal, 0.9) AS arrival_goal,
            (t.resolved_at IS NOT NULL
             AND t.resolved_at - t.forwarded_at < make_interval(secs => :fast_s)) AS fast
     FROM incident_tasks t
     JOIN incident_facts f ON f.id = t.incident_id
     LEFT JOIN tg ON tg.agency = t.agency_code
+    LEFT JOIN category_agencies ca ON ca.category_code = f.category AND ca.agency_code = t.agency_code
     WHERE {COUNTED} AND {IN_KECAMATAN}
 )
 """
@@ -130,7 +139,9 @@ SELECT {cols}, count(*) AS tasks, count(DISTINCT incident_id) AS incidents,
        count(*) FILTER (WHERE NOT fast AND arrival_s IS NOT NULL) AS arrival_n,
        count(*) FILTER (WHERE NOT fast AND arrival_s <= arrival_target) AS arrival_met,
        min(arrival_target) AS arrival_target_min, max(arrival_target) AS arrival_target_max,
-       max(arrival_goal) AS arrival_goal
+       max(arrival_goal) AS arrival_goal,
+       array_agg(DISTINCT arrival_basis ORDER BY arrival_basis)
+           FILTER (WHERE NOT fast AND arrival_s IS NOT NULL) AS arrival_basis
 FROM t
 GROUP BY {cols}
 """
@@ -146,6 +157,8 @@ STATS_SQL = {g: text(_stats_sql(cols)) for g, cols in GROUP_COLUMNS.items()}
 # Incidents are counted once however many agencies they went to.
 TOTALS_SQL = text(_TASKS + "SELECT count(*) AS tasks, count(DISTINCT incident_id) AS incidents FROM t")
 AGENCY_NAMES_SQL = text("SELECT code, name FROM agencies")
+BASIS = {"task": "task target (category_agencies.task_target_s)", "agency": "agency target",
+         "category": "category target_response_s"}
 RANK_COLUMN = {"acknowledge": "ack_s", "en_route": "en_route_s", "on_scene": "on_scene_s", "resolve": "resolve_s"}
 
 
@@ -176,7 +189,7 @@ def performance(session: Session, q: PerformanceQuery) -> dict[str, Any]:
     cats = check_categories(session, q.categories)
     kec = check_kecamatan(session, q.kecamatan)
     params = {"since": q.window.since, "until": q.window.until, "categories": cats, "kecamatan": kec,
-              "fast_s": q.fast_closure_s, "targets": _targets_json(q.targets)}
+              "fast_s": q.fast_closure_s, "targets": _targets_json(q.targets), "tz": city_zone(session).key}
     names = dict(session.execute(AGENCY_NAMES_SQL).all())
     groups = []
     for r in session.execute(STATS_SQL[q.group], params).mappings():
@@ -197,11 +210,15 @@ def performance(session: Session, q: PerformanceQuery) -> dict[str, Any]:
                                      "meets_goal": share is not None and share >= r["turnout_goal"]}
         share = _share(r["arrival_met"], r["arrival_n"])
         agency_target = next((t for t in q.targets.get(r["agency"], []) if t.metric == "arrival"), None)
+        basis = r["arrival_basis"] or []
+        origins = {"task": "forwarded", "agency": agency_target.origin if agency_target else "received",
+                   "category": "received"}
+        from_ = sorted({origins[b] for b in basis})
         compliance["arrival"] = {
             "target_s": r["arrival_target_min"] if r["arrival_target_min"] == r["arrival_target_max"] else None,
             "target_range_s": [r["arrival_target_min"], r["arrival_target_max"]],
-            "goal": r["arrival_goal"], "from": agency_target.origin if agency_target else "received",
-            "basis": "agency target" if agency_target else "category target_response_s",
+            "goal": r["arrival_goal"], "from": from_[0] if len(from_) == 1 else "mixed",
+            "basis": [BASIS[b] for b in basis],
             "n": r["arrival_n"], "met": r["arrival_met"], "share": share,
             "meets_goal": share is not None and share >= r["arrival_goal"]}
         g["compliance"] = compliance
@@ -220,6 +237,7 @@ def performance(session: Session, q: PerformanceQuery) -> dict[str, Any]:
                        "window_of": "received_at (the call)", "excludes": list(NOT_COUNTED),
                        "fast_closure_s": q.fast_closure_s,
                        "targets": {a: [t.__dict__ for t in ts] for a, ts in q.targets.items()},
+                       "task_targets": "category_agencies.task_target_s from forwarded_at, before targets",
                        "other_agencies_target": "category target_response_s from the call (received_at)"},
         "window": q.window.to_dict(),
         "summary": {"tasks": totals["tasks"], "incidents": totals["incidents"],

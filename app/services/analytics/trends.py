@@ -1,6 +1,6 @@
 """Trends: when calls come (hour x weekday, Jakarta time), what they are about per month, pranks, floods.
 
-All groupings are in local time (Asia/Jakarta): a 07:00 rush-hour accident
+All groupings are on the city's clock (WIB, WITA or WIT, from city_profile): a 07:00 rush-hour accident
 peak must show at 07:00, not 00:00 UTC.  The heatmap, the monthly mix and the
 flood curve count incidents as every analytic does (``incident_facts.is_counted``:
 no pranks, cancelled calls or duplicates).  The prank rate is the one series of
@@ -15,16 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.city.profile import city_zone
 from app.services.analytics.common import (
     COUNTED,
     IN_KECAMATAN,
     IN_WINDOW,
-    LOCAL_TZ,
-    LOCAL_TZ_NAME,
     NOT_COUNTED,
     Window,
     check_categories,
@@ -34,7 +34,7 @@ from app.services.analytics.common import (
 FLOOD_CATEGORIES = ("banjir", "rob")
 DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
-_LOCAL = f"(f.received_at AT TIME ZONE '{LOCAL_TZ_NAME}')"
+_LOCAL = "(f.received_at AT TIME ZONE CAST(:tz AS text))"  # the city's clock (city_profile)
 
 HOUR_DOW_SQL = text(f"""
     SELECT EXTRACT(isodow FROM {_LOCAL})::int AS dow, EXTRACT(hour FROM {_LOCAL})::int AS hour, count(*) AS n
@@ -63,9 +63,9 @@ FLOOD_SQL = text(f"""
 """)
 
 
-def _months(w: Window) -> list[tuple[int, int]]:
+def _months(w: Window, tz: ZoneInfo) -> list[tuple[int, int]]:
     """(year, month) in local time that the window touches, so a month without floods still counts as zero."""
-    a, b = w.since.astimezone(LOCAL_TZ), w.until.astimezone(LOCAL_TZ)
+    a, b = w.since.astimezone(tz), w.until.astimezone(tz)
     y, m, out = a.year, a.month, []
     while (y, m) <= (b.year, b.month):
         out.append((y, m))
@@ -84,7 +84,8 @@ def trends(session: Session, q: TrendQuery) -> dict[str, Any]:
     """Hour-of-day x day-of-week matrix, monthly category mix, monthly prank rate, seasonal flood curve."""
     cats = check_categories(session, q.categories)
     kec = check_kecamatan(session, q.kecamatan)
-    p = {"since": q.window.since, "until": q.window.until, "categories": cats, "kecamatan": kec}
+    tz = city_zone(session)
+    p = {"since": q.window.since, "until": q.window.until, "categories": cats, "kecamatan": kec, "tz": tz.key}
     matrix = [[0] * 24 for _ in range(7)]
     for dow, hour, n in session.execute(HOUR_DOW_SQL, p).all():
         matrix[dow - 1][hour] = n
@@ -102,7 +103,7 @@ def trends(session: Session, q: TrendQuery) -> dict[str, Any]:
     by_month = [{"month": m, **c, "total": sum(c.values())} for m, c in flood.items()]
     # the season: calls per calendar month, averaged over the years the window covers
     seasonal = []
-    covered = _months(q.window)
+    covered = _months(q.window, tz)
     for mo in range(1, 13):
         rows = [r for r in by_month if int(r["month"][5:]) == mo]
         years = sum(1 for _, m in covered if m == mo) or 1
@@ -110,7 +111,7 @@ def trends(session: Session, q: TrendQuery) -> dict[str, Any]:
                          "mean_per_year": round(sum(r["total"] for r in rows) / years, 2)})
     return {
         "hour_by_weekday": {"days": list(DAYS_ID), "hours": list(range(24)), "counts": matrix,
-                            "timezone": LOCAL_TZ_NAME},
+                            "timezone": tz.key},
         "category_mix": mix_rows,
         "prank_rate": prank,
         "flood": {"categories": list(FLOOD_CATEGORIES), "by_month": by_month, "seasonal": seasonal},
@@ -118,7 +119,7 @@ def trends(session: Session, q: TrendQuery) -> dict[str, Any]:
         # centre's whole load in the window, whatever the category filter (the prank rate's basis)
         "summary": {"incidents": incidents, "calls": sum(r["calls"] for r in prank),
                     "pranks": sum(r["pranks"] for r in prank)},
-        "parameters": {"category": cats, "kecamatan": kec, "timezone": LOCAL_TZ_NAME,
+        "parameters": {"category": cats, "kecamatan": kec, "timezone": tz.key,
                        "category_filter_applies_to": ["hour_by_weekday", "category_mix", "summary.incidents"],
                        "excludes": list(NOT_COUNTED), "prank_rate_counts": "every call, pranks included"},
         "window": q.window.to_dict(),

@@ -6,9 +6,13 @@ app.services.analytics, pick the representation.
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 from flask import Response, current_app, jsonify, request
 
+from app.city.profile import city_zone
 from app.db import get_session
+from app.services import reports
 from app.services.analytics import clusters as cl
 from app.services.analytics import density as dens
 from app.services.analytics import hotspots as hs
@@ -19,7 +23,7 @@ from app.services.errors import InvalidInput
 from app.web.api import bp
 from app.web.api.incidents import _int_arg, _list_arg, _parse_time
 
-DEFAULT_DAYS = {"clusters": 30, "hotspots": 365, "performance": 365, "trends": 365, "density": 30}
+DEFAULT_DAYS = {"clusters": cl.DEFAULT_WINDOW_DAYS, "hotspots": 365, "performance": 365, "trends": 365, "density": 30}
 
 
 def _utm_epsg() -> int:
@@ -28,7 +32,8 @@ def _utm_epsg() -> int:
 
 def _window(kind: str) -> Window:
     return make_window(_parse_time(request.args.get("since"), "since"),
-                       _parse_time(request.args.get("until"), "until"), DEFAULT_DAYS[kind])
+                       _parse_time(request.args.get("until"), "until"), DEFAULT_DAYS[kind],
+                       city_zone(get_session().connection()))
 
 
 def _float_arg(name: str, default: float, lo: float, hi: float) -> float:
@@ -54,8 +59,9 @@ def _choice_arg(name: str, default: str, choices: tuple[str, ...]) -> str:
 def _cluster_query() -> cl.ClusterQuery:
     return cl.ClusterQuery(
         window=_window("clusters"), categories=_list_arg("category"),
-        eps_m=_float_arg("eps_m", 250.0, 10, 5000), min_points=_int_arg("min_points", 5, 2, 10_000),
-        hull=_choice_arg("hull", "convex", cl.HULLS),
+        eps_m=_float_arg("eps_m", cl.DEFAULT_EPS_M, 10, 5000),
+        min_points=_int_arg("min_points", cl.DEFAULT_MIN_POINTS, 2, 10_000),
+        hull=_choice_arg("hull", "convex", cl.HULLS), within=_choice_arg("within", "kelurahan", cl.WITHIN),
     )
 
 
@@ -125,4 +131,31 @@ def analytics_density():
     )
     resp = jsonify(dens.density(get_session(), q, _utm_epsg()))
     resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+# The weekly report is our own HTML with a folium map that needs inline script. It is served in a
+# sandbox (an opaque origin: its script cannot read the session or call the API) and may load
+# nothing from anywhere, so text a caller typed can do no harm even if a template forgot to escape it.
+REPORT_CSP = ("sandbox allow-scripts allow-popups; default-src 'none'; script-src 'unsafe-inline'; "
+              "style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'")
+
+
+@bp.get("/analytics/weekly-report")
+def analytics_weekly_report():
+    """The weekly report (``peta112 report weekly``) for officials in the browser; ``download=1`` saves it."""
+    raw = request.args.get("until") or ""
+    try:
+        until = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise InvalidInput("until must be a date (YYYY-MM-DD)", "until") from None
+    lang = _choice_arg("lang", "id", reports.LANGS)
+    rep = reports.weekly_report(get_session(), until, lang, _utm_epsg(), categories=_list_arg("category"))
+    resp = Response(rep.html, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = REPORT_CSP
+    if request.args.get("download") in ("1", "true"):
+        last = datetime.fromisoformat(rep.figures["window"]["until"]).astimezone(
+            city_zone(get_session().connection())) - timedelta(days=1)
+        day = last.date().isoformat()
+        resp.headers["Content-Disposition"] = f'attachment; filename="laporan-mingguan-112-{day}.html"'
     return resp

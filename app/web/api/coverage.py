@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from app.city.profile import city_zone
 from app.db import get_session
 from app.services.analytics import coverage as cov
 from app.services.analytics.common import make_window
@@ -22,7 +23,8 @@ DEFAULT_INCIDENT_DAYS = 365
 def analytics_coverage():
     fmt = _choice_arg("format", "json", ("json", "geojson"))
     window = make_window(_parse_time(request.args.get("since"), "since"),
-                         _parse_time(request.args.get("until"), "until"), DEFAULT_INCIDENT_DAYS)
+                         _parse_time(request.args.get("until"), "until"), DEFAULT_INCIDENT_DAYS,
+                         city_zone(get_session().connection()))
     q = cov.CoverageQuery(
         agency=(request.args.get("agency") or "").strip().upper(),
         minutes=_float_arg("minutes", cov.DEFAULT_TARGET, 0.1, cov.MAX_MINUTES),

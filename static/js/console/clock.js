@@ -11,15 +11,18 @@ export function ago(iso) {
   return t("ago.d", { n: Math.floor(s / 86400) });
 }
 
+/* The city's wall clock (WIB, WITA or WIT from the page), not the PC's own time zone. */
+function cityZone() { return document.body.dataset.timezone || undefined; }
+
 export function clock(iso) {
   const d = new Date(iso);
   return d.toLocaleString(I18N.lang === "en" ? "en-GB" : "id-ID",
-    { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" });
+    { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit", timeZone: cityZone() });
 }
 
 /* The header clock. */
 export function tick() {
   const now = new Date();
   document.getElementById("clock").textContent = now.toLocaleTimeString(I18N.lang === "en" ? "en-GB" : "id-ID",
-    { hour: "2-digit", minute: "2-digit" });
+    { hour: "2-digit", minute: "2-digit", timeZone: cityZone() });
 }

@@ -16,6 +16,7 @@ import { showView } from "./tabs.js";
 import { loadUnits } from "./units.js";
 
 const ETA_REFRESH_MS = 30000;
+const ETA_RETRY_MS = 5000;
 let etaTimer = null;
 let lastEta = { id: null, at: 0, data: null };
 
@@ -178,25 +179,62 @@ function renderAssigned(inc) {
   return section;
 }
 
-/* Redraws between refreshes show the last answer at once; the routes are asked again every 30 s. */
-function loadEta(id, section) {
-  var known = lastEta.id === id && lastEta.data ? (lastEta.data.units || []).map(function (u) { return String(u.unit_id); }) : [];
-  var fresh = Array.from(section.querySelectorAll("li[data-unit]")).every(function (li) { return known.indexOf(li.dataset.unit) >= 0; });
-  if (lastEta.id === id && fresh && Date.now() - lastEta.at < ETA_REFRESH_MS) {
-    showEta(id, section, lastEta.data);
-    etaTimer = window.setTimeout(function () { if (section.isConnected) { loadEta(id, section); } },
-                                 ETA_REFRESH_MS - (Date.now() - lastEta.at));
-    return;
-  }
-  api(API + "/incidents/" + id + "/eta").then(function (d) {
-    lastEta = { id: id, at: Date.now(), data: d };
-    showEta(id, section, d);
-    etaTimer = window.setTimeout(function () { if (section.isConnected) { loadEta(id, section); } }, ETA_REFRESH_MS);
-  }, function () { /* no routing: the list of units still stands */ });
+/* Redraws between refreshes show the last answer at once; the routes are asked again every 30 s.
+   One request per incident is in flight at a time and its answer is drawn into whichever
+   section is on screen when it arrives: the stream redraws the detail after every assignment,
+   and an answer addressed to a section that was since replaced would otherwise be lost. */
+let etaInFlight = { id: null, promise: null };
+
+function currentSection(id) {
+  var section = document.getElementById("assigned");
+  return state.selected === id && section && section.isConnected ? section : null;
 }
 
+function scheduleEta(id, delay) {
+  window.clearTimeout(etaTimer);
+  etaTimer = window.setTimeout(function () {
+    var section = currentSection(id);
+    if (section) { loadEta(id, section); }
+  }, delay);
+}
+
+function loadEta(id, section) {
+  var fresh = lastEta.id === id && lastEta.data && coversUnits(section, lastEta.data);
+  if (fresh && Date.now() - lastEta.at < ETA_REFRESH_MS) {
+    showEta(id, section, lastEta.data);
+    scheduleEta(id, ETA_REFRESH_MS - (Date.now() - lastEta.at));
+    return;
+  }
+  if (lastEta.id === id && lastEta.data) { showEta(id, section, lastEta.data); }  // older figures until the new ones come
+  if (etaInFlight.id === id && etaInFlight.promise) { return; }  // its answer will find this section
+  var askedFor = unitsIn(section);
+  var asked = api(API + "/incidents/" + id + "/eta").then(function (d) {
+    etaInFlight = { id: null, promise: null };
+    lastEta = { id: id, at: Date.now(), data: d };
+    var now = currentSection(id);
+    if (!now) { return; }
+    showEta(id, now, d);
+    var added = unitsIn(now).some(function (u) { return askedFor.indexOf(u) < 0; });
+    if (added) { loadEta(id, now); } else { scheduleEta(id, ETA_REFRESH_MS); }  // units assigned meanwhile: ask for them
+  }, function () {
+    etaInFlight = { id: null, promise: null };
+    scheduleEta(id, ETA_RETRY_MS);  // no routing now: the list of units still stands
+  });
+  etaInFlight = { id: id, promise: asked };
+}
+
+function unitsIn(section) {
+  return Array.from(section.querySelectorAll("li[data-unit]")).map(function (li) { return li.dataset.unit; });
+}
+
+function coversUnits(section, d) {
+  var known = (d.units || []).map(function (u) { return String(u.unit_id); });
+  return unitsIn(section).every(function (u) { return known.indexOf(u) >= 0; });
+}
+
+/* The section may not be in the page yet: renderAssigned fills it before the detail attaches it. */
 function showEta(id, section, d) {
-  if (state.selected !== id || !section.isConnected) { return; }
+  if (state.selected !== id) { return; }
   (d.units || []).forEach(function (u) {
     var span = section.querySelector("#eta-" + u.unit_id);
     if (!span) { return; }

@@ -119,6 +119,12 @@ function setDraft(lat, lon, opts) {
   checkDuplicates();
 }
 
+/* A location from elsewhere (the caller's handset, calls.js): ``precision`` as for a suggestion. */
+export function placeDraft(lat, lon, opts) {
+  setDraft(lat, lon, opts);
+  map.panTo([lat, lon]);
+}
+
 function clearDraft() {
   state.draft = null;
   state.idempotencyKey = null;

@@ -4,7 +4,8 @@
  * the same files in layers/ the tile server reads), what the signed-in role may do (/api/v1/me),
  * vector tiles, and the JSON API.  Each panel is one module around the one store (store.js):
  * queue.js (the list and incident markers), detail.js and plan.js, intake.js (new call),
- * units.js and board.js, layers.js, filters.js, alerts.js, stream.js.  No inline script:
+ * units.js and board.js, layers.js, filters.js, alerts.js, stream.js, calls.js (a ringing line) and
+ * conversations.js (chats and reports waiting for the desk).  No inline script:
  * configuration comes from data- attributes on <body>.
  */
 import "./strings.js";
@@ -12,6 +13,7 @@ import { initAlerts, renderMute } from "./alerts.js";
 import { api } from "./api.js";
 import { renderBoard } from "./board.js";
 import { tick } from "./clock.js";
+import { initConversations } from "./conversations.js";
 import { showDetail } from "./detail.js";
 import { fillCategoryOptions, fillStatusOptions, initFilters, readUrlFilters, renderDrilldown, renderWindows } from "./filters.js";
 import { initIntake } from "./intake.js";
@@ -70,7 +72,7 @@ Promise.all([
   applyRole();
   setupLayers(res[0]);
   applyLang();
-  return Promise.all([loadIncidents(), loadUnits()]);
+  return Promise.all([loadIncidents(), loadUnits(), initConversations(showDetail)]);
 }).then(function () {
   connectStream();
   document.body.classList.add("ready");

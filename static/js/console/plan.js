@@ -83,7 +83,7 @@ function draw(inc, box, d) {
     var slot = el("li", { class: "plan-slot", "data-agency": line.agency, "data-kind": line.unit_type || "" }, [
       el("div", { class: "plan-slot-title" }, [
         el("span", { class: "dot", style: "background:" + agencyColor(line.agency, "#2563eb") }),
-        el("strong", { text: t("plan.slot", { n: line.count, kind: line.unit_type ? kindName(line.unit_type) : t("plan.any_unit") }) }),
+        el("strong", { text: t("plan.slot", { n: line.count, kind: line.unit_type ? kindName(line.unit_type) : t("plan.any_unit", { agency: line.agency }) }) }),
         el("span", { class: "muted", text: " " + line.agency + " · " + line.filled + "/" + line.count })])
     ]);
     var ul = el("ul", { class: "nearest-list" });

@@ -5,6 +5,9 @@
  * sends Last-Event-ID and the server replays what was missed, or says "resync" when it cannot: then
  * the lists are loaded again.  While the stream is down, main.js polls. */
 import { api } from "./api.js";
+import { refreshOn } from "./layers.js";
+import { onCallEvent } from "./calls.js";
+import { loadConversations, onConversationEvent } from "./conversations.js";
 import { loadIncidents, upsertIncident } from "./queue.js";
 import { API, cfg, state } from "./store.js";
 import { loadUnits, upsertUnit } from "./units.js";
@@ -21,7 +24,11 @@ export function connectStream() {
   });
   es.addEventListener("unit", function (e) { upsertUnit(JSON.parse(e.data)); });
   // What this stream missed cannot be replayed (another server process, a restart): load again.
-  es.addEventListener("resync", function () { loadIncidents(); loadUnits(); });
+  es.addEventListener("resync", function () { loadIncidents(); loadUnits(); loadConversations(); });
+  // BPBD set or cleared a kelurahan's flood level: layers that follow it draw again.
+  es.addEventListener("flood", function () { refreshOn("flood"); });
+  es.addEventListener("call", onCallEvent);  // a ringing line (desk roles only): calls.js pops its history
+  es.addEventListener("conversation", onConversationEvent);  // a chat or report (desk only): conversations.js
   // The session or token behind the stream ended (logout elsewhere, account disabled): sign in again.
   es.addEventListener("signed_out", function () {
     es.close();
@@ -31,7 +38,7 @@ export function connectStream() {
   // First open: catch up on what happened between the first load and the stream; later opens resume.
   es.onopen = function () {
     state.streaming = true;
-    if (!opened) { opened = true; loadIncidents(); loadUnits(); }
+    if (!opened) { opened = true; loadIncidents(); loadUnits(); loadConversations(); }
   };
   return true;
 }

@@ -4,7 +4,7 @@ import { I18N } from "./store.js";
 
 const ID = {
   "queue.summary": "{n} panggilan terbuka", "queue.overdue": "{n} terlambat", "queue.overdue_p1": "{n} P1 terlambat",
-  "queue.due_in": "⏱ {t}", "queue.due_label": "Sisa waktu sebelum terlambat",
+  "queue.due_in": "sisa {t}", "queue.due_label": "Sisa waktu sebelum terlambat",
   "queue.windows_open": "Antrean memuat semua panggilan terbuka, berapa pun umurnya.",
   "task.label": "Tugas {agency}: {status}",
   "alert.new_p1": "P1 baru: #{id} {category}", "alert.overdue": "Terlambat: #{id} {category}",
@@ -12,7 +12,7 @@ const ID = {
   "alert.open": "Buka", "alert.dismiss": "Tutup",
   "plan.title": "Rencana respons", "plan.assign_all": "Tugaskan seluruh rencana ({n} unit)",
   "plan.assigned": "sudah ditugaskan", "plan.unfilled": "Tidak ada unit siaga",
-  "plan.others": "Unit lain di sekitar", "plan.slot": "{n}× {kind}", "plan.any_unit": "unit apa pun",
+  "plan.others": "Unit lain di sekitar", "plan.slot": "{n}× {kind}", "plan.any_unit": "unit {agency}",
   "plan.office": "kantor/pos (tanpa unit)", "plan.none": "Rencana ini sudah terpenuhi.",
   "plan.straight_line": "Perkiraan garis lurus (rute jalan tidak tersedia).",
   "tasks.title": "Tugas instansi", "tasks.reason": "Alasan penolakan", "tasks.reject_confirm": "Tolak tugas",
@@ -50,12 +50,14 @@ const ID = {
   "kind.rescue_unit": "Unit penyelamat", "kind.rescue_truck": "Truk penyelamat", "kind.rescue_boat": "Perahu karet",
   "kind.hearse": "Mobil jenazah", "kind.tow_truck": "Mobil derek", "kind.utility_truck": "Truk utilitas",
   "kind.dlh_truck": "Truk DLH", "kind.dinsos_van": "Mobil Dinsos", "kind.bnn_team": "Tim BNN",
-  "kind.blood_van": "Mobil darah", "kind.pmi_blood_unit": "Unit darah PMI"
+  "kind.blood_van": "Mobil darah", "kind.pmi_blood_unit": "Unit darah PMI",
+  "kind.pln_crew": "Regu PLN", "kind.dishub_patrol": "Patroli Dishub", "kind.satpolpp_patrol": "Patroli Satpol PP",
+  "kind.skylift": "Mobil tangga (skylift)"
 };
 
 const EN = {
   "queue.summary": "{n} open calls", "queue.overdue": "{n} overdue", "queue.overdue_p1": "{n} P1 overdue",
-  "queue.due_in": "⏱ {t}", "queue.due_label": "Time left before overdue",
+  "queue.due_in": "{t} left", "queue.due_label": "Time left before overdue",
   "queue.windows_open": "The queue holds every open call, however old.",
   "task.label": "{agency} task: {status}",
   "alert.new_p1": "New P1: #{id} {category}", "alert.overdue": "Overdue: #{id} {category}",
@@ -63,7 +65,7 @@ const EN = {
   "alert.open": "Open", "alert.dismiss": "Dismiss",
   "plan.title": "Response plan", "plan.assign_all": "Assign the whole plan ({n} units)",
   "plan.assigned": "already assigned", "plan.unfilled": "No free unit",
-  "plan.others": "Others nearby", "plan.slot": "{n}× {kind}", "plan.any_unit": "any unit",
+  "plan.others": "Others nearby", "plan.slot": "{n}× {kind}", "plan.any_unit": "{agency} unit",
   "plan.office": "office/post (no units)", "plan.none": "This plan is complete.",
   "plan.straight_line": "Straight-line estimate (road routing unavailable).",
   "tasks.title": "Agency tasks", "tasks.reason": "Reason for rejecting", "tasks.reject_confirm": "Reject task",
@@ -95,7 +97,9 @@ const EN = {
   "kind.rescue_unit": "Rescue unit", "kind.rescue_truck": "Rescue truck", "kind.rescue_boat": "Rescue boat",
   "kind.hearse": "Hearse", "kind.tow_truck": "Tow truck", "kind.utility_truck": "Utility truck",
   "kind.dlh_truck": "DLH truck", "kind.dinsos_van": "Dinsos van", "kind.bnn_team": "BNN team",
-  "kind.blood_van": "Blood van", "kind.pmi_blood_unit": "PMI blood unit"
+  "kind.blood_van": "Blood van", "kind.pmi_blood_unit": "PMI blood unit",
+  "kind.pln_crew": "PLN crew", "kind.dishub_patrol": "Dishub patrol", "kind.satpolpp_patrol": "Satpol PP patrol",
+  "kind.skylift": "Skylift"
 };
 
 Object.assign(I18N.strings.id, ID);

@@ -17,16 +17,16 @@ drops but the city's history still references is *retired*, never deleted:
 - ``catalog_events``: append-only, one row per change an apply made (who, which file,
   before and after), in the style of ``account_events``.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-11-28
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

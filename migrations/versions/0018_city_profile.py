@@ -6,15 +6,15 @@ overrode it), the IANA time zone (Asia/Jakarta WIB, Asia/Makassar WITA, Asia/Jay
 WIT), the extent, the files it was set up from and the last readiness report.  No row:
 a database from before (or the demo city), read as UTM 49S and Asia/Jakarta.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-11-28
 """
 
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
