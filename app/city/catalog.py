@@ -1,4 +1,4 @@
-"""The city's own catalog: agencies, categories, routing rules and response plans from one TOML file.
+"""The city's own catalog: agencies, categories, routing rules with task targets, response plans, one TOML file.
 
 Every city runs its own OPD (Disdamkar or DPUPR instead of Damkar and PU, TNI sitting in
 the centre, police not yet joined) and its own categories and targets.  Migration 0002
@@ -54,6 +54,7 @@ AGENCY_KEYS = {"code", "name", "name_en", "kind", "phone", "color", "unit_types"
 CATEGORY_KEYS = {"code", "name", "name_en", "priority", "target", "emergency", "public", "public_description",
                  "color", "icon", "primary", "support", "plan", "related"}
 PLAN_KEYS = {"agency", "unit_type", "count"}
+RULE_KEYS = {"agency", "task_target"}
 
 
 class CatalogError(ValueError):
@@ -105,6 +106,9 @@ class Category:
     agencies: tuple[tuple[str, str], ...]  # (agency code, 'primary' | 'support'), primaries first
     plan: tuple[dict[str, Any], ...]  # {"agency", "unit_type" (None: any unit of it), "count"}, in order
     related: tuple[str, ...] = ()  # categories describing the same event nearby (duplicate check), both ways
+    # (agency code, seconds): an agency's own target for its task on this category, forwarded to on scene
+    # (category_agencies.task_target_s); an agency not listed keeps its standard or the category's target.
+    task_targets: tuple[tuple[str, int], ...] = ()
 
     def row(self) -> dict[str, Any]:
         d = asdict(self)
@@ -112,6 +116,7 @@ class Category:
         d["agencies"] = sorted([list(a) for a in self.agencies])
         d["plan"] = [dict(p) for p in self.plan]
         d["related"] = sorted(self.related)
+        d["task_targets"] = dict(sorted(self.task_targets))
         d["retired"] = False
         return d
 
@@ -275,14 +280,15 @@ def _categories(value: Any, agencies: dict[str, Agency], problems: list[str]) ->
         public_description = _flag(c, "public_description", where, problems)
         if public_description and not is_public:
             problems.append(f"{where}: public_description needs public = true")
-        rules = _rules(c, where, agencies, problems)
+        rules, task_targets = _rules(c, where, agencies, problems)
         plan = _plan(c.get("plan", []), where, agencies, problems)
         category = Category(
             code=code or "", name_id=_text(c, "name", where, problems) or "",
             name_en=_text(c, "name_en", where, problems) or "", priority=priority, target_response_s=target,
             is_emergency=_flag(c, "emergency", where, problems), is_public=is_public,
             public_description=public_description, color=_color(c, where, problems),
-            icon=_text(c, "icon", where, problems, required=False), agencies=rules, plan=plan)
+            icon=_text(c, "icon", where, problems, required=False), agencies=rules, plan=plan,
+            task_targets=task_targets)
         if code is not None and code not in out:
             out[code] = category
     return out
@@ -312,15 +318,35 @@ def _related(entries: Any, categories: dict[str, Category], problems: list[str])
 
 
 def _rules(c: dict[str, Any], where: str, agencies: dict[str, Agency],
-           problems: list[str]) -> tuple[tuple[str, str], ...]:
+           problems: list[str]) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, int], ...]]:
+    """Routing rules and task targets: each entry of primary/support is an agency code, or
+    ``{ agency = "PLN", task_target = "45 menit" }`` when the agency's task has a target of its own."""
     rules: list[tuple[str, str]] = []
+    targets: dict[str, int] = {}
     seen: set[str] = set()
     for role in ROLES:
-        codes = c.get(role, [])
-        if not isinstance(codes, list) or not all(isinstance(x, str) for x in codes):
-            problems.append(f"{where}: {role} must be a list of agency codes")
+        entries = c.get(role, [])
+        if not isinstance(entries, list) or not all(isinstance(x, str | dict) for x in entries):
+            problems.append(f"{where}: {role} must be a list of agency codes or "
+                            f"{{ agency = \"PLN\", task_target = \"45 menit\" }} entries")
             continue
-        for a in codes:
+        for entry in entries:
+            target = None
+            if isinstance(entry, dict):
+                extra = sorted(set(entry) - RULE_KEYS)
+                if extra:
+                    problems.append(f"{where}: {role} entry: unknown key(s) {', '.join(extra)}")
+                a = entry.get("agency")
+                if not isinstance(a, str) or not a:
+                    problems.append(f"{where}: {role} entry: agency is required (an agency code)")
+                    continue
+                if "task_target" in entry:
+                    try:
+                        target = parse_target(entry["task_target"])
+                    except ValueError as exc:
+                        problems.append(f"{where}: {role} {a[:32]}: task_{exc}")
+            else:
+                a = entry
             if a not in agencies:
                 problems.append(f"{where}: {role} names unknown agency {a[:32]} (not an [[agency]] of this file)")
             elif a in seen:
@@ -328,7 +354,9 @@ def _rules(c: dict[str, Any], where: str, agencies: dict[str, Agency],
             else:
                 seen.add(a)
                 rules.append((a, role))
-    return tuple(rules)
+                if target is not None:
+                    targets[a] = target
+    return tuple(rules), tuple(sorted(targets.items()))
 
 
 def _plan(value: Any, where: str, agencies: dict[str, Agency], problems: list[str]) -> tuple[dict[str, Any], ...]:
@@ -392,6 +420,8 @@ class Change:
 
 
 def _show(v: Any) -> str:
+    if isinstance(v, dict):  # task targets: agency -> seconds
+        return "{" + ", ".join(f"{a} {duration_text(s)}" for a, s in v.items()) + "}"
     if isinstance(v, list) and v and isinstance(v[0], dict):
         return "[" + ", ".join(f"{p.get('count')} {p.get('unit_type') or 'any unit'} ({p.get('agency')})"
                                for p in v) + "]"
@@ -415,6 +445,7 @@ def database_state(conn: Connection) -> tuple[dict[str, dict[str, Any]], dict[st
         d["plan"] = [{"agency": p.get("agency"), "unit_type": p.get("unit_type"), "count": p.get("count")}
                      for p in r["response_plan"]]
         d["related"] = sorted(r["related"])
+        d["task_targets"] = dict(sorted((a, int(s)) for a, s in r["task_targets"].items()))
         d["retired"] = r["retired_at"] is not None
         categories[r["code"]] = d
     return agencies, categories
@@ -512,7 +543,9 @@ def export(conn: Connection) -> str:
         out += [f"related = [{', '.join(q(r) for r in related)}]"] if related else []
         for role in ROLES:
             codes = [a for a, r in sorted(c["agencies"]) if r == role and not agencies.get(a, {}).get("retired")]
-            out.append(f"{role} = [{', '.join(q(a) for a in codes)}]")
+            entries = [f"{{ agency = {q(a)}, task_target = {q(duration_text(c['task_targets'][a]))} }}"
+                       if a in c["task_targets"] else q(a) for a in codes]
+            out.append(f"{role} = [{', '.join(entries)}]")
         plan = [p for p in c["plan"] if p["agency"] in agencies and not agencies[p["agency"]]["retired"]]
         if plan:
             out.append("plan = [")
@@ -550,15 +583,18 @@ def _apply_one(conn: Connection, cat: Catalog, ch: Change) -> None:
         return
     if ch.action in ("add", "change", "restore"):
         c = cat.categories[ch.code]
-        params = {k: v for k, v in asdict(c).items() if k not in ("agencies", "plan")}
+        params = {k: v for k, v in asdict(c).items() if k not in ("agencies", "plan", "task_targets")}
         params["related"] = list(c.related)
         plan = [{k: v for k, v in p.items() if v is not None} for p in c.plan]  # no unit_type: any unit
         conn.execute(statement(*SQL, "upsert_category"), {**params, "plan": _json(plan)})
-        if ch.before is None or ch.before["agencies"] != ch.after["agencies"]:  # type: ignore[index]
+        if ch.before is None or any(ch.before[k] != ch.after[k]  # type: ignore[index]
+                                    for k in ("agencies", "task_targets")):
             conn.execute(statement(*SQL, "delete_rules"), {"code": ch.code})
+            targets = dict(c.task_targets)
             if c.agencies:
                 conn.execute(statement(*SQL, "insert_rule"),
-                             [{"category": ch.code, "agency": a, "role": r} for a, r in c.agencies])
+                             [{"category": ch.code, "agency": a, "role": r, "task_target_s": targets.get(a)}
+                              for a, r in c.agencies])
     elif ch.action == "retire":
         conn.execute(statement(*SQL, "retire_category"), {"code": ch.code})
     else:

@@ -8,6 +8,7 @@ HTTP API and Open311 in the test's rolled-back transaction, as the app reads the
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -93,6 +94,26 @@ def test_the_demo_file_applied_to_a_fresh_database_changes_nothing(db_conn):
     assert snapshot(db_conn) == before
 
 
+def migration_0017_targets() -> set[tuple[str, str, int]]:
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0017_flood_notify_task_targets.py"
+    spec = importlib.util.spec_from_file_location("migration_0017", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {(c, a, minutes * 60) for c, a, minutes in module.SUPPORT_TARGETS}
+
+
+def test_the_demo_file_holds_the_task_targets_migration_0017_seeds(db_conn):
+    cat = catalog.load(CATALOG_FILE)
+    in_file = {(c.code, a, s) for c in cat.categories.values() for a, s in c.task_targets}
+    seeded = migration_0017_targets()
+    assert len(seeded) == 10 and in_file == seeded
+    in_db = set(map(tuple, db_conn.execute(text(
+        "SELECT category_code, agency_code, task_target_s FROM category_agencies "
+        "WHERE task_target_s IS NOT NULL")).all()))
+    assert in_db == seeded
+    assert dict(cat.categories["kebakaran"].task_targets) == {"POLRI": 1200, "PLN": 2700}
+
+
 def test_export_writes_a_file_that_applies_as_no_change(db_conn, tmp_path):
     doc = catalog.export(db_conn)
     again = catalog.parse(doc.encode(), "export.toml")
@@ -100,6 +121,9 @@ def test_export_writes_a_file_that_applies_as_no_change(db_conn, tmp_path):
     assert catalog.plan_changes(db_conn, again) == []
     assert again.categories["mobil_jenazah"].target_response_s == 7200  # written as "2 jam"
     assert 'target = "2 jam"' in doc and 'target = "3 hari"' in doc
+    assert 'support = [{ agency = "PLN", task_target = "45 menit" }, { agency = "POLRI", task_target = "20 menit" }]' \
+        in doc
+    assert {(c.code, a, t) for c in again.categories.values() for a, t in c.task_targets} == migration_0017_targets()
     # After a city's own catalog (a new agency, a retired category), the export is that catalog.
     db_conn.execute(text("INSERT INTO incidents (category_code, priority, geom) "
                          "VALUES ('info_kesehatan', 5, ST_SetSRID(ST_MakePoint(110.4, -6.97), 4326))"))
@@ -281,7 +305,10 @@ def test_retiring_a_used_category_keeps_old_incidents_and_refuses_new_ones(clien
 
 
 def test_a_retired_agency_stays_while_used_and_gets_no_new_tasks(client, city):
-    doc = without_category(DEMO, "narkoba").replace('support = ["POLRI", "PLN"]', 'support = ["POLRI"]')
+    start = DEMO.index('support = [\n    { agency = "POLRI", task_target = "20 menit" }')  # the fire's support
+    fire_support = DEMO[start:DEMO.index("\n]", start) + 2]
+    assert '"PLN"' in fire_support and "code" not in fire_support
+    doc = without_category(DEMO, "narkoba").replace(fire_support, 'support = ["POLRI"]')
     blocks = doc.split("\n[[")
     doc = "\n[[".join(b for b in blocks if 'code = "PLN"' not in b and 'code = "BNN"' not in b)
     city.execute(text("INSERT INTO stations (agency_code, kind, name, geom) "
@@ -348,6 +375,40 @@ primary = ["DAMKAR", "BPBD"]
     assert near.status_code == 200, near.get_json()
     assert set(near.get_json()["categories"]) == {"kebakaran", "kebakaran_hutan"}
     assert fire["id"] in {i["id"] for i in near.get_json()["items"]}
+
+
+def test_task_targets_set_changed_and_dropped_by_the_file(client, city):
+    """A city gives PLN an hour at a fire, BPBD 25 minutes at a flood, drops BNN's own target."""
+    doc = DEMO.replace('{ agency = "PLN", task_target = "45 menit" }', '{ agency = "PLN", task_target = "1 jam" }') \
+        .replace('support = [{ agency = "BNN", task_target = "4 jam" }]', 'support = ["BNN"]')
+    doc = doc.replace('primary = ["BPBD"]', 'primary = [{ agency = "BPBD", task_target = "25 menit" }]', 1)
+    assert doc.count('agency = "PLN", task_target = "1 jam"') == 1 and 'support = ["BNN"]' in doc
+    changes = catalog.apply(city, catalog.parse(doc.encode(), "kota.toml"), "test")
+    assert [c.line() for c in changes] == [
+        "~ category kebakaran: task_targets {PLN 45 menit, POLRI 20 menit} -> {PLN 1 jam, POLRI 20 menit}",
+        "~ category banjir: task_targets {} -> {BPBD 25 menit}",
+        "~ category narkoba: task_targets {BNN 4 jam} -> {}"]
+    rules = {(c, a): (r, t) for c, a, r, t in city.execute(text(
+        "SELECT category_code, agency_code, role, task_target_s FROM category_agencies "
+        "WHERE category_code IN ('kebakaran', 'banjir', 'narkoba')")).all()}
+    assert rules == {("kebakaran", "DAMKAR"): ("primary", None), ("kebakaran", "POLRI"): ("support", 1200),
+                     ("kebakaran", "PLN"): ("support", 3600), ("banjir", "BPBD"): ("primary", 1500),
+                     ("narkoba", "POLRI"): ("primary", None), ("narkoba", "BNN"): ("support", None)}
+    [fields, before, after] = city.execute(text(
+        "SELECT data->'fields', data->'before'->'task_targets', data->'after'->'task_targets' "
+        "FROM catalog_events WHERE code = 'kebakaran' ORDER BY id DESC LIMIT 1")).one()
+    assert fields == ["task_targets"] and before == {"PLN": 2700, "POLRI": 1200} and after["PLN"] == 3600
+    assert catalog.plan_changes(city, catalog.parse(doc.encode())) == []  # a second apply: nothing
+    # What the app reads: the categories API carries each agency's own target.
+    cats = {c["code"]: c for c in client.get("/api/v1/categories").get_json()["categories"]}
+    assert {a["agency"]: a["task_target_s"] for a in cats["kebakaran"]["agencies"]} == \
+        {"DAMKAR": None, "POLRI": 1200, "PLN": 3600}
+    # The demo file puts migration 0017's targets back.
+    back = catalog.apply(city, catalog.load(CATALOG_FILE), "test")
+    assert {c.code for c in back} == {"kebakaran", "banjir", "narkoba"}
+    assert set(map(tuple, city.execute(text(
+        "SELECT category_code, agency_code, task_target_s FROM category_agencies "
+        "WHERE task_target_s IS NOT NULL")).all())) == migration_0017_targets()
 
 
 def test_catalog_events_are_append_only(db_conn, tmp_path):

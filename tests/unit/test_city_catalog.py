@@ -175,3 +175,35 @@ def test_diff_lines_read_as_a_person_writes_them():
     retire = catalog.Change("retire", "agency", "PLN", before, None, {"stations": 2, "incident_tasks": 40})
     assert retire.line() == "- agency PLN: retire (not in the file, still used by 40 incident_tasks, 2 stations)"
     assert catalog.duration_text(86400) == "1 hari" and catalog.duration_text(90) == "90 detik"
+
+
+def test_an_agency_entry_may_carry_its_own_task_target():
+    doc = GOOD.replace(b'support = ["TNI"]', b'support = [{ agency = "TNI", task_target = "45 menit" }]') \
+              .replace(b'primary = ["DISDAMKAR"]', b'primary = [{ agency = "DISDAMKAR" }]')
+    fire = catalog.parse(doc).categories["kebakaran"]
+    assert fire.agencies == (("DISDAMKAR", "primary"), ("TNI", "support"))
+    assert fire.task_targets == (("TNI", 2700),)  # DISDAMKAR: no target of its own
+    assert fire.row()["task_targets"] == {"TNI": 2700}
+    assert catalog.parse(GOOD).categories["kebakaran"].task_targets == ()
+
+
+@pytest.mark.parametrize(("entry", "problem"), [
+    (b'{ agency = "TNI", task_target = "segera" }', "category kebakaran: support TNI: task_target 'segera' is not"),
+    (b'{ agency = "TNI", task_target = "0 menit" }', "category kebakaran: support TNI: task_target '0 menit' must"),
+    (b'{ agency = "TNI", target = "5 menit" }', "category kebakaran: support entry: unknown key(s) target"),
+    (b'{ task_target = "5 menit" }', "category kebakaran: support entry: agency is required"),
+    (b'{ agency = "POLRI", task_target = "5 menit" }', "category kebakaran: support names unknown agency POLRI"),
+    (b'[1]', "category kebakaran: support must be a list of agency codes or"),
+])
+def test_a_bad_task_target_entry_is_named(entry, problem):
+    doc = GOOD.replace(b'support = ["TNI"]', b"support = [" + entry + b"]")
+    with pytest.raises(catalog.CatalogError) as err:
+        catalog.parse(doc, "kota.toml")
+    assert any(p.startswith(problem) for p in err.value.problems), err.value.problems
+
+
+def test_a_task_target_change_reads_as_written():
+    before = {"task_targets": {"PLN": 2700, "POLRI": 1200}, "retired": False}
+    after = {"task_targets": {"PLN": 3600, "POLRI": 1200}, "retired": False}
+    line = catalog.Change("change", "category", "kebakaran", before, after).line()
+    assert line == "~ category kebakaran: task_targets {PLN 45 menit, POLRI 20 menit} -> {PLN 1 jam, POLRI 20 menit}"

@@ -7,7 +7,9 @@ SELECT code, name, name_en, kind, phone, color, unit_types, retired_at FROM agen
 SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.is_emergency, c.is_public,
        c.public_description, c.color, c.icon, c.response_plan, c.related, c.retired_at,
        COALESCE(json_agg(json_build_array(ca.agency_code, ca.role))
-                FILTER (WHERE ca.agency_code IS NOT NULL), '[]') AS agencies
+                FILTER (WHERE ca.agency_code IS NOT NULL), '[]') AS agencies,
+       COALESCE(json_object_agg(ca.agency_code, ca.task_target_s)
+                FILTER (WHERE ca.task_target_s IS NOT NULL), '{}') AS task_targets
 FROM incident_categories c
 LEFT JOIN category_agencies ca ON ca.category_code = c.code
 GROUP BY c.code
@@ -59,7 +61,8 @@ ON CONFLICT (code) DO UPDATE SET name_id = EXCLUDED.name_id, name_en = EXCLUDED.
 DELETE FROM category_agencies WHERE category_code = :code
 
 -- name: insert_rule
-INSERT INTO category_agencies (category_code, agency_code, role) VALUES (:category, :agency, :role)
+INSERT INTO category_agencies (category_code, agency_code, role, task_target_s)
+VALUES (:category, :agency, :role, :task_target_s)
 
 -- name: retire_category
 UPDATE incident_categories SET retired_at = now() WHERE code = :code AND retired_at IS NULL
