@@ -49,6 +49,9 @@ class PlanLine(Model):
 class CategoryAgency(Model):
     agency: str
     role: Literal["primary", "support"]
+    task_target_s: int | None = Field(None, description="The agency's own target for its task, forwarded to on "
+                                                         "scene (the catalog's task_target); null: its standard "
+                                                         "or the category's target")
 
 
 class Category(Model):
