@@ -23,7 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = MetaData()
 
@@ -44,6 +44,8 @@ agencies = Table(
     Column("kind", Text, nullable=False),
     Column("phone", Text),
     Column("color", Text, nullable=False),
+    _ts("retired_at"),
+    Column("unit_types", ARRAY(Text), nullable=False),
 )
 
 incident_categories = Table(
@@ -59,6 +61,8 @@ incident_categories = Table(
     Column("color", Text, nullable=False),
     Column("is_public", Boolean, nullable=False),
     Column("public_description", Boolean, nullable=False),
+    _ts("retired_at"),
+    Column("related", ARRAY(Text), nullable=False),
 )
 
 category_agencies = Table(
@@ -289,6 +293,17 @@ account_events = Table(
     Column("username", Text),
     Column("actor", Text, nullable=False),
     Column("ip", Text),
+    Column("data", JSONB, nullable=False),
+)
+
+catalog_events = Table(
+    "catalog_events", metadata,
+    Column("id", BigInteger, primary_key=True),
+    _ts("at", nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("code", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("source", Text),
     Column("data", JSONB, nullable=False),
 )
 

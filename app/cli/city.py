@@ -38,11 +38,14 @@ def city() -> None:
 @click.option("--name-field", help="Boundary files: the column with the area name (default: detected).")
 @click.option("--parent-field", help="Kelurahan file: the column with the kecamatan's code or name "
                                      "(default: detected, else by location).")
+@click.option("--catalog", "catalog_file", type=FILE,
+              help="The city's catalog (agencies, categories, routing, plans; TOML), applied in the same "
+                   "transaction: see `peta112 city catalog`.")
 @click.pass_context
 @friendly
 def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path | None, stations: Path | None,
           check: bool, largest_component: bool, name: str | None, utm_epsg: int | None, timezone: str | None,
-          name_field: str | None, parent_field: str | None) -> None:
+          name_field: str | None, parent_field: str | None, catalog_file: Path | None) -> None:
     """Replace the previous city (roads, places, stations without units on a call, areas) in one transaction.
 
     Picks the UTM zone and the time zone from the data, loads the optional files (what is
@@ -62,6 +65,7 @@ def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path
             profiles.check_timezone(timezone)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    cat = _read_catalog(catalog_file) if catalog_file is not None else None
     t0 = time.monotonic()
     net = read_osm(osm, progress)
     dropped = 0
@@ -70,8 +74,15 @@ def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path
         dropped, net = len(net.edges) - len(kept.edges), kept
     files = CityFiles(osm, kelurahan, kecamatan, stations,
                       {"kelurahan_name": name_field, "kecamatan_name": name_field, "parent": parent_field})
-    res = in_transaction(ctx, lambda conn: setup_city(conn, net, files, name, utm_epsg, timezone, progress),
-                         commit=not check)
+    def work(conn):  # noqa: ANN001, ANN202 - a Connection in, the setup and the catalog's changes out
+        from app.city import catalog
+
+        # The catalog first: the stations file may name an agency only the new catalog adds,
+        # and the readiness report measures stations against the new targets.
+        changes = catalog.apply(conn, cat, _actor()) if cat is not None else None
+        return setup_city(conn, net, files, name, utm_epsg, timezone, progress), changes
+
+    res, changes = in_transaction(ctx, work, commit=not check)
     p, c = res.profile, res.counts
     verb = "checked (nothing changed)" if check else "set up"
     click.echo(f"city {p.name} {verb} in {time.monotonic() - t0:.1f} s")
@@ -87,3 +98,103 @@ def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path
         click.echo(f"missing: {line}")
     for line in readiness.lines(res.report):
         click.echo(line)
+    if changes is not None:
+        _print_changes(changes, "catalog", applied=not check)
+
+
+# -- the city's catalog ----------------------------------------------------------------------------
+@city.group("catalog")
+def catalog_group() -> None:
+    """The city's agencies, categories, routing rules and response plans, from one TOML file.
+
+    The file format is in docs/your-city.md ("Katalog kota"); the demo city's file is
+    geodata/demo/catalog.toml.
+    """
+
+
+@catalog_group.command("check")
+@click.argument("file", type=FILE)
+@click.pass_context
+@friendly
+def catalog_check(ctx: click.Context, file: Path) -> None:
+    """Validate FILE and print what `apply` would change; change nothing.
+
+    Exits 1 with one line per problem when the file is not valid.
+    """
+    from app.city import catalog
+
+    cat = _read_catalog(file)
+    changes = in_transaction(ctx, lambda conn: catalog.plan_changes(conn, cat), commit=False)
+    click.echo(f"{file}: valid ({len(cat.agencies)} agencies, {len(cat.categories)} categories)")
+    _print_changes(changes, str(file), applied=False)
+
+
+@catalog_group.command("apply")
+@click.argument("file", type=FILE)
+@click.pass_context
+@friendly
+def catalog_apply(ctx: click.Context, file: Path) -> None:
+    """Make the database hold FILE's catalog, in one transaction, audited in catalog_events.
+
+    Categories the file drops are retired while incidents still use them (intake and
+    Open311 refuse them, old incidents keep them), deleted otherwise; agencies likewise.
+    Applying the same file again changes nothing.
+    """
+    from app.city import catalog
+
+    cat = _read_catalog(file)
+    changes = in_transaction(ctx, lambda conn: catalog.apply(conn, cat, _actor()))
+    _print_changes(changes, str(file), applied=True)
+
+
+@catalog_group.command("export")
+@click.option("--out", "out", type=FILE, help="Write to this file (default: standard output).")
+@click.pass_context
+@friendly
+def catalog_export(ctx: click.Context, out: Path | None) -> None:
+    """Write the database's catalog (what is not retired) as a catalog file, to start the city's own."""
+    from app.city import catalog
+
+    doc = in_transaction(ctx, catalog.export, commit=False)
+    if out is None:
+        click.echo(doc, nl=False)
+        return
+    try:
+        out.write_text(doc, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    click.echo(f"{out}: {doc.count('[[agency]]')} agencies, {doc.count('[[category]]')} categories written")
+
+
+def _read_catalog(path: Path):  # noqa: ANN202 - app.city.catalog.Catalog, imported lazily
+    """The validated catalog; every problem on its own line on stderr, then exit 1."""
+    from app.city import catalog
+
+    try:
+        return catalog.load(path)
+    except catalog.CatalogError as exc:
+        lines = exc.lines()
+        for line in lines[:-1]:
+            click.echo(f"error: {line}", err=True)
+        raise UserError(lines[-1] + (f" ({len(lines)} problems; nothing changed)" if len(lines) > 1
+                                     else " (nothing changed)")) from None
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name (a container without /etc/passwd entry)
+        return "cli"
+
+
+def _print_changes(changes: list, source: str, applied: bool) -> None:
+    for ch in changes:
+        click.echo(ch.line())
+    if not changes:
+        click.echo(f"{source}: the database already holds this catalog; nothing to change")
+    elif applied:
+        click.echo(f"{source}: {len(changes)} change(s) applied, audited in catalog_events")
+    else:
+        click.echo(f"{source}: {len(changes)} change(s) would be applied; nothing changed")

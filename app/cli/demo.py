@@ -76,6 +76,13 @@ def _run(ctx: click.Context, seed: int, scale: str, years: float, until: datetim
             city = generate(seed=seed, scale=scale, years=years, until=until, progress=say)
             say("loading (one transaction)")
             with engine.begin() as conn:
+                # The demo city's own catalog (agencies, categories, rules, plans): a no-op on a fresh
+                # database, since the file says what the migrations seed; restores them otherwise.
+                from app.city import catalog as city_catalog
+                from geodata.demo.catalog import CATALOG_FILE
+
+                changed = city_catalog.apply(conn, city_catalog.load(CATALOG_FILE), "peta112 demo")
+                say(f"catalog {CATALOG_FILE.name}: {len(changed)} change(s)")
                 load(conn, city, replace=replace, progress=say)
                 from geodata.demo.chats import open_chats
                 from geodata.demo.frame import rng_for

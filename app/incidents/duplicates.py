@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.db import sqlfiles
 from app.domain.roles import MASK
 from app.incidents import queries
-from app.incidents.lifecycle import INCIDENT_OPEN, related_categories
+from app.incidents.lifecycle import INCIDENT_OPEN
 from app.incidents.viewer import Viewer
 from app.services import dispatch
 from app.services.errors import Conflict, InvalidInput, NotFound
@@ -58,8 +58,8 @@ def _categories(session: Session, code: Any) -> list[str] | None:
     """The category and those describing the same event; None (any) when no category is given."""
     if code is None or code == "":
         return None
-    dispatch.category_row(session, code)  # 400 naming ``category`` when unknown
-    return sorted(related_categories(code))
+    # 422 naming ``category`` when unknown or retired; related categories from the city's catalog
+    return dispatch.related_categories(dispatch.category_row(session, code))
 
 
 def nearby_open(session: Session, viewer: Viewer, lat: Any, lon: Any, category: Any = None,

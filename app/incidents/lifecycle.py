@@ -125,21 +125,3 @@ def next_task_statuses(current: str) -> list[str]:
             continue
         out.append(wanted)
     return out
-
-
-# Categories that describe the same event when reported twice nearby.
-RELATED_CATEGORIES: tuple[frozenset[str], ...] = (
-    frozenset({"banjir", "rob"}),
-    frozenset({"kecelakaan", "ambulans"}),
-    frozenset({"kebakaran", "ambulans"}),
-    frozenset({"kriminal", "perjudian", "narkoba", "gangguan_ketertiban"}),
-    frozenset({"pohon_tumbang", "tanah_longsor"}),
-)
-
-
-def related_categories(code: str) -> set[str]:
-    out = {code}
-    for group in RELATED_CATEGORIES:
-        if code in group:
-            out |= group
-    return out

@@ -10,14 +10,14 @@ from sqlalchemy.orm import Session
 
 def agencies(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(text(
-        "SELECT code, name, name_en, kind, phone, color FROM agencies ORDER BY code"))
+        "SELECT code, name, name_en, kind, phone, color, unit_types, retired_at FROM agencies ORDER BY code"))
     return [dict(r._mapping) for r in rows]
 
 
 def categories(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(text("""
         SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.is_emergency,
-               c.response_plan, c.color,
+               c.response_plan, c.color, c.retired_at,
                COALESCE(json_agg(json_build_object('agency', a.agency_code, 'role', a.role,
                                                    'task_target_s', a.task_target_s)
                         ORDER BY a.role, a.agency_code)

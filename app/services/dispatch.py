@@ -30,7 +30,6 @@ from app.incidents.lifecycle import (
     IllegalTransition,
     check_incident_transition,
     check_task_transition,
-    related_categories,
 )
 from app.incidents.queries import incident_dict as _incident_dict
 from app.incidents.queries import iso as _iso
@@ -84,7 +83,7 @@ CITY_BOUNDS_SQL = text(f"SELECT box FROM {CITY_BOUNDS}")
 # box is not read here: an extent over every area per call, it changes only with an import
 # (see city_box).
 CATEGORY_SQL = text("""
-    SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.response_plan,
+    SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.response_plan, c.retired_at, c.related,
            COALESCE(array_agg(a.agency_code ORDER BY a.role, a.agency_code)
                     FILTER (WHERE a.agency_code IS NOT NULL), '{}') AS agencies
     FROM (SELECT 1) one
@@ -236,13 +235,20 @@ def city_box(session: Session) -> tuple[Any, Any, Any, Any]:
 
 
 def category_row(session: Session, code: Any) -> Any:
-    """The category (routing, plan, agencies); 400 naming ``category`` when unknown."""
+    """The category (routing, plan, agencies); 422 naming ``category`` when unknown or retired."""
     if not isinstance(code, str) or not code:
         raise InvalidInput("category is required", "category")
     row = session.execute(CATEGORY_SQL, {"code": code}).mappings().one()
     if row["code"] is None:
         raise InvalidInput(f"unknown category '{code[:50]}'", "category")
+    if row["retired_at"] is not None:  # the city's catalog dropped it (app/city/catalog.py); history keeps it
+        raise InvalidInput(f"category '{code[:50]}' is retired and no longer takes new calls", "category")
     return row
+
+
+def related_categories(cat: Any) -> list[str]:
+    """The category and those describing the same event nearby (the city's catalog: ``related``)."""
+    return sorted({cat["code"], *(cat["related"] or [])})
 
 
 def _json(data: dict[str, Any]) -> str:
@@ -328,7 +334,7 @@ def intake(session: Session, req: Intake, state_for: Any = None) -> tuple[dict[s
     fp = fingerprint(v) if v["idempotency_key"] else None
     row = session.execute(INTAKE_SQL, {
         "lat": v["lat"], "lon": v["lon"], "open": list(INCIDENT_OPEN),
-        "related": sorted(related_categories(cat["code"])), "window": DUPLICATE_WINDOW_S,
+        "related": related_categories(cat), "window": DUPLICATE_WINDOW_S,
         "radius": DUPLICATE_RADIUS_M, "category": cat["code"], "priority": cat["priority"],
         "source": v["source"], "address": v["address"], "caller_name": v["caller_name"],
         "caller_phone": v["caller_phone"], "description": v["description"], "key": v["idempotency_key"],

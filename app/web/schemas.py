@@ -49,6 +49,9 @@ class PlanLine(Model):
 class CategoryAgency(Model):
     agency: str
     role: Literal["primary", "support"]
+    task_target_s: int | None = Field(None, description="The agency's own target for its task, forwarded to on "
+                                                         "scene (the catalog's task_target); null: its standard "
+                                                         "or the category's target")
 
 
 class Category(Model):
@@ -61,6 +64,8 @@ class Category(Model):
     response_plan: list[PlanLine]
     color: str
     agencies: list[CategoryAgency]
+    retired_at: datetime | None = Field(None, description="Set when the city's catalog dropped the category: "
+                                                          "old incidents keep it, intake refuses it")
 
 
 class Categories(Model):
@@ -74,6 +79,8 @@ class Agency(Model):
     kind: str
     phone: str | None
     color: str
+    unit_types: list[str] = []
+    retired_at: datetime | None = None
 
 
 class Agencies(Model):

@@ -1,21 +1,22 @@
-"""The agencies and categories seeded by migration 0002, read from the migration itself.
+"""The demo city's agencies and categories, read from its catalog file (geodata/demo/catalog.toml).
 
 The generator runs without a database (unit tests, notebooks) yet must use the
 exact category codes, routing rules and response plans the database holds; the
-migration file is their single source, so it is imported rather than copied.
+demo city's catalog file is their single source (``peta112 demo`` applies it, and a
+test proves it says what the migrations seed), so it is read rather than copied.
 ``load`` checks that the target database still has every code used.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from app.db import MIGRATIONS_DIR
+from app.city import catalog as city_catalog
 
-SEED_MIGRATION = MIGRATIONS_DIR / "versions" / "0002_seed_agencies_categories.py"
+CATALOG_FILE = Path(__file__).resolve().parent / "catalog.toml"
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,8 @@ class Catalog:
 
 @lru_cache(maxsize=1)
 def seed_catalog() -> Catalog:
-    spec = importlib.util.spec_from_file_location("peta112_seed_0002", SEED_MIGRATION)
-    if spec is None or spec.loader is None:  # pragma: no cover - the file ships with the code
-        raise RuntimeError(f"cannot read {SEED_MIGRATION}")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    cats = {c[0]: Category(code=c[0], priority=c[3], target_s=c[4], emergency=c[5], agencies=tuple(c[6]),
-                           plan=tuple(c[7]))
-            for c in mod.CATEGORIES}
-    return Catalog(agencies=tuple(a[0] for a in mod.AGENCIES), categories=cats)
+    cat = city_catalog.load(CATALOG_FILE)
+    cats = {c.code: Category(code=c.code, priority=c.priority, target_s=c.target_response_s,
+                             emergency=c.is_emergency, agencies=c.agencies, plan=c.plan)
+            for c in cat.categories.values()}
+    return Catalog(agencies=tuple(cat.agencies), categories=cats)

@@ -412,3 +412,37 @@ def test_only_the_desk_acts_on_conversations(app2, desk):
                                           headers=users.auth(who))
             assert res.status_code == 403, (who, action)
     assert desk.post("/api/v1/conversations/999999999/reply", json={"text": "halo"}).status_code == 404
+
+
+def test_a_retired_category_is_not_offered_on_lapor_nor_accepted(app2, desk, db_conn: Connection):
+    """The city's catalog drops wasp nests while an old call still has one: retired, not public any more."""
+    from dataclasses import replace
+
+    from sqlalchemy import text
+
+    from app.city import catalog
+    from geodata.demo.catalog import CATALOG_FILE
+
+    anon = app2.test_client()
+    assert 'value="sarang_tawon"' in anon.get("/lapor").get_data(as_text=True)
+    db_conn.execute(text("INSERT INTO incidents (category_code, priority, geom) "
+                         "VALUES ('sarang_tawon', 3, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"),
+                    {"lat": LAT, "lon": LON})
+    demo = catalog.load(CATALOG_FILE)
+    city = replace(demo, categories={k: v for k, v in demo.categories.items() if k != "sarang_tawon"})
+    changes = catalog.apply(db_conn, city, "test")
+    assert [(c.action, c.code) for c in changes] == [("retire", "sarang_tawon")]
+
+    page = anon.get("/lapor").get_data(as_text=True)
+    assert 'value="sarang_tawon"' not in page and 'value="pohon_tumbang"' in page
+    res = anon.post("/api/v1/public/reports", data={"category": "sarang_tawon", "lat": str(LAT), "lon": str(LON)},
+                    content_type="multipart/form-data")
+    assert res.status_code == 422 and res.mimetype == "application/problem+json"
+    assert res.get_json()["field"] == "category" and "sarang_tawon" not in res.get_json()["detail"]
+    # A chat the desk converts cannot take it either.
+    assert telegram(anon, tg_message(1, 10, location={"latitude": LAT, "longitude": LON})).status_code == 200
+    [conv] = desk.get("/api/v1/conversations?status=open").get_json()["items"]
+    res = desk.post(f"/api/v1/conversations/{conv['id']}/incident", json={"category": "sarang_tawon"})
+    assert res.status_code == 422 and res.get_json()["field"] == "category" and "retired" in res.get_json()["detail"]
+    assert desk.post(f"/api/v1/conversations/{conv['id']}/incident",
+                     json={"category": "pohon_tumbang"}).status_code == 201

@@ -88,6 +88,7 @@ def test_demo_command_loads_refuses_and_replaces(scratch_url: str, tmp_path: Pat
     first = _demo(scratch_url, "--manifest", str(manifest))
     assert first.returncode == 0, first.stderr
     assert "road network" in first.stderr  # progress goes to stderr
+    assert "catalog catalog.toml: 0 change(s)" in first.stderr  # the demo's own file says what the seed says
     truth = json.loads(manifest.read_text())
     assert truth["seed"] == 112 and truth["scale"] == "small"
     assert truth["slow_agency"]["code"] and truth["hotspots"] and truth["flood_prone_kelurahan"]
@@ -126,6 +127,18 @@ def test_demo_command_loads_refuses_and_replaces(scratch_url: str, tmp_path: Pat
     assert "not loaded" in skipped.stdout
     assert not (tmp_path / "m3.json").exists()
 
-    replaced = _demo(scratch_url, "--replace", "--manifest", str(tmp_path / "m4.json"))
-    assert replaced.returncode == 0, replaced.stderr
+    engine = make_engine(scratch_url)  # an operator changed a target; the demo brings its own catalog back
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE incident_categories SET target_response_s = 999 WHERE code = 'kebakaran'"))
+        replaced = _demo(scratch_url, "--replace", "--manifest", str(tmp_path / "m4.json"))
+        assert replaced.returncode == 0, replaced.stderr
+        assert "catalog catalog.toml: 1 change(s)" in replaced.stderr
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT target_response_s FROM incident_categories "
+                                     "WHERE code = 'kebakaran'")).scalar_one() == 480
+            assert conn.execute(text("SELECT kind, actor FROM catalog_events")).all() == [
+                ("category_change", "peta112 demo")]
+    finally:
+        engine.dispose()
     assert json.loads((tmp_path / "m4.json").read_text()) == truth  # same seed, same --until: same city

@@ -4,7 +4,6 @@ from app.incidents.lifecycle import (
     IllegalTransition,
     check_incident_transition,
     check_task_transition,
-    related_categories,
 )
 
 
@@ -41,8 +40,3 @@ def test_task_moves():
         with pytest.raises(IllegalTransition):
             check_task_transition(cur, new)
 
-
-def test_related_categories():
-    assert related_categories("banjir") == {"banjir", "rob"}
-    assert "kecelakaan" in related_categories("ambulans")
-    assert related_categories("pju_mati") == {"pju_mati"}

@@ -163,7 +163,9 @@ SELECT report_id, opened_at, category, category_name, incident_id, status, updat
 FROM public_report_status WHERE token_sha256 = :token
 
 -- name: public_categories
-SELECT code, name_id, name_en FROM incident_categories WHERE is_public ORDER BY name_id
+-- The categories /lapor offers and POST /api/v1/public/reports accepts: public, and not retired by the
+-- city's catalog (app/city/catalog.py).
+SELECT code, name_id, name_en FROM incident_categories WHERE is_public AND retired_at IS NULL ORDER BY name_id
 
 -- name: outbox_pending
 -- Replies not yet sent, oldest first, for the channels this sender can reach (each is then claimed

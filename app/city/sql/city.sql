@@ -92,7 +92,7 @@ ORDER BY s.agency_code, s.name, s.id
 -- The tightest response target among the categories an agency answers first.
 SELECT ca.agency_code, min(c.target_response_s) AS target_s
 FROM category_agencies ca JOIN incident_categories c ON c.code = ca.category_code
-WHERE ca.role = 'primary'
+WHERE ca.role = 'primary' AND c.retired_at IS NULL
 GROUP BY ca.agency_code
 
 -- name: delete_unmanaged_places

@@ -4,14 +4,15 @@
 
 -- name: services
 -- The categories a citizen may file: the public ones for the public (:public_only),
--- every reportable one for a client with an api_key.
+-- every reportable one for a client with an api_key; never a retired one (the city's catalog
+-- dropped it: old requests keep showing it, new ones are refused by intake).
 SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.is_emergency, c.is_public,
        COALESCE(array_agg(a.name ORDER BY ca.role, ca.agency_code)
                 FILTER (WHERE ca.agency_code IS NOT NULL), '{}') AS agency_names
 FROM incident_categories c
 LEFT JOIN category_agencies ca ON ca.category_code = c.code
 LEFT JOIN agencies a ON a.code = ca.agency_code
-WHERE NOT (c.code = ANY(:hidden)) AND (c.is_public OR NOT :public_only)
+WHERE NOT (c.code = ANY(:hidden)) AND (c.is_public OR NOT :public_only) AND c.retired_at IS NULL
 GROUP BY c.code
 ORDER BY c.priority, c.code
 

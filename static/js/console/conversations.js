@@ -54,7 +54,9 @@ function showOnMap(c) {
 }
 
 function categoryOptions(select) {
-  Object.keys(state.categories).sort(function (a, b) { return catName(a).localeCompare(catName(b)); })
+  // A retired category (the city's catalog dropped it) takes no new incident: not offered here.
+  Object.keys(state.categories).filter(function (code) { return !state.categories[code].retired_at; })
+    .sort(function (a, b) { return catName(a).localeCompare(catName(b)); })
     .forEach(function (code) { select.appendChild(el("option", { value: code, text: catName(code) })); });
 }
 

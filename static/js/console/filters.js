@@ -20,6 +20,8 @@ export function fillCategoryOptions() {
     var keep = spec[0] === "f-category" ? state.filter.category : sel.value;
     Array.from(sel.options).slice(spec[1]).forEach(function (o) { o.remove(); });
     cats.forEach(function (c) {
+      // A retired category (the city's catalog dropped it) still filters old calls, takes no new one.
+      if (c.retired_at && spec[0] === "c-category") { return; }
       sel.appendChild(el("option", { value: c.code, text: catName(c.code) + " (P" + c.priority + ")" }));
     });
     sel.value = keep;
