@@ -35,8 +35,8 @@ Data imported from OpenStreetMap is (c) OpenStreetMap contributors, ODbL 1.0.
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterable, Iterator
+import csv
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -124,23 +124,24 @@ def read_osm(path: str | Path, progress: Progress = no_progress) -> Network:
 
 
 def _read_osmium(p: Path, progress: Progress) -> Network:
-    """Two streaming passes, memory bounded by the roads and the places, not by the file.
+    """Two streaming passes; memory grows with the drivable roads' nodes and the places,
+    not with the file (an extract's untagged nodes, mostly building corners, are never kept).
 
-    Pass 1 (ways and relations, plus the few tagged nodes that libosmium's KeyFilter lets
-    through): drivable ways' node ids go into flat arrays and an ``osmium.IdTracker``
-    (C++), so do closed ways and multipolygon relations tagged as a place or station
-    (their member ways and nodes are added by ``complete_backward_references``).
-    Pass 2: the tracker's id filter runs *before* the node-location index, so only the
-    locations of tracked nodes are kept (an extract's untagged building corners never
-    reach the index or Python); area assembly runs on them.  The edge table is then built
-    with numpy in one go (:func:`build_network_arrays`).
+    Pass 1 (libosmium's KeyFilter lets only objects with a road or place key reach Python):
+    each drivable way's tags are read in Python, its node list is written by libosmium to a
+    temporary OPL file (text, ``Nn1,n2,...``) and parsed back in bulk by numpy, because
+    pyosmium hands node references out one Python object at a time (most of the old time).
+    Closed ways and multipolygon relations tagged as a place or station go into an
+    ``osmium.IdTracker`` (``complete_backward_references`` adds their member ways and
+    nodes), and so do the roads' node ids.  Pass 2: the tracker's id filter runs *before*
+    the node-location index, so only tracked nodes are indexed; libosmium writes the
+    roads' node locations to a second OPL file (parsed by pandas) and assembles the areas.
+    The edge table is then built with numpy in one go (:func:`build_network_arrays`).
     """
     import osmium
 
     way_ids: list[int] = []
     way_tags: list[dict[str, str]] = []
-    counts: list[int] = []
-    refs = array("q")
     bridges: list[tuple[int, dict[str, str]]] = []  # (index in way_ids, tags) of named bridges
     stations: list[dict[str, Any]] = []
     places: list[dict[str, Any]] = []
@@ -157,90 +158,107 @@ def _read_osmium(p: Path, progress: Progress) -> Network:
     def wanted_place(tags: dict[str, str]) -> bool:
         return bool(station_kind(tags) or landmark_row(tags, "", 0, _ORIGIN) or address_row(tags, "", 0, _ORIGIN))
 
-    try:
-        pass1 = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION)
-                 .with_filter(osmium.filter.KeyFilter("highway", *PLACE_KEYS)))
-        for obj in progress(pass1, None, "reading OSM roads"):
-            if obj.is_way():
+    opl = "opl,add_metadata=false"
+    with tempfile.TemporaryDirectory(prefix="peta112-osm-") as tmp:
+        ways_opl, nodes_opl = Path(tmp) / "ways.opl", Path(tmp) / "nodes.opl"
+        try:
+            writer = osmium.SimpleWriter(osmium.io.File(str(ways_opl), opl))
+            try:
+                pass1 = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION)
+                         .with_filter(osmium.filter.KeyFilter("highway", *PLACE_KEYS)))
+                for obj in progress(pass1, None, "reading OSM roads"):
+                    if obj.is_way():
+                        tags = {t.k: t.v for t in obj.tags}
+                        if is_drivable(tags):
+                            writer.add_way(obj)
+                            tracker.add_way(obj.id)  # its nodes: complete_backward_references
+                            way_ids.append(obj.id)
+                            way_tags.append({k: tags[k] for k in KEPT_WAY_TAGS if k in tags})
+                            if tags.get("bridge:name"):
+                                bridges.append((len(way_ids) - 1, tags))
+                        elif obj.is_closed() and wanted_place(tags):
+                            tracker.add_way(obj.id)
+                    elif obj.is_node():
+                        if obj.location.valid():
+                            found({t.k: t.v for t in obj.tags}, "node", obj.id,
+                                  shapely.Point(obj.location.lon, obj.location.lat))
+                    elif obj.is_relation():
+                        tags = {t.k: t.v for t in obj.tags}
+                        if tags.get("type") in ("multipolygon", "boundary") and wanted_place(tags):
+                            tracker.add_relation(obj.id)
+                            tracked_relations = True
+            finally:
+                writer.close()
+            if not way_ids:
+                raise ImportProblem(f"{p}: contains no drivable roads")
+            counts, refs = _read_way_refs(ways_opl, len(way_ids))
+            ways_opl.unlink()
+            # libosmium adds the tracked ways' nodes and the tracked relations' member ways and
+            # their nodes (relation_depth=0 adds no member ways in pyosmium 4.3)
+            tracker.complete_backward_references(str(p), relation_depth=1 if tracked_relations else 0)
+
+            # the handlers are C++ objects the readers only point to: each is kept in a local
+            tracked, place_keys = tracker.id_filter(), osmium.filter.KeyFilter(*PLACE_KEYS)
+            areas = osmium.area.AreaManager()
+            with osmium.io.Reader(str(p), osmium.osm.RELATION) as rd:
+                osmium.apply(rd, tracked, place_keys, areas.first_pass_handler())
+            locations = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem"))
+            locations.ignore_errors()
+            area_keys, only_nodes = osmium.filter.KeyFilter(*PLACE_KEYS), osmium.filter.EntityFilter(osmium.osm.NODE)
+            buffered = osmium.BufferIterator(area_keys)
+            second = areas.second_pass_to_buffer(buffered)
+            node_writer = osmium.WriteHandler(osmium.io.File(str(nodes_opl), opl))
+            with osmium.io.Reader(str(p)) as reader:
+                osmium.apply(reader, tracked, locations, second, only_nodes, node_writer)
+            node_writer.close()
+            wkb = osmium.geom.WKBFactory()
+            for obj in progress(buffered, None, "reading OSM areas"):
                 tags = {t.k: t.v for t in obj.tags}
-                if is_drivable(tags):
-                    nodes = [n.ref for n in obj.nodes]
-                    refs.extend(nodes)
-                    counts.append(len(nodes))
-                    way_ids.append(obj.id)
-                    way_tags.append({k: tags[k] for k in KEPT_WAY_TAGS if k in tags})
-                    tracker.add_references(obj)
-                    if tags.get("bridge:name"):
-                        bridges.append((len(way_ids) - 1, tags))
-                elif obj.is_closed() and any(k in tags for k in PLACE_KEYS) and wanted_place(tags):
-                    tracker.add_way(obj.id)
-                    tracker.add_references(obj)
-            elif obj.is_node():
-                if obj.location.valid():
-                    found({t.k: t.v for t in obj.tags}, "node", obj.id,
-                          shapely.Point(obj.location.lon, obj.location.lat))
-            elif obj.is_relation():
-                tags = {t.k: t.v for t in obj.tags}
-                if tags.get("type") in ("multipolygon", "boundary") and wanted_place(tags):
-                    tracker.add_relation(obj.id)
-                    tracked_relations = True
-        if not way_ids:
-            raise ImportProblem(f"{p}: contains no drivable roads")
-        if tracked_relations:
-            tracker.complete_backward_references(str(p), relation_depth=1)  # 0 adds no member ways (pyosmium 4.3)
-
-        node_ids = array("q")
-        lons = array("d")
-        lats = array("d")
-        wkb = osmium.geom.WKBFactory()
-        areas = osmium.area.AreaManager()
-        # the handlers are C++ objects the iterators only point to: each is kept in a local
-        tracked, place_keys = tracker.id_filter(), osmium.filter.KeyFilter(*PLACE_KEYS)
-        with osmium.io.Reader(str(p), osmium.osm.RELATION) as rd:
-            osmium.apply(rd, tracked, place_keys, areas.first_pass_handler())
-        store = osmium.index.create_map("flex_mem")
-        locations = osmium.NodeLocationsForWays(store)
-        locations.ignore_errors()
-        area_keys, only_nodes = osmium.filter.KeyFilter(*PLACE_KEYS), osmium.filter.EntityFilter(osmium.osm.NODE)
-        buffered = osmium.BufferIterator(area_keys)
-        second = areas.second_pass_to_buffer(buffered)
-        with osmium.io.Reader(str(p)) as reader:
-            it = osmium.OsmFileIterator(reader, tracked, locations, second, only_nodes)
-            for obj in progress(_with_buffer(it, buffered), None, "reading OSM node locations"):
-                if obj.is_node():
-                    loc = obj.location
-                    if loc.valid():
-                        node_ids.append(obj.id)
-                        lons.append(loc.lon)
-                        lats.append(loc.lat)
-                elif obj.is_area():
-                    tags = {t.k: t.v for t in obj.tags}
-                    if not wanted_place(tags):
-                        continue
-                    try:
-                        geom = shapely.from_wkb(wkb.create_multipolygon(obj))
-                    except RuntimeError:
-                        continue  # broken multipolygon: skip the object, keep importing
-                    osm_type = "way" if obj.from_way() else "relation"
-                    found(tags, osm_type, obj.orig_id(), geom.representative_point() if not station_kind(tags)
-                          else geom.centroid)
-    except RuntimeError as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ImportProblem(f"{p}: not a valid OSM file ({msg})") from None
-    net = build_network_arrays(np.asarray(way_ids, dtype=np.int64), way_tags, np.asarray(counts, dtype=np.int64),
-                               np.frombuffer(refs, dtype=np.int64), np.frombuffer(node_ids, dtype=np.int64),
-                               np.frombuffer(lons, dtype=np.float64), np.frombuffer(lats, dtype=np.float64),
-                               stations, places, bridges)
-    return net
+                if not wanted_place(tags):
+                    continue
+                try:
+                    geom = shapely.from_wkb(wkb.create_multipolygon(obj))
+                except RuntimeError:
+                    continue  # broken multipolygon: skip the object, keep importing
+                osm_type = "way" if obj.from_way() else "relation"
+                found(tags, osm_type, obj.orig_id(), geom.representative_point() if not station_kind(tags)
+                      else geom.centroid)
+        except RuntimeError as exc:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ImportProblem(f"{p}: not a valid OSM file ({msg})") from None
+        node_ids, lons, lats = _read_node_locations(nodes_opl)
+    return build_network_arrays(np.asarray(way_ids, dtype=np.int64), way_tags, counts, refs,
+                                node_ids, lons, lats, stations, places, bridges)
 
 
-def _with_buffer(it: Iterable[Any], buffered: Any) -> Iterator[Any]:
-    for obj in it:
-        yield obj
-        if buffered:
-            yield from buffered
-    if buffered:
-        yield from buffered
+def _read_way_refs(path: Path, expected: int) -> tuple[np.ndarray, np.ndarray]:
+    """(node count per way, every way's node ids in order) from an OPL file of ways
+    (one line a way, node list last: ``Nn1,n2,n3``; spaces inside tags are escaped)."""
+    lists = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            lists.append(line.rstrip("\n").rpartition(" N")[2])
+    if len(lists) != expected:
+        raise ImportProblem(f"{path}: {len(lists)} ways written, {expected} read")
+    counts = np.fromiter((s.count(",") + 1 if s else 0 for s in lists), dtype=np.int64, count=len(lists))
+    text = ",".join(s for s in lists if s).replace("n", "")
+    refs = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
+    if len(refs) != int(counts.sum()):
+        raise ImportProblem(f"{path}: way node lists could not be read")
+    return counts, refs
+
+
+def _read_node_locations(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, lon, lat) of the nodes in an OPL file (``n1 T... x116.5 y-1.5``, no metadata)."""
+    if path.stat().st_size == 0:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    df = pd.read_csv(path, sep=" ", header=None, names=["id", "tags", "x", "y"], usecols=["id", "x", "y"],
+                     dtype=str, quoting=csv.QUOTE_NONE, keep_default_na=False, engine="c")
+    ids = df["id"].str.slice(1).astype(np.int64).to_numpy()
+    lon = pd.to_numeric(df["x"].str.slice(1), errors="coerce").to_numpy(dtype=np.float64)
+    lat = pd.to_numeric(df["y"].str.slice(1), errors="coerce").to_numpy(dtype=np.float64)
+    ok = ~(np.isnan(lon) | np.isnan(lat))  # a node without a location is outside the extract
+    return ids[ok], lon[ok], lat[ok]
 
 
 def build_network(ways: list[tuple[int, dict[str, str], list[int], list[tuple[float, float] | None]]],
@@ -285,12 +303,12 @@ def build_network_arrays(way_ids: np.ndarray, way_tags: list[dict[str, str]], co
     run_start = valid & ~prev_valid
     run_end = valid & ~next_valid
     run_id = np.cumsum(run_start) - 1
-    vrefs = refs[valid]
-    uniq, inv, use = np.unique(vrefs, return_inverse=True, return_counts=True)
-    is_end = np.zeros(len(uniq), bool)
-    is_end[inv[(run_start | run_end)[valid]]] = True
+    vpos = pos_c[valid]  # each located reference as its node's place in sorted_ids
+    use = np.bincount(vpos, minlength=len(sorted_ids))
+    is_end = np.zeros(len(sorted_ids), bool)
+    is_end[pos_c[run_start | run_end]] = True
     split = np.zeros(n, bool)
-    split[valid] = (use[inv] > 1) | is_end[inv]
+    split[valid] = (use[vpos] > 1) | is_end[vpos]
     s = np.flatnonzero(split)
     pair = run_id[s[:-1]] == run_id[s[1:]]
     a, b = s[:-1][pair], s[1:][pair]  # every edge: positions a..b of one run
@@ -331,9 +349,10 @@ def build_network_arrays(way_ids: np.ndarray, way_tags: list[dict[str, str]], co
         "speed_kmh": speed, "cost": edge_time(lengths, speed),
         "reverse_cost": np.where(d == 0, edge_time(lengths, bwd_s), -1.0),
         "osm_id": way_ids[ew].astype(np.int64), "props": props_arr[ew]}, geometry=geometry, crs=4326)
-    ends_ids = np.concatenate((source, target))
-    used = np.unique(ends_ids)
-    used_loc = order[np.searchsorted(sorted_ids, used)] if len(used) else np.zeros(0, np.int64)
+    used_mask = np.zeros(len(sorted_ids), bool)  # the nodes that start or end an edge, by id
+    used_mask[pos_c[a]] = True
+    used_mask[pos_c[b]] = True
+    used, used_loc = sorted_ids[used_mask], order[used_mask]
     nodes = gpd.GeoDataFrame(index=pd.Index(used, dtype=np.int64, name="id"),
                              geometry=shapely.points(lons[used_loc], lats[used_loc]), crs=4326)
     for w, tags in bridges:  # a named bridge is a landmark at the middle of its located nodes
