@@ -36,6 +36,7 @@ Data imported from OpenStreetMap is (c) OpenStreetMap contributors, ODbL 1.0.
 from __future__ import annotations
 
 import csv
+import io
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -249,14 +250,17 @@ def _read_way_refs(path: Path, expected: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_node_locations(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ids, lon, lat) of the nodes in an OPL file (``n1 T... x116.5 y-1.5``, no metadata)."""
-    if path.stat().st_size == 0:
+    """(ids, lon, lat) of the nodes in an OPL file (``n1 T... x116.5 y-1.5``, no metadata;
+    spaces inside tags are escaped, so `` x`` and `` y`` only start the coordinates)."""
+    text = path.read_text(encoding="utf-8")
+    if not text:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    df = pd.read_csv(path, sep=" ", header=None, names=["id", "tags", "x", "y"], usecols=["id", "x", "y"],
-                     dtype=str, quoting=csv.QUOTE_NONE, keep_default_na=False, engine="c")
-    ids = df["id"].str.slice(1).astype(np.int64).to_numpy()
-    lon = pd.to_numeric(df["x"].str.slice(1), errors="coerce").to_numpy(dtype=np.float64)
-    lat = pd.to_numeric(df["y"].str.slice(1), errors="coerce").to_numpy(dtype=np.float64)
+    text = text[1:].replace("\nn", "\n").replace(" x", " ").replace(" y", " ")
+    df = pd.read_csv(io.StringIO(text), sep=" ", header=None, names=["id", "tags", "x", "y"],
+                     usecols=["id", "x", "y"], dtype={"id": np.int64, "x": np.float64, "y": np.float64},
+                     quoting=csv.QUOTE_NONE, engine="c")
+    del text
+    ids, lon, lat = df["id"].to_numpy(), df["x"].to_numpy(), df["y"].to_numpy()
     ok = ~(np.isnan(lon) | np.isnan(lat))  # a node without a location is outside the extract
     return ids[ok], lon[ok], lat[ok]
 
@@ -312,6 +316,7 @@ def build_network_arrays(way_ids: np.ndarray, way_tags: list[dict[str, str]], co
     s = np.flatnonzero(split)
     pair = run_id[s[:-1]] == run_id[s[1:]]
     a, b = s[:-1][pair], s[1:][pair]  # every edge: positions a..b of one run
+    del first, last, prev_valid, next_valid, run_start, run_end, run_id, vpos, use, is_end, split, s, pair
     ew = way_of[a]
     dirs = np.array([oneway_direction(t) for t in way_tags], dtype=np.int8)
     fwd_w = np.array([speed_for(t["highway"], t.get("maxspeed:forward") or t.get("maxspeed")) for t in way_tags],
@@ -325,13 +330,26 @@ def build_network_arrays(way_ids: np.ndarray, way_tags: list[dict[str, str]], co
     edge_of = np.repeat(np.arange(len(a)), length)
     offset = np.arange(total) - np.repeat(np.cumsum(length) - length, length)
     at = np.where(np.repeat(back, length), np.repeat(b, length) - offset, np.repeat(a, length) + offset)
-    cx, cy = x[at], y[at]
+    for w, tags in bridges:  # a named bridge is a landmark at the middle of its located nodes
+        sel = slice(starts[w], starts[w] + counts[w])
+        ok = valid[sel]
+        if ok.sum() >= 2:
+            line = shapely.LineString(np.column_stack((x[sel][ok], y[sel][ok])))
+            row = landmark_row(tags, "way", int(way_ids[w]), line.interpolate(0.5, normalized=True))
+            places.extend([row] if row else [])
+    coords = np.column_stack((x[at], y[at]))
+    cx, cy = coords[:, 0], coords[:, 1]
+    del offset, at, x, y
     seg = edge_of[1:] == edge_of[:-1]
     lengths = np.zeros(len(a))
     if seg.any():
         i = np.flatnonzero(seg)
         _, _, dist = GEOD.inv(cx[i], cy[i], cx[i + 1], cy[i + 1])
         np.add.at(lengths, edge_of[i], dist)
+        del i, dist
+    del seg, cx, cy
+    geometry = shapely.linestrings(coords, indices=edge_of) if len(a) else np.array([], dtype=object)
+    del coords, edge_of
     source = np.where(back, refs[b], refs[a])
     target = np.where(back, refs[a], refs[b])
     fwd_s, bwd_s = fwd_w[ew], bwd_w[ew]
@@ -341,8 +359,6 @@ def build_network_arrays(way_ids: np.ndarray, way_tags: list[dict[str, str]], co
     hw_w = np.array([t["highway"] for t in way_tags] + [None], dtype=object)[:-1]
     props_arr = np.empty(len(props_w), dtype=object)
     props_arr[:] = props_w
-    geometry = (shapely.linestrings(np.column_stack((cx, cy)), indices=edge_of) if len(a)
-                else np.array([], dtype=object))
     edges = gpd.GeoDataFrame({
         "source": source.astype(np.int64), "target": target.astype(np.int64),
         "name": names_w[ew], "highway": hw_w[ew], "oneway": d != 0, "length_m": lengths,
@@ -355,12 +371,6 @@ def build_network_arrays(way_ids: np.ndarray, way_tags: list[dict[str, str]], co
     used, used_loc = sorted_ids[used_mask], order[used_mask]
     nodes = gpd.GeoDataFrame(index=pd.Index(used, dtype=np.int64, name="id"),
                              geometry=shapely.points(lons[used_loc], lats[used_loc]), crs=4326)
-    for w, tags in bridges:  # a named bridge is a landmark at the middle of its located nodes
-        sel = valid & (way_of == w)
-        if sel.sum() >= 2:
-            line = shapely.LineString(np.column_stack((x[sel], y[sel])))
-            row = landmark_row(tags, "way", int(way_ids[w]), line.interpolate(0.5, normalized=True))
-            places.extend([row] if row else [])
     st = (gpd.GeoDataFrame(stations, geometry="geometry", crs=4326)[STATION_COLUMNS]
           if stations else empty_stations())
     pl = (gpd.GeoDataFrame(places, geometry="geometry", crs=4326)[PLACE_COLUMNS] if places else empty_places())
