@@ -1,14 +1,19 @@
 """Road network and emergency stations from OpenStreetMap: ``.osm.pbf``, ``.osm`` XML
 (also ``.osm.gz``/``.osm.bz2``/``.o5m``/``.opl``) and OSMnx ``.graphml``.
 
-Why pyosmium for PBF/XML: it is libosmium (C++) underneath, reads every OSM format
-in one streaming pass with a node-location index, so a way arrives with the ids
-*and* coordinates of its nodes.  The node ids are what a routable network needs
-(two ways meet where they share a node id, not where lines happen to cross, so
-bridges and flyovers stay unconnected); GDAL's OSM driver gives lines without
-node ids, and pyrosm/OSMnx add large dependency stacks or need the internet.
+Why pyosmium for PBF/XML: it is libosmium (C++) underneath and reads every OSM
+format streaming, with the node ids of each way.  The node ids are what a routable
+network needs (two ways meet where they share a node id, not where lines happen to
+cross, so bridges and flyovers stay unconnected); GDAL's OSM driver gives lines
+without node ids, and pyrosm/OSMnx add large dependency stacks or need the internet.
 pyosmium also assembles multipolygon areas (a hospital mapped as a building
 relation) for the station centroids.
+
+Scale (issue 17.6; :func:`_read_osmium`): two passes over the file, libosmium doing
+the per-node work (id tracking, the location index, writing node lists and locations
+as OPL text that numpy/pandas parse in bulk) and numpy splitting the ways into edges;
+memory grows with the drivable roads' nodes, the edges and the places, not with the
+file's untagged nodes.  tests/bench/test_osm_read_bench.py compares it with pyrosm.
 
 The network: only drivable highway classes (:func:`geodata.importers.network.is_drivable`);
 ways are split into edges at every node shared with another drivable way (or
