@@ -44,7 +44,6 @@ import csv
 import io
 import tempfile
 from array import array
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -387,10 +386,6 @@ def build_network_arrays(way_ids: np.ndarray, way_tags: list[dict[str, str]], co
     coords = np.column_stack((x[at], y[at]))
     cx, cy = coords[:, 0], coords[:, 1]
     del offset, at, x, y
-    # GEOS builds the lines in a second thread (shapely releases the GIL) while the lengths,
-    # which pyproj computes, and the table are made here: both cores of a small server work
-    pool = ThreadPoolExecutor(max_workers=1)
-    lines = pool.submit(shapely.linestrings, coords, indices=edge_of) if len(a) else None
     seg = edge_of[1:] == edge_of[:-1]
     lengths = np.zeros(len(a))
     if seg.any():
@@ -399,6 +394,8 @@ def build_network_arrays(way_ids: np.ndarray, way_tags: list[dict[str, str]], co
         lengths = np.bincount(edge_of[i], weights=dist, minlength=len(a))
         del i, dist
     del seg, cx, cy
+    geometry = shapely.linestrings(coords, indices=edge_of) if len(a) else np.array([], dtype=object)
+    del coords, edge_of
     source = np.where(back, refs[b], refs[a])
     target = np.where(back, refs[a], refs[b])
     fwd_s, bwd_s = fwd_w[ew], bwd_w[ew]
@@ -413,9 +410,6 @@ def build_network_arrays(way_ids: np.ndarray, way_tags: list[dict[str, str]], co
     used_mask[pos_c[b]] = True
     used, used_loc = sorted_ids[used_mask], order[used_mask]
     node_points = shapely.points(lons[used_loc], lats[used_loc])
-    geometry = lines.result() if lines is not None else np.array([], dtype=object)
-    pool.shutdown()
-    del coords, edge_of
     edges = gpd.GeoDataFrame({
         "source": source.astype(np.int64), "target": target.astype(np.int64),
         "name": names_w[ew], "highway": hw_w[ew], "oneway": d != 0, "length_m": lengths,
