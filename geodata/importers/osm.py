@@ -272,11 +272,11 @@ def _read_way_refs(path: Path, expected: int) -> tuple[np.ndarray, np.ndarray]:
 def _read_node_locations(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ids, lon, lat) of the nodes in an OPL file (``n1 T... x116.5 y-1.5``, no metadata;
     spaces inside tags are escaped, so `` x`` and `` y`` only start the coordinates)."""
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes()  # bytes: UTF-8 never has an ASCII byte inside a multi-byte letter
     if not text:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    text = text[1:].replace("\nn", "\n").replace(" x", " ").replace(" y", " ")
-    df = pd.read_csv(io.StringIO(text), sep=" ", header=None, names=["id", "tags", "x", "y"],
+    text = text[1:].replace(b"\nn", b"\n").replace(b" x", b" ").replace(b" y", b" ")
+    df = pd.read_csv(io.BytesIO(text), sep=" ", header=None, names=["id", "tags", "x", "y"],
                      usecols=["id", "x", "y"], dtype={"id": np.int64, "x": np.float64, "y": np.float64},
                      quoting=csv.QUOTE_NONE, engine="c")
     del text
