@@ -337,10 +337,11 @@ def build_network_arrays(way_ids: np.ndarray, way_tags: list[dict[str, str]], co
     sorted_ids = node_ids[order]
     pos = np.searchsorted(sorted_ids, refs)
     pos_c = np.minimum(pos, max(len(sorted_ids) - 1, 0))
-    valid = (pos < len(sorted_ids)) & (sorted_ids[pos_c] == refs) if len(sorted_ids) else np.zeros(len(refs), bool)
-    loc_index = order[pos_c]
-    x = lons[loc_index] if len(sorted_ids) else np.zeros(len(refs))
-    y = lats[loc_index] if len(sorted_ids) else np.zeros(len(refs))
+    if len(sorted_ids):
+        valid = (pos < len(sorted_ids)) & (sorted_ids[pos_c] == refs)
+        x, y = lons[order[pos_c]], lats[order[pos_c]]
+    else:  # no road node has a location: no edges
+        valid, x, y = np.zeros(len(refs), bool), np.zeros(len(refs)), np.zeros(len(refs))
     n = len(refs)
     way_of = np.repeat(np.arange(len(counts)), counts)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(counts) else np.zeros(0, np.int64)
