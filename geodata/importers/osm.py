@@ -252,37 +252,75 @@ def _read_osmium(p: Path, progress: Progress) -> Network:
                                 node_ids, lons, lats, stations, places, bridges)
 
 
-def _read_way_refs(path: Path, expected: int) -> tuple[np.ndarray, np.ndarray]:
+#: Bytes of OPL text parsed at a time: the text never sits in memory whole.
+OPL_CHUNK_BYTES = 32 * 2**20
+
+
+def _read_way_refs(path: Path, expected: int, chunk_bytes: int = OPL_CHUNK_BYTES) -> tuple[np.ndarray, np.ndarray]:
     """(node count per way, every way's node ids in order) from an OPL file of ways
-    (one line a way, node list last: ``Nn1,n2,n3``; spaces inside tags are escaped)."""
-    lists = []
+    (one line a way, node list last: ``Nn1,n2,n3``; spaces inside tags are escaped),
+    read ``chunk_bytes`` of lines at a time."""
+    counts: list[int] = []
+    parts: list[np.ndarray] = []
+    lists: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        text = ",".join(s for s in lists if s).replace("n", "")
+        parts.append(np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64))
+        lists.clear()
+
     with path.open(encoding="utf-8") as f:
         for line in f:
-            lists.append(line.rstrip("\n").rpartition(" N")[2])
-    if len(lists) != expected:
-        raise ImportProblem(f"{path}: {len(lists)} ways written, {expected} read")
-    counts = np.fromiter((s.count(",") + 1 if s else 0 for s in lists), dtype=np.int64, count=len(lists))
-    text = ",".join(s for s in lists if s).replace("n", "")
-    refs = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
-    if len(refs) != int(counts.sum()):
+            nodes = line.rstrip("\n").rpartition(" N")[2]
+            lists.append(nodes)
+            counts.append(nodes.count(",") + 1 if nodes else 0)
+            size += len(nodes)
+            if size >= chunk_bytes:
+                flush()
+                size = 0
+    flush()
+    if len(counts) != expected:
+        raise ImportProblem(f"{path}: {len(counts)} ways written, {expected} read")
+    refs = np.concatenate(parts)
+    if len(refs) != sum(counts):
         raise ImportProblem(f"{path}: way node lists could not be read")
-    return counts, refs
+    return np.asarray(counts, dtype=np.int64), refs
 
 
-def _read_node_locations(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _read_node_locations(path: Path, chunk_bytes: int = OPL_CHUNK_BYTES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ids, lon, lat) of the nodes in an OPL file (``n1 T... x116.5 y-1.5``, no metadata;
-    spaces inside tags are escaped, so `` x`` and `` y`` only start the coordinates)."""
-    text = path.read_bytes()  # bytes: UTF-8 never has an ASCII byte inside a multi-byte letter
-    if not text:
+    spaces inside tags are escaped, so `` x`` and `` y`` only start the coordinates),
+    parsed by pandas' C reader ``chunk_bytes`` of whole lines at a time.  Bytes, not text:
+    UTF-8 never has an ASCII byte inside a multi-byte letter."""
+    ids: list[np.ndarray] = []
+    lons: list[np.ndarray] = []
+    lats: list[np.ndarray] = []
+
+    def parse(block: bytes) -> None:
+        block = (b"\n" + block).replace(b"\nn", b"\n")[1:].replace(b" x", b" ").replace(b" y", b" ")
+        df = pd.read_csv(io.BytesIO(block), sep=" ", header=None, names=["id", "tags", "x", "y"],
+                         usecols=["id", "x", "y"], dtype={"id": np.int64, "x": np.float64, "y": np.float64},
+                         quoting=csv.QUOTE_NONE, engine="c")
+        ids.append(df["id"].to_numpy())
+        lons.append(df["x"].to_numpy())
+        lats.append(df["y"].to_numpy())
+
+    rest = b""
+    with path.open("rb") as f:
+        while block := f.read(chunk_bytes):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            if cut:
+                parse(block[:cut])
+            rest = block[cut:]
+    if rest.strip():
+        parse(rest)
+    if not ids:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    text = text[1:].replace(b"\nn", b"\n").replace(b" x", b" ").replace(b" y", b" ")
-    df = pd.read_csv(io.BytesIO(text), sep=" ", header=None, names=["id", "tags", "x", "y"],
-                     usecols=["id", "x", "y"], dtype={"id": np.int64, "x": np.float64, "y": np.float64},
-                     quoting=csv.QUOTE_NONE, engine="c")
-    del text
-    ids, lon, lat = df["id"].to_numpy(), df["x"].to_numpy(), df["y"].to_numpy()
+    node_ids, lon, lat = np.concatenate(ids), np.concatenate(lons), np.concatenate(lats)
     ok = ~(np.isnan(lon) | np.isnan(lat))  # a node without a location is outside the extract
-    return ids[ok], lon[ok], lat[ok]
+    return node_ids[ok], lon[ok], lat[ok]
 
 
 def build_network(ways: list[tuple[int, dict[str, str], list[int], list[tuple[float, float] | None]]],

@@ -329,3 +329,32 @@ def test_two_pass_reader_keeps_names_cuts_bridges_and_relation_stations(tmp_path
     assert st.loc["Pos Damkar Relasi", "kind"] == "fire_station" and st.loc["Pos Damkar Relasi", "osm_id"] == 80
     centre = st.loc["Pos Damkar Relasi", "geometry"]
     assert centre.x == pytest.approx(116.8302) and centre.y == pytest.approx(-1.2752)
+
+
+def test_opl_text_read_in_small_chunks_gives_the_same_arrays(tmp_path):
+    """The node lists and locations libosmium writes as OPL are parsed a chunk at a time
+    (32 MB in use); chunks of a few bytes split every line and must change nothing."""
+    import osmium
+
+    from geodata.importers.osm import _read_node_locations, _read_way_refs
+
+    xml = tmp_path / "two_pass.osm"
+    xml.write_text(TWO_PASS_XML, encoding="utf-8")
+    ways, nodes = tmp_path / "ways.opl", tmp_path / "nodes.opl"
+    with osmium.SimpleWriter(osmium.io.File(str(ways), "opl,add_metadata=false")) as w:
+        for obj in osmium.FileProcessor(str(xml), osmium.osm.WAY):
+            w.add_way(obj)
+    with osmium.SimpleWriter(osmium.io.File(str(nodes), "opl,add_metadata=false")) as w:
+        for obj in osmium.FileProcessor(str(xml), osmium.osm.NODE):
+            w.add_node(obj)
+    counts, refs = _read_way_refs(ways, 4)
+    assert counts.tolist() == [3, 3, 3, 5]
+    assert refs.tolist() == [1, 2, 3, 2, 4, 5, 5, 6, 99, 50, 51, 52, 53, 50]
+    ids, lon, lat = _read_node_locations(nodes)
+    assert ids.tolist() == [1, 2, 3, 4, 5, 6, 50, 51, 52, 53, 70, 71]
+    assert lon[2] == 116.8320123 and lat[1] == -1.27  # the node with escaped tags keeps its place
+    for chunk in (1, 7, 40):
+        c, r = _read_way_refs(ways, 4, chunk_bytes=chunk)
+        assert c.tolist() == counts.tolist() and r.tolist() == refs.tolist()
+        i, x, y = _read_node_locations(nodes, chunk_bytes=chunk)
+        assert i.tolist() == ids.tolist() and x.tolist() == lon.tolist() and y.tolist() == lat.tolist()
