@@ -15,11 +15,11 @@ does not grow with them: it grows with the drivable roads' nodes, the edges and 
 places, since libosmium's id filter runs before its location index (see
 geodata/importers/osm.py).  In ``make test`` a 40 x 40 grid is read as a smoke test.
 Counts are asserted; times are recorded, not asserted.  Measured 2026-11-28 on the shared
-2-core machine, load average 2.3 (900 x 900): ours 4.6 s / 1,186 MB peak against pyrosm's
-5.3 s / 1,035 MB (1.15x faster); on 300 x 300 the two are level (0.97-0.99 s against
+2-core machine, load average 1.1 (900 x 900): ours 3.9 s / 1,174 MB peak against pyrosm's
+5.0 s / 1,035 MB (1.28x faster); on 300 x 300 the two are level (0.97-0.99 s against
 0.94-1.01 s; ~0.6 s of each is importing geopandas and friends), where the one-pass reader
 took 3.5 s against 1.0 s.  Our peak is mostly the result (1.6M shapely lines, 810k points);
-the 300 x 300 pair read 249 and 251 MB with 0.27M and 1.89M nodes in the file.
+the 300 x 300 pair read 247 and 247 MB with 0.27M and 1.89M nodes in the file.
 """
 
 from __future__ import annotations
