@@ -27,7 +27,6 @@ import geopandas as gpd
 import shapely
 from sqlalchemy import Connection, text
 
-from app.db.sqlfiles import statement
 from geodata.bulk import copy_rows, ewkb
 
 SOURCES = ("roads", "osm", "areas", "stations")
@@ -117,6 +116,8 @@ def sync_places(conn: Connection, epsg: int, osm: gpd.GeoDataFrame | None = None
     extract); ``None`` leaves them as they are.  Returns, per source, how many
     places were deleted and inserted.
     """
+    from app.db.sqlfiles import statement  # here, not at the top: reading a file needs no database stack
+
     todo = [*sources, *(("osm",) if osm is not None else ())]
     out: dict[str, dict[str, int]] = {}
     conn.execute(statement("geodata.importers", "sql/places.sql", "create_want"))
@@ -145,6 +146,7 @@ def sync_places(conn: Connection, epsg: int, osm: gpd.GeoDataFrame | None = None
 
 
 def place_counts(conn: Connection) -> dict[str, int]:
+    from app.db.sqlfiles import statement
     """Places by kind, landmarks by type ("landmark:masjid"), for the readiness report."""
     counts: dict[str, int] = {}
     for kind, typ, n in conn.execute(statement("geodata.importers", "sql/places.sql", "counts")):

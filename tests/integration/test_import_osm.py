@@ -276,3 +276,85 @@ def test_unsupported_and_broken_files(tmp_path):
     roadless.write_text("<?xml version='1.0'?><osm version='0.6'></osm>")
     with pytest.raises(ImportProblem, match="no drivable roads"):
         read_osm(roadless)
+
+
+# Issue 17.6: the two-pass reader (node lists and locations read back from libosmium as OPL
+# text).  A bridge named in bridge:name, a way cut by the extract (node 99 is not in the
+# file), names with spaces, commas, " N", " x", " y" and non-ASCII letters (escaped in OPL),
+# a tagged node on a road, a fire station mapped as a multipolygon relation whose member way
+# carries no tags, and untagged nodes no road uses.
+TWO_PASS_XML = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6" generator="peta112-tests">
+  <node id="1" lat="-1.2700000" lon="116.8300000" version="1"/>
+  <node id="2" lat="-1.2700000" lon="116.8310000" version="1">
+    <tag k="highway" v="traffic_signals"/><tag k="name" v="Simpang N x y, Ré"/>
+  </node>
+  <node id="3" lat="-1.2700000" lon="116.8320123" version="1"/>
+  <node id="4" lat="-1.2710000" lon="116.8310000" version="1"/>
+  <node id="5" lat="-1.2720000" lon="116.8310000" version="1"/>
+  <node id="6" lat="-1.2730000" lon="116.8310000" version="1"/>
+  <node id="50" lat="-1.2750000" lon="116.8300000" version="1"/>
+  <node id="51" lat="-1.2750000" lon="116.8304000" version="1"/>
+  <node id="52" lat="-1.2754000" lon="116.8304000" version="1"/>
+  <node id="53" lat="-1.2754000" lon="116.8300000" version="1"/>
+  <node id="70" lat="-1.2800000" lon="116.8400000" version="1"/>
+  <node id="71" lat="-1.2801000" lon="116.8401000" version="1"/>
+  <way id="10" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/>
+    <tag k="highway" v="primary"/><tag k="name" v="Jalan N Nusantara x y, Kalimantan Ré"/></way>
+  <way id="11" version="1"><nd ref="2"/><nd ref="4"/><nd ref="5"/>
+    <tag k="highway" v="residential"/><tag k="bridge" v="yes"/><tag k="name" v="Jalan Jembatan"/>
+    <tag k="bridge:name" v="Jembatan Kuning"/></way>
+  <way id="12" version="1"><nd ref="5"/><nd ref="6"/><nd ref="99"/><tag k="highway" v="residential"/></way>
+  <way id="60" version="1"><nd ref="50"/><nd ref="51"/><nd ref="52"/><nd ref="53"/><nd ref="50"/></way>
+  <relation id="80" version="1"><member type="way" ref="60" role="outer"/>
+    <tag k="type" v="multipolygon"/><tag k="amenity" v="fire_station"/><tag k="name" v="Pos Damkar Relasi"/></relation>
+</osm>
+"""
+
+
+def test_two_pass_reader_keeps_names_cuts_bridges_and_relation_stations(tmp_path):
+    path = tmp_path / "two_pass.osm"
+    path.write_text(TWO_PASS_XML, encoding="utf-8")
+    net = read_osm(path)
+    e = net.edges.set_index(["osm_id", "source", "target"]).sort_index()
+    assert list(e.index) == [(10, 1, 2), (10, 2, 3), (11, 2, 5), (12, 5, 6)]  # 12 kept up to the cut
+    assert set(e.loc[10].name) == {"Jalan N Nusantara x y, Kalimantan Ré"}
+    assert e.loc[(10, 2, 3)].geometry.coords[-1] == (116.8320123, -1.27)  # coordinates as in the file
+    assert list(e.loc[(11, 2, 5)].geometry.coords) == [(116.831, -1.27), (116.831, -1.271), (116.831, -1.272)]
+    assert sorted(net.nodes.index) == [1, 2, 3, 5, 6]  # 4 is inside an edge; 50-53, 70, 71 are no road
+    assert net.nodes.loc[2].geometry.coords[0] == (116.831, -1.27)
+    bridge = net.places[net.places.name == "Jembatan Kuning"]
+    assert len(bridge) == 1 and bridge.geometry.iloc[0].equals(shapely.Point(116.831, -1.271))
+    st = net.stations.set_index("name")
+    assert st.loc["Pos Damkar Relasi", "kind"] == "fire_station" and st.loc["Pos Damkar Relasi", "osm_id"] == 80
+    centre = st.loc["Pos Damkar Relasi", "geometry"]
+    assert centre.x == pytest.approx(116.8302) and centre.y == pytest.approx(-1.2752)
+
+
+def test_opl_text_read_in_small_chunks_gives_the_same_arrays(tmp_path):
+    """The node lists and locations libosmium writes as OPL are parsed a chunk at a time
+    (32 MB in use); chunks of a few bytes split every line and must change nothing."""
+    import osmium
+
+    from geodata.importers.osm import _read_node_locations, _read_way_refs
+
+    xml = tmp_path / "two_pass.osm"
+    xml.write_text(TWO_PASS_XML, encoding="utf-8")
+    ways, nodes = tmp_path / "ways.opl", tmp_path / "nodes.opl"
+    with osmium.SimpleWriter(osmium.io.File(str(ways), "opl,add_metadata=false")) as w:
+        for obj in osmium.FileProcessor(str(xml), osmium.osm.WAY):
+            w.add_way(obj)
+    with osmium.SimpleWriter(osmium.io.File(str(nodes), "opl,add_metadata=false")) as w:
+        for obj in osmium.FileProcessor(str(xml), osmium.osm.NODE):
+            w.add_node(obj)
+    counts, refs = _read_way_refs(ways, 4)
+    assert counts.tolist() == [3, 3, 3, 5]
+    assert refs.tolist() == [1, 2, 3, 2, 4, 5, 5, 6, 99, 50, 51, 52, 53, 50]
+    ids, lon, lat = _read_node_locations(nodes)
+    assert ids.tolist() == [1, 2, 3, 4, 5, 6, 50, 51, 52, 53, 70, 71]
+    assert lon[2] == 116.8320123 and lat[1] == -1.27  # the node with escaped tags keeps its place
+    for chunk in (1, 7, 40):
+        c, r = _read_way_refs(ways, 4, chunk_bytes=chunk)
+        assert c.tolist() == counts.tolist() and r.tolist() == refs.tolist()
+        i, x, y = _read_node_locations(nodes, chunk_bytes=chunk)
+        assert i.tolist() == ids.tolist() and x.tolist() == lon.tolist() and y.tolist() == lat.tolist()

@@ -56,6 +56,13 @@ def test_ways_cut_by_the_extract_and_islands():
     assert isinstance(main, Network)
 
 
+def test_ways_without_any_located_node_give_no_edges():
+    net = build_network([(1, {"highway": "residential"}, [1, 2], [None, None])], [])
+    assert len(net.edges) == 0 and len(net.nodes) == 0
+    net = build_network([(1, {"highway": "residential"}, [1, 2], [(116.8, -1.2), None])], [])
+    assert len(net.edges) == 0 and len(net.nodes) == 0  # one located node is no road
+
+
 def test_largest_component_drops_one_way_traps():
     """Issue 17: a one-way street out of the city into a dead end is connected (weakly) but a
     unit sent there cannot drive back; --largest-component keeps only what routing can use both ways."""
