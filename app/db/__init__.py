@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from app.incidents.viewer import Viewer
 
 __all__ = [
+    "FROM_MEMORY",
     "ClusterError",
     "EmbeddedCluster",
+    "NeedsThread",
     "cluster_for",
     "database_url",
     "ensure_database",
@@ -34,6 +36,18 @@ __all__ = [
 ]
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+# The server (app/live/asgi.py) answers some requests (a cached basemap tile) on its event loop,
+# without a pool thread, when the app can answer them from memory alone.  Such a request carries
+# FROM_MEMORY in its environ; if it needs the database after all (a credential or a tile not in
+# the process's caches, the hub not listening), ``get_session`` marks it NEEDS_THREAD and raises
+# NeedsThread before any connection is taken, and the server asks again the ordinary way.
+FROM_MEMORY = "peta112.from_memory"
+NEEDS_THREAD = "peta112.needs_thread"
+
+
+class NeedsThread(RuntimeError):
+    """A request tried from memory on the event loop needs the database: answer it in a pool thread."""
 
 
 def cluster_for(settings: Settings) -> EmbeddedCluster:
@@ -98,6 +112,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["peta112.engine"] = engine
     app.extensions["peta112.session_factory"] = factory
     app.teardown_appcontext(_close_session)
+    # Only the server's own retry sees this answer (it asks again in a pool thread).
+    app.register_error_handler(NeedsThread, lambda _exc: Response(status=503))
 
 
 def request_viewer() -> Viewer:
@@ -132,6 +148,9 @@ def get_engine() -> Engine:
 def get_session() -> Session:
     """The request's session, opened on first use and closed at teardown."""
     if "db_session" not in g:
+        if has_request_context() and request.environ.get(FROM_MEMORY):
+            request.environ[NEEDS_THREAD] = True
+            raise NeedsThread(request.path)
         factory: Callable[[], Session] = current_app.extensions["peta112.session_factory"]
         g.db_session = factory()
     return g.db_session

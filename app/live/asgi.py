@@ -22,10 +22,13 @@ from a2wsgi import WSGIMiddleware
 from a2wsgi.wsgi import build_environ
 from flask import Flask
 
+from app.db import FROM_MEMORY, NEEDS_THREAD
+from app.layers import registry
 from app.live.hub import LoopFanout, LoopStream
 from app.web import stream as stream_view
 
 STREAM_PATH = "/api/v1/stream"
+TILES_PATH = "/tiles/"  # basemap tiles may be answered from memory on the event loop (Server._from_memory)
 THREADS = 32  # Flask requests at once per process (the gthread setting it replaces)
 
 
@@ -44,8 +47,55 @@ class Server:
             await self._lifespan(receive, send)
         elif scope["type"] == "http" and scope["path"] == STREAM_PATH and scope["method"] == "GET":
             await self._stream(scope, receive, send)
-        else:
+        elif not (self._from_memory_candidate(scope) and await self._from_memory(scope, send)):
             await self.wsgi(scope, receive, send)
+
+    def _from_memory_candidate(self, scope: dict[str, Any]) -> bool:
+        """A GET of a basemap tile (a shared layer: ``app/services/tile_cache.py``) without a body.
+
+        Operational tiles always need the database, and a rate-limited endpoint would count a
+        retried request twice: those go straight to the pool.
+        """
+        path = scope["path"]
+        if scope["method"] != "GET" or not path.startswith(TILES_PATH):
+            return False
+        layer = registry().get(path[len(TILES_PATH):].split("/", 1)[0])
+        if layer is None or not layer.shared or "tiles.tile" in self.flask.config.get("PETA112_RATE_LIMITS", {}):
+            return False
+        return not any(k in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
+
+    async def _from_memory(self, scope: dict[str, Any], send: Any) -> bool:
+        """Answer on the event loop, if the app can from memory alone; False: it needs a pool thread.
+
+        A cached basemap tile with a cached credential is a few hundred microseconds of Python:
+        handing it to a pool thread and back (two thread wake-ups, each waiting for a core on a
+        busy machine) cost more than the answer.  The request still goes through the whole Flask
+        app (the door, sign-in, the role table, the layer's roles, ETag/304, headers); only the
+        database is out of reach (app/db.get_session raises NeedsThread before taking a
+        connection), and then nothing has been sent yet and the request is asked again the
+        ordinary way.
+        """
+        environ = build_environ(scope, io.BytesIO(b""))  # type: ignore[arg-type]
+        environ[FROM_MEMORY] = True
+        answer: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer["status"], answer["headers"] = int(status.split(" ", 1)[0]), headers
+            return lambda _data: None
+
+        body_iter = self.flask(environ, start_response)
+        try:
+            body = b"".join(body_iter)
+        finally:
+            close = getattr(body_iter, "close", None)
+            if close is not None:
+                close()
+        if environ.get(NEEDS_THREAD):
+            return False
+        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer["headers"]]
+        await send({"type": "http.response.start", "status": answer["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return True
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         loop = asyncio.get_running_loop()

@@ -54,8 +54,8 @@ class CredentialCache:
                         self.hits += 1
                         return value
                     del self._entries[(kind, key)]
+        value = load()  # may raise (app/db.NeedsThread: tried from memory on the event loop): not a miss yet
         self.misses += 1
-        value = load()
         if version is not None and value is not None:
             with self._lock:
                 self._entries[(kind, key)] = (value, version, time.monotonic())

@@ -48,8 +48,8 @@ class TileCache:
                     self._entries.move_to_end(key)
                     self.hits += 1
                     return hit[0], hit[1]
+        data = render()  # may raise (app/db.NeedsThread: tried from memory on the event loop): not a miss yet
         self.misses += 1
-        data = render()
         tag = etag_of(data)
         if version is not None:
             with self._lock:

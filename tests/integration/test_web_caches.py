@@ -5,6 +5,7 @@ revoked credential or an import is seen at once."""
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import requests
@@ -124,6 +125,84 @@ def test_operational_tiles_are_computed_per_request(live_server):
                            headers=users.auth("dispatcher"), timeout=30)
         assert res.status_code == 200 and "private" in res.headers["Cache-Control"]
     assert (tile_cache.hits, tile_cache.misses) == before
+
+
+class _Threads:
+    """Wraps the app's WSGI callable: the name of the thread each request ran in (the event loop's or a pool's)."""
+
+    def __init__(self, app):  # noqa: ANN001
+        self.app, self.inner, self.names = app, app.wsgi_app, []
+
+    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+        self.names.append(threading.current_thread().name)
+        return self.inner(environ, start_response)
+
+    def __enter__(self):  # noqa: ANN204
+        self.app.wsgi_app = self
+        return self
+
+    def __exit__(self, *_exc):  # noqa: ANN002, ANN204
+        self.app.wsgi_app = self.inner
+
+
+LOOP_THREAD = "peta112-live-server"  # tests/conftest.serve_asgi: uvicorn's event loop runs in this thread
+
+
+def test_a_warm_basemap_tile_is_answered_on_the_event_loop_exactly_as_the_app_answers(live_server):
+    app = live_server.app
+    tile_cache = app.extensions["peta112.tiles"]
+    auth = users.auth("dispatcher")
+    path = f"/tiles/kecamatan/{_tile(110.43, -6.99, 14)}.pbf"  # a basemap tile no other test asks
+    misses = tile_cache.misses
+    with _Threads(app) as seen:
+        first = requests.get(f"{live_server.url}{path}", headers=auth, timeout=30)
+        assert first.status_code == 200 and tile_cache.misses == misses + 1
+        hits = tile_cache.hits
+        warm = requests.get(f"{live_server.url}{path}", headers=auth, timeout=30)
+        etag = {"If-None-Match": first.headers["ETag"]}
+        not_modified = requests.get(f"{live_server.url}{path}", headers={**auth, **etag}, timeout=30)
+        anonymous = requests.get(f"{live_server.url}{path}", timeout=30)
+        operational = requests.get(f"{live_server.url}/tiles/incidents/{CITY_TILE}.pbf", headers=auth, timeout=30)
+    # The cold tile was tried on the loop, needed the database and was answered in a pool thread,
+    # counted as one miss, not two; the warm one, the 304 and the refusal never left the loop.
+    assert seen.names[0] == LOOP_THREAD and seen.names[1] != LOOP_THREAD
+    assert seen.names[2:5] == [LOOP_THREAD] * 3
+    assert tile_cache.misses == misses + 1 and tile_cache.hits == hits + 2
+    assert warm.status_code == 200 and warm.content == first.content and warm.headers["ETag"] == first.headers["ETag"]
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert anonymous.status_code == 401 and anonymous.json()["status"] == 401
+    # Operational tiles need the reader's rows: straight to a pool thread, never tried on the loop.
+    assert operational.status_code == 200 and seen.names[5:] == [seen.names[5]] and seen.names[5] != LOOP_THREAD
+    # The same answer the app gives the ordinary way (headers but the clock's; body).
+    ordinary = app.test_client().get(path, headers=auth)
+    skip = {"date", "server"}
+    assert ordinary.status_code == 200 and ordinary.data == warm.content
+    assert ({(k.lower(), v) for k, v in ordinary.headers.items() if k.lower() not in skip}
+            == {(k.lower(), v) for k, v in warm.headers.items() if k.lower() not in skip})
+
+
+def test_a_revoked_token_is_refused_a_warm_tile_on_the_event_loop(live_server):
+    app = live_server.app
+    url = f"{live_server.url}/tiles/roads/{CITY_TILE}.pbf"
+    for _ in range(2):
+        assert requests.get(url, headers=users.auth("t_dinkes"), timeout=30).status_code == 200
+    hub = app.extensions["peta112.live"]
+    before = hub.versions["auth"]
+    try:
+        with live_server.engine.begin() as conn:
+            conn.execute(text("UPDATE api_tokens SET revoked_at = now() WHERE prefix = :p"),
+                         {"p": users.token("t_dinkes")[:12]})
+        _until(lambda: hub.versions["auth"] > before, "the auth notice reached the hub")
+        with _Threads(app) as seen:
+            refused = requests.get(url, headers=users.auth("t_dinkes"), timeout=30)
+        assert refused.status_code == 401
+        assert seen.names[0] == LOOP_THREAD and seen.names[1] != LOOP_THREAD  # the credential was asked in SQL
+    finally:
+        with live_server.engine.begin() as conn:
+            conn.execute(text("UPDATE api_tokens SET revoked_at = NULL WHERE prefix = :p"),
+                         {"p": users.token("t_dinkes")[:12]})
+    _until(lambda: requests.get(url, headers=users.auth("t_dinkes"), timeout=30).status_code == 200,
+           "restored token works again")
 
 
 FINGERPRINTS = ("pg_stat_get_tuples_inserted", "string_agg(id::text || agency_code", "FROM road_edges WHERE id = ANY")
