@@ -153,16 +153,24 @@ def test_a_warm_basemap_tile_is_answered_on_the_event_loop_exactly_as_the_app_an
     tile_cache = app.extensions["peta112.tiles"]
     auth = users.auth("dispatcher")
     path = f"/tiles/kecamatan/{_tile(110.43, -6.99, 14)}.pbf"  # a basemap tile no other test asks
-    misses = tile_cache.misses
-    with _Threads(app) as seen:
-        first = requests.get(f"{live_server.url}{path}", headers=auth, timeout=30)
-        assert first.status_code == 200 and tile_cache.misses == misses + 1
-        hits = tile_cache.hits
-        warm = requests.get(f"{live_server.url}{path}", headers=auth, timeout=30)
-        etag = {"If-None-Match": first.headers["ETag"]}
-        not_modified = requests.get(f"{live_server.url}{path}", headers={**auth, **etag}, timeout=30)
-        anonymous = requests.get(f"{live_server.url}{path}", timeout=30)
-        operational = requests.get(f"{live_server.url}/tiles/incidents/{CITY_TILE}.pbf", headers=auth, timeout=30)
+    credentials = app.extensions["peta112.credentials"]
+    ttl = credentials.ttl_s
+    credentials.ttl_s = 3600.0  # the credential stays cached through the test, whatever the machine's pace
+    try:
+        assert requests.get(f"{live_server.url}/api/v1/me", headers=auth, timeout=30).status_code == 200
+        misses = tile_cache.misses
+        with _Threads(app) as seen:
+            first = requests.get(f"{live_server.url}{path}", headers=auth, timeout=30)
+            assert first.status_code == 200 and tile_cache.misses == misses + 1
+            hits = tile_cache.hits
+            warm = requests.get(f"{live_server.url}{path}", headers=auth, timeout=30)
+            etag = {"If-None-Match": first.headers["ETag"]}
+            not_modified = requests.get(f"{live_server.url}{path}", headers={**auth, **etag}, timeout=30)
+            anonymous = requests.get(f"{live_server.url}{path}", timeout=30)
+            operational = requests.get(f"{live_server.url}/tiles/incidents/{CITY_TILE}.pbf", headers=auth,
+                                       timeout=30)
+    finally:
+        credentials.ttl_s = ttl
     # The cold tile was tried on the loop, needed the database and was answered in a pool thread,
     # counted as one miss, not two; the warm one, the 304 and the refusal never left the loop.
     assert seen.names[0] == LOOP_THREAD and seen.names[1] != LOOP_THREAD
