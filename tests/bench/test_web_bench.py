@@ -7,7 +7,8 @@ one after another (latency, not throughput):
    call in-process (``routing.nearest_for_point`` on a session that reads as the dispatcher,
    as a request does), over the same points, both warm.
 2. **roads tiles at z15** over the city: ours the first time each tile is asked (rendered by
-   PostGIS), ours again (served from the process's basemap cache, no database), and tipg 1.6
+   PostGIS), ours again (served from the process's basemap cache, no database, answered on the
+   server's event loop: app/live/asgi.py), and tipg 1.6
    (asyncpg + Starlette) serving the same ``road_edges`` with the same properties.
 3. **before**, in the same run: the same requests on gunicorn gthread (the server used until
    now), where no live hub listens and so nothing is cached.
