@@ -1,7 +1,9 @@
 """The server process: the Flask app on a thread pool, and the live stream natively on asyncio.
 
 ``peta112 serve`` runs this under uvicorn.  Every request but the stream goes to the Flask
-app through a2wsgi's thread pool, exactly as under a WSGI server.  ``GET /api/v1/stream``
+app through a2wsgi's thread pool, exactly as under a WSGI server, except a basemap tile GET,
+which the Flask app first tries on the event loop from memory alone (``Server._from_memory``:
+a warm tile with a cached credential; anything needing the database goes to the pool).  ``GET /api/v1/stream``
 also passes through Flask first (the same authentication, role table and headers), but the
 view only leaves a grant; this module then serves the stream from the event loop, fed by
 the process's one live hub.  An open map therefore costs a coroutine and a socket, not a
