@@ -148,6 +148,21 @@ class _Threads:
 LOOP_THREAD = "peta112-live-server"  # tests/conftest.serve_asgi: uvicorn's event loop runs in this thread
 
 
+def _settle(live_server) -> None:  # noqa: ANN001
+    """Wait until the hub has seen every notice committed so far (earlier tests' restores empty the caches).
+
+    Notices arrive in commit order, so once our own 'auth' and 'basemap' notices are counted, none
+    committed before them can arrive later and empty the credential or tile cache mid-test.
+    """
+    hub = live_server.app.extensions["peta112.live"]
+    before = dict(hub.versions)
+    with live_server.engine.begin() as conn:
+        conn.execute(text("""SELECT pg_notify('peta112', '{"table": "auth"}'), """
+                          """pg_notify('peta112', '{"table": "basemap"}')"""))
+    _until(lambda: hub.versions["auth"] > before["auth"] and hub.versions["basemap"] > before["basemap"],
+           "our own notices reached the hub")
+
+
 def test_a_warm_basemap_tile_is_answered_on_the_event_loop_exactly_as_the_app_answers(live_server):
     app = live_server.app
     tile_cache = app.extensions["peta112.tiles"]
@@ -156,6 +171,7 @@ def test_a_warm_basemap_tile_is_answered_on_the_event_loop_exactly_as_the_app_an
     credentials = app.extensions["peta112.credentials"]
     ttl = credentials.ttl_s
     credentials.ttl_s = 3600.0  # the credential stays cached through the test, whatever the machine's pace
+    _settle(live_server)
     try:
         assert requests.get(f"{live_server.url}/api/v1/me", headers=auth, timeout=30).status_code == 200
         misses = tile_cache.misses
@@ -211,6 +227,33 @@ def test_a_revoked_token_is_refused_a_warm_tile_on_the_event_loop(live_server):
                          {"p": users.token("t_dinkes")[:12]})
     _until(lambda: requests.get(url, headers=users.auth("t_dinkes"), timeout=30).status_code == 200,
            "restored token works again")
+
+
+def test_a_signed_in_map_gets_warm_tiles_on_the_event_loop_until_it_signs_out(live_server):
+    app = live_server.app
+    s = requests.Session()
+    me = s.post(f"{live_server.url}/login", json={"username": "t_bpbd", "password": users.password("t_bpbd")},
+                timeout=30).json()
+    url = f"{live_server.url}/tiles/roads/{CITY_TILE}.pbf"
+    credentials = app.extensions["peta112.credentials"]
+    ttl = credentials.ttl_s
+    credentials.ttl_s = 3600.0  # the session stays cached through the test, whatever the machine's pace
+    _settle(live_server)
+    try:
+        assert s.get(url, timeout=30).status_code == 200  # the session and the tile are now in memory
+        cookie = dict(s.cookies)
+        with _Threads(app) as seen:
+            warm = s.get(url, timeout=30)
+        assert warm.status_code == 200 and seen.names == [LOOP_THREAD]
+        csrf = s.get(f"{live_server.url}/api/v1/me", timeout=30).json()["csrf_token"] or me.get("csrf_token")
+        assert s.post(f"{live_server.url}/logout", headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+                      timeout=30).status_code == 200
+        with _Threads(app) as seen:
+            ended = requests.get(url, cookies=cookie, timeout=30)
+        # Sign-out emptied this process's cache: the loop needed the database and handed the request on.
+        assert ended.status_code == 401 and seen.names[0] == LOOP_THREAD and seen.names[1] != LOOP_THREAD
+    finally:
+        credentials.ttl_s = ttl
 
 
 FINGERPRINTS = ("pg_stat_get_tuples_inserted", "string_agg(id::text || agency_code", "FROM road_edges WHERE id = ANY")
