@@ -31,8 +31,12 @@ def _check_role(db: Session, role: str, agency: str | None) -> str | None:
         raise InvalidInput("an agency user needs an agency (e.g. DAMKAR)", "agency")
     if role == "bpbd":
         agency = agency or "BPBD"
-    if agency and db.execute(text("SELECT 1 FROM agencies WHERE code = :c"), {"c": agency}).first() is None:
-        raise InvalidInput(f"unknown agency {agency!r}", "agency")
+    if agency:
+        row = db.execute(text("SELECT retired_at FROM agencies WHERE code = :c"), {"c": agency}).first()
+        if row is None:
+            raise InvalidInput(f"unknown agency {agency!r}", "agency")
+        if row.retired_at is not None:  # the city's catalog dropped it: no new accounts for it
+            raise InvalidInput(f"agency {agency!r} is retired in the city's catalog", "agency")
     return agency
 
 

@@ -247,7 +247,3 @@ def slug(name: str) -> str:
 def chunks(seq: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for i in range(0, len(seq), size):
         yield seq[i:i + size]
-
-
-def known_codes(conn: Connection, table: str) -> set[str]:
-    return set(conn.execute(text(f'SELECT code FROM "{table}"')).scalars())

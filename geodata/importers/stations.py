@@ -20,7 +20,6 @@ from geodata.importers.common import (
     Progress,
     clean_str,
     json_safe,
-    known_codes,
     no_progress,
     read_points_table,
     require_columns,
@@ -37,14 +36,15 @@ def read_stations(conn: Connection, path: str | Path) -> gpd.GeoDataFrame:
     p = Path(path)
     gdf = read_points_table(p, "station")
     require_columns(p, list(gdf.columns), REQUIRED)
-    agencies = known_codes(conn, "agencies")
+    # A station for an agency the city's catalog retired would dispatch for nobody.
+    agencies = set(conn.execute(text("SELECT code FROM agencies WHERE retired_at IS NULL")).scalars())
     rows = []
     extra = [c for c in gdf.columns if c not in (*REQUIRED, "address", "osm_id", gdf.geometry.name)]
     for i, (rec, geom) in enumerate(zip(gdf.to_dict("records"), gdf.geometry, strict=True), start=1):
         where = f"{p}: row {i}"
         agency = (clean_str(rec["agency"]) or "").upper()
         if agency not in agencies:
-            raise ImportProblem(f"{where}: unknown agency code {rec['agency']!r} "
+            raise ImportProblem(f"{where}: unknown or retired agency code {rec['agency']!r} "
                                 f"(known: {', '.join(sorted(agencies))})")
         kind = (clean_str(rec["kind"]) or "").lower().replace(" ", "_")
         name = clean_str(rec["name"])

@@ -23,6 +23,8 @@ from app.city import catalog
 from app.db.engine import make_engine
 from app.routing import cache
 from geodata.demo.catalog import CATALOG_FILE
+from geodata.importers.problem import ImportProblem
+from geodata.importers.stations import import_stations
 from tests import tinycity, users
 from tests.apps import joined_app
 from tests.scratch import scratch_database
@@ -304,7 +306,7 @@ def test_retiring_a_used_category_keeps_old_incidents_and_refuses_new_ones(clien
     assert client.post("/api/v1/incidents", json={"category": "narkoba", **IN_EAST}).status_code == 201
 
 
-def test_a_retired_agency_stays_while_used_and_gets_no_new_tasks(client, city):
+def test_a_retired_agency_stays_while_used_and_gets_no_new_tasks(client, city, tmp_path):
     start = DEMO.index('support = [\n    { agency = "POLRI", task_target = "20 menit" }')  # the fire's support
     fire_support = DEMO[start:DEMO.index("\n]", start) + 2]
     assert '"PLN"' in fire_support and "code" not in fire_support
@@ -323,6 +325,14 @@ def test_a_retired_agency_stays_while_used_and_gets_no_new_tasks(client, city):
     agencies = {a["code"]: a for a in client.get("/api/v1/agencies").get_json()["agencies"]}
     assert agencies["PLN"]["retired_at"] is not None and "BNN" not in agencies
     assert agencies["DAMKAR"]["unit_types"] == ["fire_engine", "rescue_unit"]
+    # A retired agency gets no new accounts and no new stations (it would dispatch for nobody).
+    r = client.patch("/api/v1/users/t_damkar", json={"role": "agency", "agency": "PLN"})
+    assert r.status_code == 422 and r.get_json()["field"] == "agency", r.get_json()
+    assert "retired" in r.get_json()["detail"]
+    csv = tmp_path / "stations.csv"
+    csv.write_text("agency,kind,name,lat,lon\nPLN,pln_post,PLN Rayon Timur,-6.97,110.44\n", encoding="utf-8")
+    with pytest.raises(ImportProblem, match="retired agency code 'PLN'"):
+        import_stations(city, csv)
 
 
 def test_a_new_agency_and_category_are_usable_for_intake_and_routing(client, city, tmp_path):

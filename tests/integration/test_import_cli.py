@@ -172,7 +172,7 @@ def test_stations_csv(db, tmp_path):
     db.fails("stations", no_lat, expect="lat")
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("agency,kind,name,lat,lon\nDAMKAR,fire_station,A,-1.2,116.8\nBASARNAS,sar_post,B,-1.2,116.8\n")
-    db.fails("stations", unknown, expect="row 2: unknown agency code 'BASARNAS'")
+    db.fails("stations", unknown, expect="row 2: unknown or retired agency code 'BASARNAS'")
     no_name = tmp_path / "no_name.csv"
     no_name.write_text("agency,kind,lat,lon\nDAMKAR,fire_station,-1.2,116.8\n")
     db.fails("stations", no_name, expect="missing column(s) name")
