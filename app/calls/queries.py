@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.calls import pranks
 from app.db import sqlfiles
+from app.incidents.queries import iso
 from app.services.dispatch import PRANK_REPEAT_THRESHOLD
 from app.services.errors import NotFound
 
@@ -30,10 +31,6 @@ def _sql(name: str) -> Any:
 
 def _raw(name: str) -> str:
     return sqlfiles.raw(PACKAGE, FILE, name)
-
-
-def iso(v: Any) -> Any:
-    return v.isoformat() if isinstance(v, datetime) else v
 
 
 def _row(r: Any) -> dict[str, Any]:
