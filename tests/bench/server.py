@@ -139,27 +139,10 @@ def gunicorn(database_url: str, workers: int = 2, threads: int = 4, log: Path | 
          "--log-level", "warning", "app.wsgi:app"],
         env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT if out else None)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            try:
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
-            finally:
-                conn.close()
+        _wait_healthy(port, proc)
         yield port
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        _stop(proc)
         if out:
             out.close()
 
