@@ -39,6 +39,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.city.profile import city_zone
+from app.services.analytics import performance_cells, rollup
 from app.services.analytics.common import (
     COUNTED,
     IN_KECAMATAN,
@@ -181,18 +182,44 @@ def _share(met: int, n: int) -> float | None:
     return round(met / n, 4) if n else None
 
 
-def performance(session: Session, q: PerformanceQuery) -> dict[str, Any]:
-    """Per group: task counts, median/p90 of each interval, fast closures, target compliance; plus a ranking."""
+def _order(group: str) -> Any:
+    """Groups in the order of their columns (NULL last), whichever path computed them."""
+    cols = GROUP_COLUMNS[group]
+    return lambda r: tuple((r[c] is None, r[c] or "") for c in cols)
+
+
+def _stat_rows(session: Session, q: PerformanceQuery, params: dict[str, Any],
+               use_rollup: bool) -> tuple[list[dict[str, Any]], dict[str, int], str]:
+    snap = rollup.snapshot(session, q.window.since, q.window.until) if use_rollup else None
+    if snap is not None:
+        rows, totals = performance_cells.rows(
+            session, snap, since=q.window.since, until=q.window.until, categories=params["categories"],
+            kecamatan=params["kecamatan"], group=q.group, fast_s=q.fast_closure_s,
+            targets=json.loads(params["targets"]), tz=params["zone"])
+        return rows, totals, "rollup"
+    rows = [dict(r) for r in session.execute(STATS_SQL[q.group], params).mappings()]
+    return rows, dict(session.execute(TOTALS_SQL, params).mappings().one()), "tasks"
+
+
+def performance(session: Session, q: PerformanceQuery, use_rollup: bool = True) -> dict[str, Any]:
+    """Per group: task counts, median/p90 of each interval, fast closures, target compliance; plus a ranking.
+
+    Read from the task rollup (app/services/analytics/rollup.py) when the reader may see every
+    incident, else from the tasks under row-level security; both give the same answer.
+    """
     check_choice(q.group, GROUPS, "group")
     check_choice(q.rank_by, RANK_BY, "rank_by")
     check_range(q.fast_closure_s, 0, 3600, "fast_closure_s")
     cats = check_categories(session, q.categories)
     kec = check_kecamatan(session, q.kecamatan)
+    zone = city_zone(session)
     params = {"since": q.window.since, "until": q.window.until, "categories": cats, "kecamatan": kec,
-              "fast_s": q.fast_closure_s, "targets": _targets_json(q.targets), "tz": city_zone(session).key}
+              "fast_s": q.fast_closure_s, "targets": _targets_json(q.targets), "tz": zone.key, "zone": zone}
     names = dict(session.execute(AGENCY_NAMES_SQL).all())
+    stat_rows, totals, source = _stat_rows(session, q, params, use_rollup)
+    stat_rows.sort(key=_order(q.group))
     groups = []
-    for r in session.execute(STATS_SQL[q.group], params).mappings():
+    for r in stat_rows:
         g: dict[str, Any] = {c: r[c] for c in GROUP_COLUMNS[q.group]}
         g["agency_name"] = names.get(r["agency"])
         g.update(tasks=r["tasks"], incidents=r["incidents"], fast_closures=r["fast_closures"],
@@ -223,7 +250,6 @@ def performance(session: Session, q: PerformanceQuery) -> dict[str, Any]:
             "meets_goal": share is not None and share >= r["arrival_goal"]}
         g["compliance"] = compliance
         groups.append(g)
-    totals = session.execute(TOTALS_SQL, params).mappings().one()
     key = q.rank_by
     groups.sort(key=lambda g: (g[key]["median_s"] is None, -(g[key]["median_s"] or 0)))
     for k, g in enumerate(groups, 1):
@@ -238,7 +264,8 @@ def performance(session: Session, q: PerformanceQuery) -> dict[str, Any]:
                        "fast_closure_s": q.fast_closure_s,
                        "targets": {a: [t.__dict__ for t in ts] for a, ts in q.targets.items()},
                        "task_targets": "category_agencies.task_target_s from forwarded_at, before targets",
-                       "other_agencies_target": "category target_response_s from the call (received_at)"},
+                       "other_agencies_target": "category target_response_s from the call (received_at)",
+                       "computed_from": source},
         "window": q.window.to_dict(),
         "summary": {"tasks": totals["tasks"], "incidents": totals["incidents"],
                     "fast_closures": sum(g["fast_closures"] for g in groups)},
