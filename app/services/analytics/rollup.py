@@ -51,6 +51,9 @@ REJECTED, OPEN, FIRST = 1, 2, 4  # FIRST: the incident's task with the lowest ag
 EMPTY = np.zeros(0, RECORD)
 BATCH = 400  # cells per refresh transaction
 ADVISORY_KEY = 112_0024  # one refresher at a time per database
+# Logged cells a request builds itself; beyond this the rollup is not refreshed (a bulk load),
+# and the raw query is faster.  The server's refresher keeps the log to a few cells.
+MAX_BUILT_IN_REQUEST = 1000
 
 Key = tuple[date, str]
 
@@ -175,11 +178,11 @@ def snapshot(session: Session, since: datetime, until: datetime) -> Snapshot | N
     state = session.execute(_sql("state")).mappings().one_or_none()
     if state is None or not state["reads_all"]:
         return None
-    where = session.get_bind().url.render_as_string(hide_password=True)
+    where = session.get_bind().engine.url.render_as_string(hide_password=True)
     with _LOCK:
         stored = _STORED.get(where)
-        if stored is None or stored.epoch != state["epoch"]:
-            stored = _Stored(state["epoch"], -1, {})
+        if stored is None or stored.epoch != state["epoch"] or stored.version > state["version"]:
+            stored = _Stored(state["epoch"], -1, {})  # new, truncated, or a refresh rolled back
         if state["version"] > stored.version:
             cells = dict(stored.cells)
             for day, agency, _version, data in session.execute(_sql("cells_since"), {"version": stored.version}):
@@ -192,6 +195,8 @@ def snapshot(session: Session, since: datetime, until: datetime) -> Snapshot | N
             _STORED[where] = stored
     first, last = utc_days(since, until)
     changed = [(r[0], r[1]) for r in session.execute(_sql("dirty_between"), {"first": first, "last": last})]
+    if len(changed) > MAX_BUILT_IN_REQUEST:
+        return None  # not refreshed yet (a bulk load): the raw query is the faster way to the same answer
     cells = stored.cells
     if changed:
         cells = dict(cells)
