@@ -68,6 +68,9 @@ class Settings:
     # Analytics: PostgreSQL cancels a query after this long; at most this many at once per user and process.
     analytics_timeout_s: float = 10.0
     analytics_concurrency: int = 4  # the dashboard sends 2 at once; a filter change may overlap a round
+    # The server folds logged changes into the agency-performance rollup this often (0: never;
+    # readers then build the changed cells themselves, which stays exact but grows slower).
+    rollup_refresh_s: float = 30.0
     # Sessions: an open console polls every 15 s, so the idle limit only ends sessions of closed or
     # sleeping browsers (30 min: OWASP ASVS 4 level 2, 3.3.2); the absolute limit is one shift.
     session_idle_minutes: int = 30
@@ -150,6 +153,13 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
     if env.get("PETA112_ANALYTICS_CONCURRENCY"):
         kw["analytics_concurrency"] = _positive("PETA112_ANALYTICS_CONCURRENCY", env["PETA112_ANALYTICS_CONCURRENCY"],
                                                 int)
+    if env.get("PETA112_ROLLUP_REFRESH_S"):
+        try:
+            kw["rollup_refresh_s"] = float(env["PETA112_ROLLUP_REFRESH_S"])
+        except ValueError:
+            kw["rollup_refresh_s"] = -1.0
+        if kw["rollup_refresh_s"] < 0:
+            raise ValueError("PETA112_ROLLUP_REFRESH_S must be a number of seconds >= 0")
     if env.get("PETA112_OPEN311_KEYS"):
         kw["open311_keys"] = tuple(k.strip() for k in env["PETA112_OPEN311_KEYS"].split(",") if k.strip())
     if env.get("PETA112_TELEPHONY_KEYS"):

@@ -1,4 +1,4 @@
-"""The ``peta112`` command: database, demo data, imports, city setup, serving, reports, accounts.
+"""The ``peta112`` command: database, demo data, imports, city setup, serving, reports, accounts, analytics.
 
 One file per command group in this package; app/cli/common.py holds what they
 share (the one-line error mapping, settings, session, transaction).  Only this
@@ -12,6 +12,7 @@ from __future__ import annotations
 import click
 
 from app.cli.accounts import privacy, token, user
+from app.cli.analytics import analytics
 from app.cli.channels import channels
 from app.cli.city import city
 from app.cli.common import UserError, cli_session, friendly, in_transaction, settings
@@ -39,7 +40,7 @@ def cli(ctx: click.Context) -> None:
 
 
 for _command in (db, serve, demo, import_group, city, incident, nearest_cmd, report, user, token, privacy,
-                 channels):
+                 channels, analytics):
     cli.add_command(_command)
 
 

@@ -27,6 +27,7 @@ from flask import Flask
 from app.db import FROM_MEMORY, NEEDS_THREAD
 from app.layers import registry
 from app.live.hub import LoopFanout, LoopStream
+from app.services.analytics.refresher import Refresher
 from app.web import stream as stream_view
 
 STREAM_PATH = "/api/v1/stream"
@@ -43,6 +44,7 @@ class Server:
         self.wsgi = WSGIMiddleware(flask_app, workers=threads)
         self.heartbeat_s, self.max_s, self.recheck_s = heartbeat_s, max_s, recheck_s
         self._fanout: LoopFanout | None = None
+        self._refresher: Refresher | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -106,8 +108,11 @@ class Server:
             if msg["type"] == "lifespan.startup":
                 # Listen from the start: the credential and tile caches of this process follow its notices.
                 await loop.run_in_executor(self.wsgi.executor, stream_view.hub_of, self.flask)
+                self._refresher = _start_refresher(self.flask)
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
+                if self._refresher is not None:
+                    await loop.run_in_executor(None, self._refresher.stop)
                 await loop.run_in_executor(None, stream_view.stop_hub, self.flask)
                 await loop.run_in_executor(None, self.flask.extensions["peta112.engine"].dispose)
                 await send({"type": "lifespan.shutdown.complete"})
@@ -191,6 +196,15 @@ async def _until_disconnect(receive: Any, stream: LoopStream) -> None:
             stream.gone = True
             stream.wake.set()
             return
+
+
+def _start_refresher(flask: Any) -> Refresher | None:
+    """The agency-performance rollup's refresher (app/services/analytics/refresher.py), if enabled."""
+    every = flask.extensions["peta112.settings"].rollup_refresh_s
+    if not every:
+        return None
+    url = flask.extensions["peta112.engine"].url.render_as_string(hide_password=False)
+    return Refresher(url, every).start()
 
 
 def server_argv(host: str, port: int, workers: int, *, access_log: bool = True,

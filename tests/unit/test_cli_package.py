@@ -22,6 +22,8 @@ CLI_DIR = Path(__file__).resolve().parents[2] / "app" / "cli"
 # and city setup's (issue 17: the documented names docs/your-city.md uses).
 PINNED = {
     "peta112": "--version",
+    "peta112 analytics": "",
+    "peta112 analytics refresh": "--rebuild",
     "peta112 channels": "",
     "peta112 channels send": "--interval --limit --once",
     "peta112 city setup": "--check --kecamatan --kelurahan --largest-component --name --name-field --osm "
