@@ -198,7 +198,7 @@ def test_agency_performance_over_the_whole_history(history):
             warm.append(took)
         fig["rollup_warm"] = sorted(warm, key=lambda w: w["wall_s"])[len(warm) // 2]
         with s.connection().connection.cursor() as cur:  # what a process holds
-            cur.execute("SELECT pg_size_pretty(sum(length(data))) FROM task_cells")
+            cur.execute("SELECT pg_size_pretty(sum(length(data))) FROM rollup_cells")
             fig["rollup_bytes"] = cur.fetchone()[0]
     assert raw["ranking"]
     for r in (raw, cold, res):

@@ -26,6 +26,7 @@ from app.incidents.viewer import Viewer
 from app.services.analytics import rollup
 from app.services.analytics.common import make_window
 from app.services.analytics.performance import GROUPS, PerformanceQuery, Target, performance
+from app.services.analytics.trends import TrendQuery, trends
 from geodata.demo import generate, load
 from tests.scratch import scratch_database
 
@@ -57,6 +58,7 @@ def _variants(session: Session) -> list[PerformanceQuery]:
     out = [PerformanceQuery(window=year, group=g) for g in GROUPS]
     out += [PerformanceQuery(window=cut, group=g, categories=["kebakaran", "banjir", "kecelakaan"]) for g in GROUPS]
     out += [PerformanceQuery(window=year, group="agency,kecamatan", kecamatan=kec),
+            PerformanceQuery(window=cut, group="agency", kecamatan=kec, categories=["banjir", "rob", "kebakaran"]),
             PerformanceQuery(window=cut, group="agency", fast_closure_s=10, rank_by="resolve"),
             PerformanceQuery(window=year, group="agency,category", targets=odd_targets),
             PerformanceQuery(window=year, group="agency", targets={})]
@@ -64,7 +66,7 @@ def _variants(session: Session) -> list[PerformanceQuery]:
 
 
 def _assert_equal_to_raw(engine: Engine, expect_source: str = "rollup") -> int:
-    """Compare every variant through both paths; returns how many groups were compared."""
+    """Compare every variant through both paths; returns how many groups and months were compared."""
     compared = 0
     with Session(engine) as s:
         for q in _variants(s):
@@ -74,6 +76,14 @@ def _assert_equal_to_raw(engine: Engine, expect_source: str = "rollup") -> int:
             assert raw["parameters"].pop("computed_from") == "tasks"
             assert fast == raw, (q.group, q.categories, q.kecamatan)
             compared += len(raw["groups"])
+            if q.group == "agency":  # trends take the same window and filters
+                tq = TrendQuery(q.window, q.categories, q.kecamatan)
+                fast_t, raw_t = trends(s, tq), trends(s, tq, use_rollup=False)
+                assert fast_t["parameters"].pop("computed_from") == ("rollup" if expect_source == "rollup"
+                                                                     else "incidents")
+                assert raw_t["parameters"].pop("computed_from") == "incidents"
+                assert fast_t == raw_t, (q.categories, q.kecamatan)
+                compared += len(raw_t["category_mix"])
     return compared
 
 
@@ -84,11 +94,11 @@ def test_refreshed_cells_answer_exactly_as_the_raw_query(owner: Engine):
     assert built > 100
     with owner.connect() as conn:
         assert rollup.pending(conn) == 0
-        stored = conn.execute(text("SELECT count(*), sum(tasks) FROM task_cells")).one()
+        stored = conn.execute(text("SELECT count(*), sum(records) FROM rollup_cells WHERE kind = 'tasks'")).one()
         counted = conn.execute(text(
             "SELECT count(*) FROM incident_tasks t JOIN incident_facts f ON f.id = t.incident_id "
             "WHERE f.is_counted")).scalar_one()
-    assert stored[0] == built and stored[1] == counted
+    assert stored[0] < built and stored[1] == counted  # built: task and incident cells
     assert _assert_equal_to_raw(owner) > 100
     assert _assert_equal_to_raw(owner) > 100  # again, from this process's cache
 
@@ -123,6 +133,16 @@ CHANGES = [
     "UPDATE incidents SET duplicate_of = (SELECT min(id) FROM incidents) WHERE id IN "
     "(SELECT incident_id FROM incident_tasks ORDER BY md5(id::text || '{seed}') LIMIT {n}) "
     "AND id <> (SELECT min(id) FROM incidents)",
+    # calls with no task: new ones (trends count them), a prank by status, a move across days
+    "INSERT INTO incidents (category_code, status, priority, source, address, kelurahan_id, kecamatan_id, "
+    "is_prank, idempotency_key, received_at, geom) SELECT category_code, 'received', priority, 'phone', address, "
+    "kelurahan_id, kecamatan_id, false, 'rollup-' || id || '-{seed}', received_at + interval '5 hours', geom "
+    "FROM incidents ORDER BY md5(id::text || '{seed}') LIMIT {n}",
+    "UPDATE incidents SET status = 'prank' WHERE id IN (SELECT id FROM incidents i WHERE NOT EXISTS "
+    "(SELECT 1 FROM incident_tasks t WHERE t.incident_id = i.id) ORDER BY md5(id::text || '{seed}') LIMIT {n})",
+    "UPDATE incidents SET received_at = received_at + interval '30 hours' WHERE id IN (SELECT id FROM incidents i "
+    "WHERE NOT EXISTS (SELECT 1 FROM incident_tasks t WHERE t.incident_id = i.id) "
+    "ORDER BY md5(id::text || '{seed}') LIMIT {n})",
     # and back: a prank that was not, a cancelled call reopened
     "UPDATE incidents SET is_prank = false, status = 'closed' WHERE id IN (SELECT id FROM incidents "
     "WHERE is_prank OR status = 'cancelled' ORDER BY md5(id::text || '{seed}') LIMIT {n})",
@@ -167,25 +187,25 @@ def test_only_readers_who_see_every_incident_read_cells(owner: Engine):
         q = PerformanceQuery(window=make_window(UNTIL - timedelta(days=365), UNTIL, 0, WIB))
         with Session(app) as s:
             apply_viewer(s, Viewer("agency", "DAMKAR"))
-            assert s.execute(text("SELECT count(*) FROM task_cells")).scalar_one() == 0
+            assert s.execute(text("SELECT count(*) FROM rollup_cells")).scalar_one() == 0
             mine = performance(s, q)
             assert mine["parameters"]["computed_from"] == "tasks"
             assert {g["agency"] for g in mine["groups"]} >= {"DAMKAR"}
         with Session(app) as s:
             apply_viewer(s, Viewer("official"))
-            assert s.execute(text("SELECT count(*) FROM task_cells")).scalar_one() > 0
+            assert s.execute(text("SELECT count(*) FROM rollup_cells")).scalar_one() > 0
             assert performance(s, q)["parameters"]["computed_from"] == "rollup"
             with pytest.raises(ProgrammingError, match="permission denied"):
-                s.execute(text("DELETE FROM task_cells"))
+                s.execute(text("DELETE FROM rollup_cells"))
     finally:
         app.dispose()
 
 
 def test_truncate_starts_the_rollup_again(owner: Engine, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(rollup, "MAX_BUILT_IN_REQUEST", 100)  # this city has 748 cells, a real one 10,000s
+    monkeypatch.setattr(rollup, "MAX_BUILT_IN_REQUEST", 10)  # this city: ~90 days, 750 task cells
     rollup.refresh(owner)
     with owner.connect() as conn:
-        epoch = conn.execute(text("SELECT epoch FROM task_rollup_state")).scalar_one()
+        epoch = conn.execute(text("SELECT epoch FROM rollup_state")).scalar_one()
     _assert_equal_to_raw(owner)
     with owner.begin() as conn:
         conn.execute(text("DELETE FROM incident_tasks WHERE agency_code = 'DAMKAR'"))
@@ -193,8 +213,8 @@ def test_truncate_starts_the_rollup_again(owner: Engine, monkeypatch: pytest.Mon
         conn.execute(text("TRUNCATE incident_tasks CASCADE"))  # and the assignments (last test here)
         conn.execute(text("INSERT INTO incident_tasks SELECT * FROM kept"))
     with owner.connect() as conn:
-        assert conn.execute(text("SELECT epoch FROM task_rollup_state")).scalar_one() != epoch
-        assert conn.execute(text("SELECT count(*) FROM task_cells")).scalar_one() == 0
+        assert conn.execute(text("SELECT epoch FROM rollup_state")).scalar_one() != epoch
+        assert conn.execute(text("SELECT count(*) FROM rollup_cells")).scalar_one() == 0
         assert rollup.pending(conn) > rollup.MAX_BUILT_IN_REQUEST
     _assert_equal_to_raw(owner, expect_source="tasks")  # too much to build in a request
     rollup.refresh(owner)

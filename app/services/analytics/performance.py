@@ -190,7 +190,7 @@ def _order(group: str) -> Any:
 
 def _stat_rows(session: Session, q: PerformanceQuery, params: dict[str, Any],
                use_rollup: bool) -> tuple[list[dict[str, Any]], dict[str, int], str]:
-    snap = rollup.snapshot(session, q.window.since, q.window.until) if use_rollup else None
+    snap = rollup.snapshot(session, "tasks", q.window.since, q.window.until) if use_rollup else None
     if snap is not None:
         rows, totals = performance_cells.rows(
             session, snap, since=q.window.since, until=q.window.until, categories=params["categories"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,21 +18,16 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.services.analytics.rollup import FIRST, OPEN, REJECTED, Snapshot
+from app.services.analytics.rollup import EPOCH, FIRST, OPEN, REJECTED, Snapshot, micros, utc_days
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 METRIC_FIELDS = {"ack_s": "ack", "en_route_s": "en_route", "on_scene_s": "on_scene", "resolve_s": "resolve"}
 BASIS_NAMES = ("agency", "category", "task")  # in the order array_agg(DISTINCT ... ORDER BY) gives
 
 CATEGORY_TARGETS_SQL = text("SELECT code, target_response_s FROM incident_categories")
 TASK_TARGETS_SQL = text("SELECT category_code, agency_code, task_target_s FROM category_agencies "
                         "WHERE task_target_s IS NOT NULL")
-KECAMATAN_SQL = text("SELECT id, code, name FROM admin_areas WHERE level = 'kecamatan'")
-
-
-def micros(at: datetime) -> int:
-    """Exact microseconds since the epoch (no float on the way)."""
-    return (at - EPOCH) // timedelta(microseconds=1)
+# By id, whatever the level: incident_facts joins kecamatan_id to admin_areas the same way.
+KECAMATAN_SQL = text("SELECT id, code, name FROM admin_areas")
 
 
 def percentile_cont(values: np.ndarray, fractions: tuple[float, ...] = (0.5, 0.9)) -> list[float] | None:
@@ -145,8 +140,6 @@ def rows(session: Session, snap: Snapshot, *, since: datetime, until: datetime, 
          kecamatan: str | None, group: str, fast_s: float, targets: list[dict[str, Any]],
          tz: ZoneInfo) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Group rows and totals for the window and filters, ordered as STATS_SQL orders them."""
-    from app.services.analytics.rollup import utc_days
-
     look = _lookups(session, snap)
     by_agency = snap.records(*utc_days(since, until))
     lo, hi = micros(since), micros(until)

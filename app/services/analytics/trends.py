@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.city.profile import city_zone
+from app.services.analytics import rollup, trends_cells
 from app.services.analytics.common import (
     COUNTED,
     IN_KECAMATAN,
@@ -80,25 +81,49 @@ class TrendQuery:
     kecamatan: str | None = None
 
 
-def trends(session: Session, q: TrendQuery) -> dict[str, Any]:
-    """Hour-of-day x day-of-week matrix, monthly category mix, monthly prank rate, seasonal flood curve."""
+KECAMATAN_IDS_SQL = text("SELECT id FROM admin_areas WHERE code = :code")
+
+
+def _counts(session: Session, q: TrendQuery, p: dict[str, Any], tz: ZoneInfo,
+            use_rollup: bool) -> tuple[dict[str, list[Any]], str]:
+    """The four count tables, from the rollup's incident cells when this reader may, else the raw queries."""
+    snap = rollup.snapshot(session, "incidents", q.window.since, q.window.until) if use_rollup else None
+    if snap is not None:
+        kec_ids = None if p["kecamatan"] is None else \
+            list(session.execute(KECAMATAN_IDS_SQL, {"code": p["kecamatan"]}).scalars())
+        got = trends_cells.rows(snap, since=q.window.since, until=q.window.until, categories=p["categories"],
+                                kecamatan_ids=kec_ids, flood=FLOOD_CATEGORIES, tz=tz)
+        if got is not None:
+            return got, "rollup"
+    return {"hour_dow": session.execute(HOUR_DOW_SQL, p).all(), "mix": session.execute(MIX_SQL, p).all(),
+            "prank": session.execute(PRANK_SQL, p).all(),
+            "flood": session.execute(FLOOD_SQL, {**p, "flood": list(FLOOD_CATEGORIES)}).all()}, "incidents"
+
+
+def trends(session: Session, q: TrendQuery, use_rollup: bool = True) -> dict[str, Any]:
+    """Hour-of-day x day-of-week matrix, monthly category mix, monthly prank rate, seasonal flood curve.
+
+    Counted from the rollup (app/services/analytics/rollup.py) when the reader may see every
+    incident, else from incident_facts under row-level security; both give the same answer.
+    """
     cats = check_categories(session, q.categories)
     kec = check_kecamatan(session, q.kecamatan)
     tz = city_zone(session)
     p = {"since": q.window.since, "until": q.window.until, "categories": cats, "kecamatan": kec, "tz": tz.key}
+    counts, source = _counts(session, q, p, tz, use_rollup)
     matrix = [[0] * 24 for _ in range(7)]
-    for dow, hour, n in session.execute(HOUR_DOW_SQL, p).all():
+    for dow, hour, n in counts["hour_dow"]:
         matrix[dow - 1][hour] = n
     mix: dict[str, dict[str, int]] = {}
-    for month, cat, n in session.execute(MIX_SQL, p).all():
+    for month, cat, n in counts["mix"]:
         mix.setdefault(month, {})[cat] = n
     mix_rows = [{"month": m, "total": sum(c.values()), "categories": c,
                  "share": {k: round(v / sum(c.values()), 4) for k, v in c.items()}} for m, c in mix.items()]
     prank = [{"month": m, "calls": calls, "pranks": pr, "rate": round(pr / calls, 4) if calls else None}
-             for m, calls, pr in session.execute(PRANK_SQL, p).all()]
+             for m, calls, pr in counts["prank"]]
     incidents = sum(r["total"] for r in mix_rows)
     flood: dict[str, dict[str, int]] = {}
-    for month, cat, n in session.execute(FLOOD_SQL, {**p, "flood": list(FLOOD_CATEGORIES)}).all():
+    for month, cat, n in counts["flood"]:
         flood.setdefault(month, dict.fromkeys(FLOOD_CATEGORIES, 0))[cat] = n
     by_month = [{"month": m, **c, "total": sum(c.values())} for m, c in flood.items()]
     # the season: calls per calendar month, averaged over the years the window covers
@@ -121,6 +146,7 @@ def trends(session: Session, q: TrendQuery) -> dict[str, Any]:
                     "pranks": sum(r["pranks"] for r in prank)},
         "parameters": {"category": cats, "kecamatan": kec, "timezone": tz.key,
                        "category_filter_applies_to": ["hour_by_weekday", "category_mix", "summary.incidents"],
-                       "excludes": list(NOT_COUNTED), "prank_rate_counts": "every call, pranks included"},
+                       "excludes": list(NOT_COUNTED), "prank_rate_counts": "every call, pranks included",
+                       "computed_from": source},
         "window": q.window.to_dict(),
     }
