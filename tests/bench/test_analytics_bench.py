@@ -210,6 +210,35 @@ def test_agency_performance_over_the_whole_history(history):
 
 
 @pytest.mark.bench
+def test_trends_over_the_whole_history(history):
+    """Ten years of trends (hour x weekday, category mix, prank rate, flood curve): the rollup's
+    incident cells against the four raw queries, same run, same answer."""
+    from app.services.analytics import rollup
+    from app.services.analytics.common import make_window
+    from app.services.analytics.trends import TrendQuery, trends
+
+    rollup.refresh(history)  # built by the performance bench when it ran first
+    until = datetime.now(UTC) + timedelta(days=1)
+    q = TrendQuery(make_window(until - timedelta(days=3650), until, 30, ZoneInfo("Asia/Jakarta")))
+    fig: dict[str, Any] = {"incidents": FIG["data"]["incidents"], "load_average": round(os.getloadavg()[0], 1)}
+    with Session(history) as s:
+        raw, fig["raw"] = _timed(s, lambda: trends(s, q, use_rollup=False))
+        rollup.forget()
+        cold, fig["rollup_cold"] = _timed(s, lambda: trends(s, q))
+        warm = []
+        for _ in range(5):
+            res, took = _timed(s, lambda: trends(s, q))
+            warm.append(took)
+        fig["rollup_warm"] = sorted(warm, key=lambda w: w["wall_s"])[len(warm) // 2]
+    for r in (raw, cold, res):
+        r["parameters"].pop("computed_from")
+    assert cold == raw and res == raw and raw["summary"]["incidents"] > 0
+    fig["speedup_warm_cpu"] = round(fig["raw"]["cpu_s"] / max(fig["rollup_warm"]["cpu_s"], 1e-3), 1)
+    FIG["trends"] = fig
+    print("\ntrends:", fig)
+
+
+@pytest.mark.bench
 def test_one_isochrone_warm_against_pgr_driving_distance(history):
     """An 8-minute isochrone polygon of one Damkar station: drawn once (cold), then warm from the table memo."""
     from app.services.analytics import coverage as cov
