@@ -11,6 +11,7 @@ query through every grouping and filter, both while the changes are only logged
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -219,3 +220,34 @@ def test_truncate_starts_the_rollup_again(owner: Engine, monkeypatch: pytest.Mon
     _assert_equal_to_raw(owner, expect_source="tasks")  # too much to build in a request
     rollup.refresh(owner)
     _assert_equal_to_raw(owner)
+
+
+def test_the_server_folds_the_log_by_itself(cluster, base_settings):
+    """`peta112 serve`'s lifespan starts the refresher; the web role could not refresh (it may only read)."""
+    from app import create_app
+    from tests import tinycity
+    from tests.conftest import serve_asgi
+
+    with scratch_database(cluster, "peta112_rollup_serve", seed=tinycity.seed) as url:
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO incidents (category_code, status, priority, source, address, received_at, geom) "
+                    "VALUES ('kebakaran', 'received', 1, 'phone', 'Jl. Uji', now(), "
+                    "ST_SetSRID(ST_MakePoint(112.75, -7.25), 4326))"))
+            with engine.connect() as conn:
+                assert rollup.pending(conn) > 0
+            application = create_app(base_settings.with_overrides(database_url=url, rollup_refresh_s=0.2))
+            with serve_asgi(application):
+                for _ in range(300):  # a refresh round every 0.2 s; the bound only stops a broken refresher
+                    with engine.connect() as conn:
+                        if rollup.pending(conn) == 0:
+                            break
+                    threading.Event().wait(0.1)
+            with engine.connect() as conn:
+                assert rollup.pending(conn) == 0
+                assert conn.execute(text("SELECT count(*) FROM rollup_cells WHERE kind = 'incidents'")).scalar_one()
+            application.extensions["peta112.engine"].dispose()
+        finally:
+            engine.dispose()
