@@ -251,3 +251,26 @@ def test_the_server_folds_the_log_by_itself(cluster, base_settings):
             application.extensions["peta112.engine"].dispose()
         finally:
             engine.dispose()
+
+
+def test_the_cli_refreshes_and_rebuilds(cluster):
+    import os
+    import subprocess
+    import sys
+
+    from tests import tinycity
+
+    with scratch_database(cluster, "peta112_rollup_cli", seed=tinycity.seed) as url:
+        env = {**os.environ, "DATABASE_URL": url}
+        run = [sys.executable, "-m", "app.cli_main", "analytics", "refresh"]
+        first = subprocess.run(run, capture_output=True, text=True, env=env, timeout=300)
+        assert first.returncode == 0, first.stderr
+        assert first.stdout.startswith("rollup: ") and first.stdout.rstrip().endswith("0 waiting")
+        again = subprocess.run(run, capture_output=True, text=True, env=env, timeout=300)
+        assert again.stdout.startswith("rollup: 0 cells refreshed")
+        rebuilt = subprocess.run([*run, "--rebuild"], capture_output=True, text=True, env=env, timeout=300)
+        assert rebuilt.returncode == 0 and " cells rebuilt in " in rebuilt.stdout, rebuilt.stderr
+        bad = subprocess.run(run, capture_output=True, text=True, env={**env, "PETA112_ROLLUP_REFRESH_S": "soon"},
+                             timeout=300)
+        assert bad.returncode != 0 and bad.stderr.strip() == \
+            "error: PETA112_ROLLUP_REFRESH_S must be a number of seconds >= 0"
