@@ -160,7 +160,8 @@ def rows(session: Session, snap: Snapshot, *, since: datetime, until: datetime, 
             keep &= np.isin(x["category"], cat_ids)
         if kec_ids is not None:
             keep &= np.isin(x["kecamatan"], kec_ids)
-        x = x[keep]
+        if not keep.all():  # a window inside the cells, or filters: a copy; the whole history: none
+            x = x[keep]
         if not len(x):
             continue
         totals["tasks"] += len(x)
@@ -180,6 +181,9 @@ def rows(session: Session, snap: Snapshot, *, since: datetime, until: datetime, 
             "basis": np.where(has_task, 2, 0 if agency_target is not None else 1),
         }
         idx, columns = _group_keys(x, group, look, tz)
+        if len(columns) == 1:
+            out.append({"agency": agency, **columns[0], **_stats(x, derived, tg)})
+            continue
         order = np.argsort(idx, kind="stable")
         bounds = np.searchsorted(idx[order], np.arange(len(columns) + 1))
         for k, cols in enumerate(columns):

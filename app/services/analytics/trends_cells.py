@@ -8,7 +8,6 @@ queries answer, so the result is always the raw queries'.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,9 +32,19 @@ def fixed_offset_us(tz: ZoneInfo, since: datetime, until: datetime) -> int | Non
     return offsets.pop() // timedelta(microseconds=1)
 
 
-def _month_labels(local_us: np.ndarray) -> np.ndarray:
-    months = local_us.astype("datetime64[us]").astype("datetime64[M]")
-    return np.datetime_as_string(months, unit="M")
+def _label(month: int) -> str:
+    """'YYYY-MM' of a month number (months since 1970-01)."""
+    return f"{1970 + month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def _pairs(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int, int]]:
+    """(a, b, count) for each distinct pair, ascending."""
+    if not len(a):
+        return []
+    lo = int(b.min())
+    width = int(b.max()) - lo + 1
+    keys, counts = np.unique(a.astype(np.int64) * width + (b.astype(np.int64) - lo), return_counts=True)
+    return [(int(k // width), int(k % width) + lo, int(n)) for k, n in zip(keys, counts, strict=True)]
 
 
 def rows(snap: Snapshot, *, since: datetime, until: datetime, categories: list[str] | None,
@@ -46,32 +55,37 @@ def rows(snap: Snapshot, *, since: datetime, until: datetime, categories: list[s
     if offset is None:
         return None
     x = snap.records(*utc_days(since, until)).get("")
-    lo, hi = micros(since), micros(until)
     if x is None:
         x = np.zeros(0, INCIDENT)
+    lo, hi = micros(since), micros(until)
     keep = (x["received_us"] >= lo) & (x["received_us"] < hi)
     if kecamatan_ids is not None:
         keep &= np.isin(x["kecamatan"], np.array(kecamatan_ids, np.int32))
-    x = x[keep]
+    if not keep.all():
+        x = x[keep]
     local = x["received_us"] + offset
-    month = _month_labels(local)
-    code = np.array([snap.categories.get(int(c)) for c in np.unique(x["category"])], dtype=object)
-    cat = code[np.searchsorted(np.unique(x["category"]), x["category"])] if len(x) else np.zeros(0, object)
-    counted = (x["flags"] & COUNTED) > 0
-    in_cats = counted if categories is None else counted & np.isin(cat, np.array(categories, dtype=object))
+    month = local.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    cat = x["category"]
+    ids = {code: i for i, code in snap.categories.items()}
 
+    def of(codes: list[str] | tuple[str, ...]) -> np.ndarray:
+        return np.isin(cat, np.array([ids[c] for c in codes if c in ids], np.int16))
+
+    counted = (x["flags"] & COUNTED) > 0
+    in_cats = counted if categories is None else counted & of(categories)
     days = local[in_cats] // US_PER_DAY
-    hours = (local[in_cats] // US_PER_HOUR) % 24
-    isodow = (days + 3) % 7 + 1  # 1970-01-01 was a Thursday
-    hour_dow = sorted(Counter(zip(isodow.tolist(), hours.tolist(), strict=True)).items())
-    mix = sorted(Counter(zip(month[in_cats].tolist(), cat[in_cats].tolist(), strict=True)).items())
-    calls = Counter(month.tolist())
-    pranks = Counter(month[(x["flags"] & PRANK_CALL) > 0].tolist())
-    is_flood = counted & np.isin(cat, np.array(flood, dtype=object))
-    floods = sorted(Counter(zip(month[is_flood].tolist(), cat[is_flood].tolist(), strict=True)).items())
+    slot = ((days + 3) % 7) * 24 + (local[in_cats] // US_PER_HOUR) % 24  # isodow-1, hour; 1970-01-01 a Thursday
+    by_slot = np.bincount(slot, minlength=7 * 24)
+    code = snap.categories.get
+    calls = _pairs(month, np.zeros(len(month), np.int64))
+    pranks = {m: n for m, _, n in _pairs(month[(x["flags"] & PRANK_CALL) > 0],
+                                         np.zeros(int(((x["flags"] & PRANK_CALL) > 0).sum()), np.int64))}
+    is_flood = counted & of(flood)
+    mix = sorted((_label(m), code(c), n) for m, c, n in _pairs(month[in_cats], cat[in_cats]))
+    floods = sorted((_label(m), code(c), n) for m, c, n in _pairs(month[is_flood], cat[is_flood]))
     return {
-        "hour_dow": [(d, h, n) for (d, h), n in hour_dow],
-        "mix": [(m, c, n) for (m, c), n in mix],
-        "prank": [(m, calls[m], pranks.get(m, 0)) for m in sorted(calls)],
-        "flood": [(m, c, n) for (m, c), n in floods],
+        "hour_dow": [(k // 24 + 1, k % 24, int(n)) for k, n in enumerate(by_slot) if n],
+        "mix": mix,
+        "prank": [(_label(m), n, pranks.get(m, 0)) for m, _, n in calls],
+        "flood": floods,
     }
