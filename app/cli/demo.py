@@ -88,9 +88,10 @@ def _run(ctx: click.Context, seed: int, scale: str, years: float, until: datetim
                 from geodata.demo.frame import rng_for
 
                 say(f"chats: {open_chats(conn, city, rng_for(seed, 'chats'))} open conversations for the desk")
+            # after the commit: the refresh reads what other connections can see
             from app.services.analytics import rollup
 
-            say(f"agency-performance rollup: {rollup.refresh(engine)} cells")
+            say(f"analytics rollup: {rollup.refresh(engine)} cells")
         except (DemoLoadError, ValueError) as exc:
             raise UserError(str(exc)) from None
     finally:

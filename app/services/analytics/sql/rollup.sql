@@ -262,10 +262,16 @@ ORDER BY d.day
 
 -- name: take_changes
 -- Only marks this statement's snapshot sees: a writer's mark not yet committed stays.
-DELETE FROM rollup_changes
-WHERE (kind, day, part) IN (SELECT DISTINCT kind, day, part FROM rollup_changes
+-- The batch is materialised, then joined (refresh ANALYZEs a long log first: without statistics
+-- the planner re-read the whole log once per row of the batch).
+WITH batch AS MATERIALIZED (SELECT DISTINCT kind, day, part FROM rollup_changes
                             ORDER BY kind, day, part LIMIT :batch)
-RETURNING kind, day, part
+DELETE FROM rollup_changes c USING batch b
+WHERE c.kind = b.kind AND c.day = b.day AND c.part = b.part
+RETURNING c.kind, c.day, c.part
+
+-- name: log_is_long
+SELECT EXISTS (SELECT 1 FROM rollup_changes OFFSET 1000)
 
 -- name: bump_version
 UPDATE rollup_state SET version = version + 1 RETURNING version
