@@ -38,7 +38,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.city.profile import city_zone
 from app.services.analytics.common import (
     COUNTED,
     IN_KECAMATAN,
@@ -189,7 +188,7 @@ def performance(session: Session, q: PerformanceQuery) -> dict[str, Any]:
     cats = check_categories(session, q.categories)
     kec = check_kecamatan(session, q.kecamatan)
     params = {"since": q.window.since, "until": q.window.until, "categories": cats, "kecamatan": kec,
-              "fast_s": q.fast_closure_s, "targets": _targets_json(q.targets), "tz": city_zone(session).key}
+              "fast_s": q.fast_closure_s, "targets": _targets_json(q.targets), "tz": q.window.zone(session).key}
     names = dict(session.execute(AGENCY_NAMES_SQL).all())
     groups = []
     for r in session.execute(STATS_SQL[q.group], params).mappings():

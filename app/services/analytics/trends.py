@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.city.profile import city_zone
 from app.services.analytics.common import (
     COUNTED,
     IN_KECAMATAN,
@@ -84,7 +83,7 @@ def trends(session: Session, q: TrendQuery) -> dict[str, Any]:
     """Hour-of-day x day-of-week matrix, monthly category mix, monthly prank rate, seasonal flood curve."""
     cats = check_categories(session, q.categories)
     kec = check_kecamatan(session, q.kecamatan)
-    tz = city_zone(session)
+    tz = q.window.zone(session)
     p = {"since": q.window.since, "until": q.window.until, "categories": cats, "kecamatan": kec, "tz": tz.key}
     matrix = [[0] * 24 for _ in range(7)]
     for dow, hour, n in session.execute(HOUR_DOW_SQL, p).all():
