@@ -88,6 +88,8 @@ def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path
     click.echo(f"city {p.name} {verb} in {time.monotonic() - t0:.1f} s")
     click.echo(f"metric CRS: {p.zone_label}" + (" (given)" if utm_epsg else " (from the data's extent)"))
     click.echo(f"time zone: {p.timezone_label}" + (" (given)" if timezone else " (from the data's position)"))
+    click.echo("city profile: " + ("unchanged (the same city, set up before)" if not res.profile_changed
+                                   else "would change" if check else "saved"))
     prev = c["previous"]
     click.echo(f"previous city removed: {prev['places']} places, {prev['stations']} stations "
                f"({prev['units_deleted']} units deleted, {prev['units_retired']} with a history kept out of "
