@@ -78,6 +78,9 @@ class Settings:
     # Mark the session cookie Secure (HTTPS only): on when PETA112_BASE_URL is https:// or
     # PETA112_SECURE_COOKIES is set.
     secure_cookies: bool = False
+    # Scratch files of long imports (the OSM reader's OPL text, a few hundred MB for a province);
+    # None: the system's temporary directory (TMPDIR, else /tmp, often a small tmpfs).
+    tmp_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -134,6 +137,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw["utm_epsg"] = int(env["PETA112_UTM_EPSG"])
     if env.get("PETA112_SECRET_KEY"):
         kw["secret_key"] = env["PETA112_SECRET_KEY"]
+    if env.get("PETA112_TMPDIR"):
+        kw["tmp_dir"] = Path(env["PETA112_TMPDIR"])
     if env.get("PETA112_PG_BIN"):
         kw["pg_bin"] = env["PETA112_PG_BIN"]
     for key, name in (("rate_limit_intake", "PETA112_RATE_LIMIT_INTAKE"),

@@ -104,13 +104,15 @@ def read(conn: Connection) -> Profile | None:
     return Profile(row["name"], row["utm_epsg"], row["timezone"], row["utm_epsg_auto"], ext)  # type: ignore[arg-type]
 
 
-def save(conn: Connection, profile: Profile, sources: dict[str, Any], readiness: dict[str, Any] | None) -> None:
+def save(conn: Connection, profile: Profile, sources: dict[str, Any], readiness: dict[str, Any] | None) -> bool:
+    """Store the profile; False when the stored row already says all this (``set_up_at`` stays)."""
     ext = profile.extent or (None, None, None, None)
-    conn.execute(statement("app.city", "sql/city.sql", "save_profile"), {
+    return conn.execute(statement("app.city", "sql/city.sql", "save_profile"), {
         "name": profile.name, "utm_epsg": profile.utm_epsg, "utm_epsg_auto": profile.utm_epsg_auto,
         "timezone": profile.timezone, "xmin": ext[0], "ymin": ext[1], "xmax": ext[2], "ymax": ext[3],
         "sources": json.dumps(sources, ensure_ascii=False),
-        "readiness": json.dumps(readiness, ensure_ascii=False, default=str) if readiness is not None else None})
+        "readiness": json.dumps(readiness, ensure_ascii=False, default=str) if readiness is not None else None}
+    ).rowcount > 0
 
 
 def city_timezone(conn: Connection) -> str:

@@ -53,6 +53,8 @@ class SetupResult:
     counts: dict[str, Any]
     report: dict[str, Any]
     missing: list[str]
+    #: False when a re-run found the stored profile as it was (its ``set_up_at`` kept).
+    profile_changed: bool = True
 
 
 def clear_stations(conn: Connection, outside: str | None = None, margin_m: float = 5000.0,
@@ -150,5 +152,5 @@ def setup_city(conn: Connection, net: Network, files: CityFiles, name: str | Non
     rep = readiness.report(conn)
     sources = {k: str(v) for k, v in (("osm", files.osm), ("kelurahan", files.kelurahan),
                                       ("kecamatan", files.kecamatan), ("stations", files.stations)) if v}
-    profiles.save(conn, prof, sources, rep)
-    return SetupResult(prof, counts, rep, missing)
+    changed = profiles.save(conn, prof, sources, rep)
+    return SetupResult(prof, counts, rep, missing, changed)

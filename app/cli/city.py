@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import UserError, friendly, in_transaction, progress
+from app.cli.common import UserError, friendly, in_transaction, progress, tmp_dir, tmp_dir_option
 
 FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
 
@@ -41,11 +41,13 @@ def city() -> None:
 @click.option("--catalog", "catalog_file", type=FILE,
               help="The city's catalog (agencies, categories, routing, plans; TOML), applied in the same "
                    "transaction: see `peta112 city catalog`.")
+@tmp_dir_option
 @click.pass_context
 @friendly
 def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path | None, stations: Path | None,
           check: bool, largest_component: bool, name: str | None, utm_epsg: int | None, timezone: str | None,
-          name_field: str | None, parent_field: str | None, catalog_file: Path | None) -> None:
+          name_field: str | None, parent_field: str | None, catalog_file: Path | None,
+          tmp_dir_given: Path | None) -> None:
     """Replace the previous city (roads, places, stations without units on a call, areas) in one transaction.
 
     Picks the UTM zone and the time zone from the data, loads the optional files (what is
@@ -67,7 +69,7 @@ def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path
         raise UserError(str(exc)) from None
     cat = _read_catalog(catalog_file) if catalog_file is not None else None
     t0 = time.monotonic()
-    net = read_osm(osm, progress)
+    net = read_osm(osm, progress, tmp_dir(ctx, tmp_dir_given))
     dropped = 0
     if largest_component:
         kept = keep_largest(net)
@@ -88,6 +90,8 @@ def setup(ctx: click.Context, osm: Path, kelurahan: Path | None, kecamatan: Path
     click.echo(f"city {p.name} {verb} in {time.monotonic() - t0:.1f} s")
     click.echo(f"metric CRS: {p.zone_label}" + (" (given)" if utm_epsg else " (from the data's extent)"))
     click.echo(f"time zone: {p.timezone_label}" + (" (given)" if timezone else " (from the data's position)"))
+    click.echo("city profile: " + ("unchanged (the same city, set up before)" if not res.profile_changed
+                                   else "would change" if check else "saved"))
     prev = c["previous"]
     click.echo(f"previous city removed: {prev['places']} places, {prev['stations']} stations "
                f"({prev['units_deleted']} units deleted, {prev['units_retired']} with a history kept out of "

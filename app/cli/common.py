@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -78,6 +79,18 @@ def _bar(iterable: Iterable[T], length: int | None, label: str) -> Iterator[T]:
 def settings(ctx: click.Context) -> Settings:
     """The settings read once by the root group (app/cli/__init__.py)."""
     return ctx.find_root().obj
+
+
+#: ``--tmp-dir`` of the commands that read OSM extracts (city setup, import osm).
+tmp_dir_option = click.option(
+    "--tmp-dir", "tmp_dir_given", type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the OSM reader's temporary files (a few hundred MB for a province; removed "
+         "afterwards, on an error too). Default: PETA112_TMPDIR, else the system's (TMPDIR or /tmp).")
+
+
+def tmp_dir(ctx: click.Context, given: Path | None) -> Path | None:
+    """The option, else PETA112_TMPDIR, else None (the system's temporary directory)."""
+    return given or settings(ctx).tmp_dir
 
 
 def redacted(url: str) -> str:

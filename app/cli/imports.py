@@ -13,7 +13,7 @@ from typing import Any
 import click
 from sqlalchemy import Connection
 
-from app.cli.common import friendly, in_transaction, progress, settings
+from app.cli.common import friendly, in_transaction, progress, settings, tmp_dir, tmp_dir_option
 
 FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
 
@@ -54,9 +54,11 @@ def import_group() -> None:
 @click.option("--largest-component", is_flag=True,
               help="Keep only the largest strongly connected part of the network (drop islands and "
                    "one-way traps at the extract's edge).")
+@tmp_dir_option
 @click.pass_context
 @friendly
-def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component: bool) -> None:
+def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component: bool,
+               tmp_dir_given: Path | None) -> None:
     """Road network and stations from OSM: .osm.pbf, .osm XML or OSMnx .graphml.
 
     Only drivable roads; ways are split at intersections; one-way streets,
@@ -71,7 +73,7 @@ def import_osm(ctx: click.Context, file: Path, replace: bool, largest_component:
     from geodata.importers.osm import read_osm
 
     t0 = time.monotonic()
-    net = read_osm(file, progress)
+    net = read_osm(file, progress, tmp_dir(ctx, tmp_dir_given))
     if largest_component:
         net = keep_largest(net)
 

@@ -142,7 +142,7 @@ def local_midnight(d: date, tz: ZoneInfo) -> datetime:
 def week_window(tz: ZoneInfo, until: date | None = None, now: datetime | None = None) -> Window:
     """The seven local days ending with ``until`` (inclusive; default the city's today)."""
     last = until or (now or datetime.now(UTC)).astimezone(tz).date()
-    return Window(local_midnight(last - timedelta(days=6), tz), local_midnight(last + timedelta(days=1), tz))
+    return Window(local_midnight(last - timedelta(days=6), tz), local_midnight(last + timedelta(days=1), tz), tz)
 
 
 def _categories(session: Session, lang: str) -> dict[str, dict[str, Any]]:
@@ -404,7 +404,7 @@ def map_report(session: Session, categories: list[str] | None, since: datetime, 
         raise InvalidInput("since must be before until", "since")
     cats_checked = check_categories(session, categories, "category")
     tz = city_zone(session)
-    w = Window(since, u)
+    w = Window(since, u, tz)
     cats = _categories(session, lang)
     incidents = [c for c in _calls(session, w, cats_checked) if c["is_counted"]]
     m = base_map(session, s)

@@ -1,4 +1,4 @@
-"""Cache-Control for answers that depend on who asks.
+"""Cache-Control for answers that depend on who asks (and one ``Date``, the server's).
 
 Row-level security makes most answers reader-specific: an agency officer's incident
 list, tile or feature page differs from a dispatcher's, and a dispatcher's carries
@@ -28,5 +28,14 @@ def _private(resp: Response) -> Response:
     return resp
 
 
+def _no_date(resp: Response) -> Response:
+    """The server writes ``Date`` on every answer (uvicorn; werkzeug's development server when
+    none is there); werkzeug's ``make_conditional`` (tiles, ETags) adds one of its own and uvicorn
+    does not look, so a tile went out with two.  The app leaves it to the server."""
+    resp.headers.pop("Date", None)
+    return resp
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_private)
+    app.after_request(_no_date)

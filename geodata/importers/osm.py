@@ -116,8 +116,12 @@ def suffix_of(path: Path) -> str:
     return path.suffix.lower()
 
 
-def read_osm(path: str | Path, progress: Progress = no_progress) -> Network:
-    """Read an OSM PBF/XML file or an OSMnx GraphML file into a :class:`Network`."""
+def read_osm(path: str | Path, progress: Progress = no_progress, tmp_dir: Path | None = None) -> Network:
+    """Read an OSM PBF/XML file or an OSMnx GraphML file into a :class:`Network`.
+
+    ``tmp_dir``: where the reader's scratch files go (a few hundred MB of OPL text for a
+    province); None: the system's temporary directory.  They are removed however the read ends.
+    """
     p = check_file(path)
     suffix = suffix_of(p)
     if suffix in GRAPHML_SUFFIXES:
@@ -127,10 +131,10 @@ def read_osm(path: str | Path, progress: Progress = no_progress) -> Network:
     if suffix not in OSMIUM_SUFFIXES:
         raise ImportProblem(f"{p}: unsupported format {suffix or '(no extension)'}; "
                             "expected .osm.pbf, .osm (XML) or OSMnx .graphml")
-    return _read_osmium(p, progress)
+    return _read_osmium(p, progress, tmp_dir)
 
 
-def _read_osmium(p: Path, progress: Progress) -> Network:
+def _read_osmium(p: Path, progress: Progress, tmp_dir: Path | None = None) -> Network:
     """Two streaming passes; memory grows with the drivable roads' nodes and the places,
     not with the file (an extract's untagged nodes, mostly building corners, are never kept).
 
@@ -177,7 +181,10 @@ def _read_osmium(p: Path, progress: Progress) -> Network:
         return bool(station_kind(tags) or landmark_row(tags, "", 0, _ORIGIN) or address_row(tags, "", 0, _ORIGIN))
 
     opl = "opl,add_metadata=false"
-    with tempfile.TemporaryDirectory(prefix="peta112-osm-") as tmp:
+    if tmp_dir is not None and not Path(tmp_dir).is_dir():
+        raise ImportProblem(f"{tmp_dir}: no such directory for the OSM reader's temporary files")
+    # The directory and its OPL files go when the block ends, on an error too.
+    with tempfile.TemporaryDirectory(prefix="peta112-osm-", dir=tmp_dir) as tmp:
         ways_opl, nodes_opl = Path(tmp) / "ways.opl", Path(tmp) / "nodes.opl"
         try:
             writer = osmium.SimpleWriter(osmium.io.File(str(ways_opl), opl))

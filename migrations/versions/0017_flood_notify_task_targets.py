@@ -8,7 +8,8 @@
   directing traffic at an accident) was measured against the call's own target (8 minutes
   for a fire, from the call) and so showed 0 % on time; its job has its own clock. NULL
   keeps the category's target (from the call) or the agency's standard (NFPA-style for
-  DAMKAR and DINKES). The seeds are a sensible start; a city sets its own with an UPDATE.
+  DAMKAR and DINKES). The seeds are a sensible start; a city sets its own in its catalog
+  file (``task_target`` on the rule's agency, ``peta112 city catalog apply``; docs/your-city.md).
 
 Revision ID: 0017
 Revises: 0016

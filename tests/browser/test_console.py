@@ -165,3 +165,46 @@ def test_every_overdue_p1_of_2000_open_calls_is_in_the_list_and_on_the_map(brows
         page.screenshot(path=str(ARTIFACTS / "queue-2000.png"))
     finally:
         ctx.close()
+
+
+def test_an_agency_liaison_sees_the_plan_and_the_units_coming_but_does_not_assign(page, browser, live_server):
+    """In the 112 room the liaison tells its own crews what is coming: the plan and the assigned
+    units with their ETA are there, read-only, with one line saying the dispatcher assigns."""
+    fire = api(page, live_server, "POST", "/api/v1/incidents", {"category": "kebakaran", "lat": -6.99, "lon": 110.42})
+    plan = api(page, live_server, "GET", f"/api/v1/incidents/{fire['id']}/plan")
+    engine = next(c for line in plan["plan"] for c in line["candidates"] if c.get("unit_type") == "fire_engine")
+    api(page, live_server, "POST", f"/api/v1/incidents/{fire['id']}/assignments", {"unit_id": engine["unit_id"]})
+    other = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+    agency = other.new_page()
+    agency.console_errors = []
+    agency.on("pageerror", lambda e: agency.console_errors.append(str(e)))
+    try:
+        users.browser_login(agency, live_server.url, role="t_damkar")
+        open_detail(agency, fire["id"])
+        agency.locator("#plan-slots > li").first.wait_for()
+        nearest = agency.locator("#nearest")
+        assert "Rencana respons" in nearest.inner_text()
+        read_only = agency.locator("#plan-read-only")
+        assert read_only.inner_text() == "Hanya untuk dilihat: unit ditugaskan oleh dispatcher 112."
+        # Which unit is coming and when: the assigned engine, in the plan and with its ETA.
+        engines = agency.locator('#plan-slots li[data-kind="fire_engine"] li.assigned')
+        assert engine["callsign"] in engines.first.inner_text()
+        agency.locator(f'#eta-{engine["unit_id"]}').filter(has_text="ETA").wait_for()
+        # The desk's next proposals are marked as such; nothing to press, no dispatcher alternatives.
+        proposed = agency.locator("#plan-slots li.candidate")
+        assert proposed.count() >= 1 and "usulan" in proposed.first.inner_text()
+        assert nearest.locator("button").count() == 0
+        assert agency.locator("#plan-assign-all").count() == 0 and agency.locator("#plan-others").count() == 0
+        agency.screenshot(path=str(ARTIFACTS / "agency-plan-read-only.png"))
+        agency.click("#lang-switch")
+        read_only.filter(has_text="View only: units are assigned by the 112 dispatcher.").wait_for()
+        assert "proposed" in agency.locator("#plan-slots li.candidate").first.inner_text()
+        # The dispatcher's own console keeps its buttons and no read-only line.
+        open_detail(page, fire["id"])
+        page.locator("#plan-slots > li").first.wait_for()
+        assert page.locator("#plan-read-only").count() == 0
+        assert page.locator("#nearest button[data-unit]").count() >= 1
+        assert agency.console_errors == [] and page.console_errors == []
+    finally:
+        other.close()
+        api(page, live_server, "PATCH", f"/api/v1/incidents/{fire['id']}", {"status": "resolved"})

@@ -5,7 +5,7 @@ the console, the analytics and the reports count in. Balikpapan runs on WITA (UT
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.services import locale_id, reports
 
@@ -66,3 +66,42 @@ def test_weekly_report_days_and_times_on_the_city_clock(session, tiny_city):
     rep = reports.weekly_report(session, date(2026, 3, 8), now=datetime(2026, 3, 9, 1, tzinfo=UTC))
     assert rep.figures["window"]["since"] == "2026-03-02T00:00:00+08:00"
     assert "02-03-2026 00:00 WITA" in rep.html
+
+
+def test_an_analytics_request_reads_the_city_clock_once(client, tiny_city):
+    """The web layer reads the zone to make the window; the analytic groups on the window's zone."""
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        if "FROM city_profile" in statement:
+            reads.append(statement)
+
+    tiny_city.execute(text(BALIKPAPAN))
+    event.listen(tiny_city, "before_cursor_execute", count)
+    try:
+        for path in ("/api/v1/analytics/trends?since=2026-03-01&until=2026-03-03",
+                     "/api/v1/analytics/agency-performance?since=2026-03-01&until=2026-03-03",
+                     "/api/v1/analytics/clusters?since=2026-03-01&until=2026-03-03",
+                     "/api/v1/analytics/density?since=2026-03-01&until=2026-03-03",
+                     "/api/v1/analytics/weekly-report?until=2026-03-08&download=1"):
+            reads.clear()
+            r = client.get(path)
+            assert r.status_code == 200, (path, r.get_data(as_text=True)[:300])
+            assert len(reads) == 1, (path, len(reads))
+        assert client.get("/api/v1/analytics/trends?since=2026-03-01&until=2026-03-03").get_json()[
+            "parameters"]["timezone"] == "Asia/Makassar"
+        assert 'filename="laporan-mingguan-112-2026-03-08.html"' in client.get(
+            "/api/v1/analytics/weekly-report?until=2026-03-08&download=1").headers["Content-Disposition"]
+    finally:
+        event.remove(tiny_city, "before_cursor_execute", count)
+
+
+def test_a_window_made_by_hand_reads_the_city_clock(session, tiny_city):
+    """Services stay callable without the web layer: a notebook's Window has no zone and gets the stored one."""
+    from app.services.analytics import trends as tr
+    from app.services.analytics.common import Window
+
+    session.execute(text(BALIKPAPAN))
+    w = Window(datetime(2026, 3, 1, tzinfo=WITA), datetime(2026, 3, 3, tzinfo=WITA))
+    assert w.tz is None and w.zone(session) == WITA
+    assert tr.trends(session, tr.TrendQuery(window=w))["parameters"]["timezone"] == "Asia/Makassar"

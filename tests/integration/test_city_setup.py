@@ -103,6 +103,11 @@ def state(engine) -> dict[str, tuple]:
     return out
 
 
+def set_up_time(engine):  # noqa: ANN001, ANN201
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT set_up_at FROM city_profile")).scalar_one()
+
+
 def test_balikpapan_end_to_end_then_another_city(scratch_url, tmp_path):
     engine = make_engine(scratch_url, poolclass=NullPool)
     kec, kel = boundary_files(tmp_path)
@@ -116,6 +121,7 @@ def test_balikpapan_end_to_end_then_another_city(scratch_url, tmp_path):
         # The metric CRS and the time zone come from the data: UTM 50S, WITA.
         assert "UTM 50S (EPSG:32750) (from the data's extent)" in out
         assert "Asia/Makassar (WITA)" in out
+        assert "city profile: saved" in out
         assert "areas: 2 kecamatan, 9 kelurahan" in out and "without a kecamatan" not in out
         assert "kelurahan without roads (1): Tanpa Jalan" in out
         assert "stations DAMKAR: 1" in out and "strongly connected components:" in out
@@ -166,9 +172,13 @@ def test_balikpapan_end_to_end_then_another_city(scratch_url, tmp_path):
                               "SELECT id, agency_code, 'BPN-DMK-1', 'fire_engine', 'available', geom "
                               "FROM stations WHERE name = 'Pos Damkar Klandasan'"))
         before = state(engine)
+        set_up_at = set_up_time(engine)
         res = run(scratch_url, "city", "setup", "--osm", BALIKPAPAN, "--kecamatan", kec, "--kelurahan", kel,
                   "--stations", st)
         assert res.returncode == 0, res.stderr
+        # Nothing changed, so the profile says when this city was set up, not when it was last re-run.
+        assert "city profile: unchanged" in res.stdout
+        assert set_up_time(engine) == set_up_at
         assert "previous city removed: 0 places, 0 stations (0 units deleted, 0 with a history kept out of " \
                "service), 0 areas" in res.stdout
         after = state(engine)
@@ -202,6 +212,7 @@ def test_balikpapan_end_to_end_then_another_city(scratch_url, tmp_path):
         # A second city replaces the first: nothing of Balikpapan is left.
         res = run(scratch_url, "city", "setup", "--osm", pbf, "--name", "Helsinki", "--timezone", "Asia/Jakarta")
         assert res.returncode == 0, res.stderr
+        assert "city profile: saved" in res.stdout and set_up_time(engine) > set_up_at
         assert "3 stations" in res.stdout.split("previous city removed:")[1].splitlines()[0]
         with engine.connect() as conn:
             left = conn.execute(text("""

@@ -39,8 +39,8 @@ def db(scratch_url):
     class Db:
         url = scratch_url
 
-        def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-            env = {**os.environ, "DATABASE_URL": scratch_url}
+        def run(self, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+            env = {**os.environ, "DATABASE_URL": scratch_url, **(env_extra or {})}
             return subprocess.run([*PETA112, "import", *map(str, args)], capture_output=True, text=True,
                                   env=env, timeout=300)
 
@@ -56,9 +56,9 @@ def db(scratch_url):
             return {t: tuple(self.query(f"SELECT count(*), md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), "
                                         f"'')) FROM {t} t")[0]) for t in (*TABLES, "places", "units")}
 
-        def fails(self, *args: str, expect: str) -> str:
+        def fails(self, *args: str, expect: str, env_extra: dict[str, str] | None = None) -> str:
             before = self.counts()
-            res = self.run(*args)
+            res = self.run(*args, env_extra=env_extra)
             assert res.returncode == 1, res.stdout + res.stderr
             assert "Traceback" not in res.stderr
             lines = res.stderr.strip().splitlines()
@@ -319,3 +319,25 @@ def test_incidents_csv_and_geojson(db, tmp_path):
     no_time = tmp_path / "no_time.csv"
     no_time.write_text("category,lat,lon\nbanjir,-1.2,116.8\n")
     db.fails("incidents", no_time, expect="missing column(s) received_at")
+
+
+def test_osm_scratch_files_follow_tmp_dir_and_go(db, tmp_path):
+    """The OSM reader's OPL files go where --tmp-dir (or PETA112_TMPDIR) says, and nothing stays there."""
+    from tests.integration.test_import_osm import TWO_PASS_XML
+
+    osm = tmp_path / "kota.osm"
+    osm.write_text(TWO_PASS_XML, encoding="utf-8")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    res = db.run("osm", osm, "--tmp-dir", scratch)
+    assert res.returncode == 0, res.stderr
+    assert list(scratch.iterdir()) == []
+    broken = tmp_path / "broken.osm"
+    broken.write_text(TWO_PASS_XML[:900], encoding="utf-8")  # cut inside the ways
+    db.fails("osm", broken, "--replace", expect="not a valid OSM file", env_extra={"PETA112_TMPDIR": str(scratch)})
+    assert list(scratch.iterdir()) == []
+    # The environment is read, and a directory that is not there is one line, not a traceback.
+    db.fails("osm", osm, expect=f"{tmp_path / 'nowhere'}: no such directory",
+             env_extra={"PETA112_TMPDIR": str(tmp_path / "nowhere")})
+    db.fails("osm", osm, "--tmp-dir", tmp_path / "nowhere", expect="no such directory",
+             env_extra={"PETA112_TMPDIR": str(scratch)})

@@ -358,3 +358,34 @@ def test_opl_text_read_in_small_chunks_gives_the_same_arrays(tmp_path):
         assert c.tolist() == counts.tolist() and r.tolist() == refs.tolist()
         i, x, y = _read_node_locations(nodes, chunk_bytes=chunk)
         assert i.tolist() == ids.tolist() and x.tolist() == lon.tolist() and y.tolist() == lat.tolist()
+
+
+def test_opl_files_land_in_tmp_dir_and_are_removed_even_on_error(tmp_path):
+    """A province's OPL text is a few hundred MB: it goes where it is told, and never stays."""
+    path = tmp_path / "two_pass.osm"
+    path.write_text(TWO_PASS_XML, encoding="utf-8")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    seen: dict[str, list[str]] = {}
+
+    def spy(iterable, length, label):  # noqa: ANN001, ANN202, ARG001 - a Progress that looks at the directory
+        yield from iterable
+        seen[label] = sorted(p.name for p in scratch.rglob("*.opl"))
+
+    net = read_osm(path, spy, tmp_dir=scratch)
+    assert len(net.edges) == 4
+    assert seen == {"reading OSM roads": ["ways.opl"], "reading OSM areas": ["nodes.opl"]}
+    assert list(scratch.iterdir()) == []
+
+    # Errors inside the passes (a file cut in the middle; a file without roads) leave nothing either.
+    broken = tmp_path / "broken.osm"
+    broken.write_text(TWO_PASS_XML[:900], encoding="utf-8")
+    with pytest.raises(ImportProblem, match="not a valid OSM file"):
+        read_osm(broken, tmp_dir=scratch)
+    roadless = tmp_path / "empty.osm"
+    roadless.write_text("<?xml version='1.0'?><osm version='0.6'></osm>")
+    with pytest.raises(ImportProblem, match="no drivable roads"):
+        read_osm(roadless, tmp_dir=scratch)
+    assert list(scratch.iterdir()) == []
+    with pytest.raises(ImportProblem, match="no such directory"):
+        read_osm(path, tmp_dir=tmp_path / "nowhere")

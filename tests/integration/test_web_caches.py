@@ -338,3 +338,40 @@ def test_a_warm_intake_is_one_transaction_with_no_credential_query(live_server):
     for done in (first.json(), got):  # off the shared server's open queue
         assert requests.patch(f"{live_server.url}/api/v1/incidents/{done['id']}", json={"status": "cancelled"},
                               headers=users.auth("admin"), timeout=30).status_code == 200
+
+
+def _dates(url: str, path: str, headers: dict[str, str]) -> tuple[int, list[str]]:
+    """Status and every Date header as sent (requests would join repeated headers into one)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    try:
+        conn.request("GET", path, headers=headers)
+        res = conn.getresponse()
+        res.read()
+        return res.status, [v for k, v in res.getheaders() if k.lower() == "date"]
+    finally:
+        conn.close()
+
+
+def test_every_answer_carries_one_date_header(live_server):
+    """uvicorn writes Date; werkzeug's make_conditional (tiles) wrote a second one."""
+    from email.utils import parsedate_to_datetime
+
+    auth = users.auth("dispatcher")
+    status, _ = _dates(live_server.url, f"/tiles/roads/{CITY_TILE}.pbf", auth)
+    assert status == 200
+    etag = requests.get(f"{live_server.url}/tiles/roads/{CITY_TILE}.pbf", headers=auth, timeout=30).headers["ETag"]
+    for path, headers, expected in (
+            (f"/tiles/roads/{CITY_TILE}.pbf", auth, 200),  # a basemap tile, from memory on the event loop
+            (f"/tiles/roads/{CITY_TILE}.pbf", {**auth, "If-None-Match": etag}, 304),
+            (f"/tiles/incidents/{CITY_TILE}.pbf", auth, 200),  # operational: rendered in a pool thread
+            ("/api/v1/categories", auth, 200),
+            ("/api/v1/incidents/999999999", auth, 404),
+            ("/healthz", {}, 200)):
+        status, dates = _dates(live_server.url, path, headers)
+        assert status == expected, (path, status)
+        assert len(dates) == 1, (path, dates)
+        assert parsedate_to_datetime(dates[0]).tzinfo is not None, dates  # an HTTP date, in GMT

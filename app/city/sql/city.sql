@@ -8,6 +8,8 @@ SELECT name, utm_epsg, utm_epsg_auto, timezone,
 FROM city_profile WHERE id = 1
 
 -- name: save_profile
+-- set_up_at says when the city last changed: a re-run with the same files updates no row (and
+-- the caller reports "unchanged"), so it keeps the time of the setup that made this city.
 INSERT INTO city_profile (id, name, utm_epsg, utm_epsg_auto, timezone, extent, sources, readiness, set_up_at)
 VALUES (1, :name, :utm_epsg, :utm_epsg_auto, :timezone,
         CASE WHEN CAST(:xmin AS float8) IS NULL THEN NULL
@@ -16,6 +18,11 @@ VALUES (1, :name, :utm_epsg, :utm_epsg_auto, :timezone,
 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, utm_epsg = EXCLUDED.utm_epsg,
   utm_epsg_auto = EXCLUDED.utm_epsg_auto, timezone = EXCLUDED.timezone, extent = EXCLUDED.extent,
   sources = EXCLUDED.sources, readiness = EXCLUDED.readiness, set_up_at = EXCLUDED.set_up_at
+WHERE (city_profile.name, city_profile.utm_epsg, city_profile.utm_epsg_auto, city_profile.timezone,
+       ST_AsBinary(city_profile.extent), city_profile.sources, city_profile.readiness)
+      IS DISTINCT FROM
+      (EXCLUDED.name, EXCLUDED.utm_epsg, EXCLUDED.utm_epsg_auto, EXCLUDED.timezone,
+       ST_AsBinary(EXCLUDED.extent), EXCLUDED.sources, EXCLUDED.readiness)
 
 -- name: live_units
 -- Units on a call right now (an open assignment, or a current incident): their stations stay.

@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.city.profile import city_zone
 from app.services import locale_id
 from app.services.analytics.common import (
     COUNTED,
@@ -336,7 +335,7 @@ def cap_message(session: Session, q: ClusterQuery, number: int, epsg: int = 3274
     names = {c: (nm, pr) for c, nm, pr in session.execute(CATEGORY_NAMES_SQL).all()}
     cats = list((row["categories"] or {}).keys())
     kel = row["kelurahan"] or []
-    tz = city_zone(session)
+    tz = q.window.zone(session)
     sent = (now or datetime.now(UTC)).astimezone(tz)
     digest = hashlib.sha1(json.dumps([row["ids"], q.eps_m, q.min_points, q.hull, q.within]).encode()).hexdigest()[:16]
     event = " / ".join(names.get(c, (c, 5))[0] for c in cats)

@@ -15,7 +15,7 @@ means local midnight, and hour-of-day/month groupings are local too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.city.profile import city_zone
 from app.incidents.lifecycle import INCIDENT_NOT_COUNTED
 from app.services.errors import InvalidInput
 
@@ -44,10 +45,20 @@ KECAMATAN_SQL = text("SELECT code FROM admin_areas WHERE level = 'kecamatan' AND
 
 @dataclass(frozen=True)
 class Window:
-    """Half-open interval [since, until) of ``received_at`` (or ``forwarded_at``), both tz-aware."""
+    """Half-open interval [since, until) of ``received_at`` (or ``forwarded_at``), both tz-aware.
+
+    ``tz`` is the city's clock the window was made on (``make_window`` read it to place a bare
+    date at local midnight); an analytic groups by hour or month on that same clock, so one request
+    reads city_profile once.  A window built by hand (a notebook) leaves it out: ``zone`` reads it.
+    """
 
     since: datetime
     until: datetime
+    tz: ZoneInfo | None = field(default=None, compare=False)
+
+    def zone(self, session: Session) -> ZoneInfo:
+        """The city's clock: the one the window was made on, else the stored one."""
+        return self.tz or city_zone(session)
 
     def to_dict(self) -> dict[str, str]:
         return {"since": self.since.isoformat(), "until": self.until.isoformat()}
@@ -69,7 +80,7 @@ def make_window(since: datetime | None, until: datetime | None, default_days: fl
         raise InvalidInput("since must be before until", "since")
     if u - s > timedelta(days=MAX_WINDOW_DAYS):
         raise InvalidInput(f"the window may span at most {MAX_WINDOW_DAYS} days", "since")
-    return Window(s, u)
+    return Window(s, u, tz)
 
 
 def check_categories(session: Session, categories: list[str] | None, field: str = "category") -> list[str] | None:

@@ -38,7 +38,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.city.profile import city_zone
 from app.services.analytics import performance_cells, rollup
 from app.services.analytics.common import (
     COUNTED,
@@ -212,7 +211,7 @@ def performance(session: Session, q: PerformanceQuery, use_rollup: bool = True) 
     check_range(q.fast_closure_s, 0, 3600, "fast_closure_s")
     cats = check_categories(session, q.categories)
     kec = check_kecamatan(session, q.kecamatan)
-    zone = city_zone(session)
+    zone = q.window.zone(session)
     params = {"since": q.window.since, "until": q.window.until, "categories": cats, "kecamatan": kec,
               "fast_s": q.fast_closure_s, "targets": _targets_json(q.targets), "tz": zone.key, "zone": zone}
     names = dict(session.execute(AGENCY_NAMES_SQL).all())

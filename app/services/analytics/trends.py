@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.city.profile import city_zone
 from app.services.analytics import rollup, trends_cells
 from app.services.analytics.common import (
     COUNTED,
@@ -108,7 +107,7 @@ def trends(session: Session, q: TrendQuery, use_rollup: bool = True) -> dict[str
     """
     cats = check_categories(session, q.categories)
     kec = check_kecamatan(session, q.kecamatan)
-    tz = city_zone(session)
+    tz = q.window.zone(session)
     p = {"since": q.window.since, "until": q.window.until, "categories": cats, "kecamatan": kec, "tz": tz.key}
     counts, source = _counts(session, q, p, tz, use_rollup)
     matrix = [[0] * 24 for _ in range(7)]

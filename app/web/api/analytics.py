@@ -154,8 +154,8 @@ def analytics_weekly_report():
     resp = Response(rep.html, mimetype="text/html")
     resp.headers["Content-Security-Policy"] = REPORT_CSP
     if request.args.get("download") in ("1", "true"):
-        last = datetime.fromisoformat(rep.figures["window"]["until"]).astimezone(
-            city_zone(get_session().connection())) - timedelta(days=1)
+        # The window ends at local midnight with the city's offset: its date needs no second zone read.
+        last = datetime.fromisoformat(rep.figures["window"]["until"]) - timedelta(days=1)
         day = last.date().isoformat()
         resp.headers["Content-Disposition"] = f'attachment; filename="laporan-mingguan-112-{day}.html"'
     return resp

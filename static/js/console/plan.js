@@ -1,7 +1,12 @@
 /* "Unit terdekat" by response plan: the category's slots (e.g. a fire: 2 fire engines, 1
  * ambulance, plus one unit per other agency with a task), each filled by the fastest free unit
  * of that kind (GET /api/v1/incidents/<id>/plan), one button to send them all in one
- * all-or-nothing request, and other units nearby below for the dispatcher who knows better. */
+ * all-or-nothing request, and other units nearby below for the dispatcher who knows better.
+ *
+ * A reader who may not assign (an agency liaison in the 112 room, a call-taker) still wants to
+ * know which units are coming, which the desk is about to send and where its own agency has no
+ * free unit, so the plan stays, read-only: proposals are marked as such, the dispatcher's
+ * alternatives ("others nearby") are left out and one line says who assigns. */
 import { api } from "./api.js";
 import { el } from "./dom.js";
 import { routeLayer } from "./mapview.js";
@@ -60,8 +65,8 @@ function assign(inc, unitIds, btn, err) {
           function (e) { btn.disabled = false; err.textContent = problemText(e); });
 }
 
-function candidate(inc, c, err) {
-  var button = c.unit_id && may("api.assign") ? el("button", { type: "button", class: "btn btn-small btn-primary",
+function candidate(inc, c, err, readOnly) {
+  var button = c.unit_id && !readOnly ? el("button", { type: "button", class: "btn btn-small btn-primary",
     text: t("detail.assign"), "data-unit": c.unit_id,
     onclick: function (ev) { assign(inc, [c.unit_id], ev.target, err); } }) : null;
   return el("li", { class: "candidate", "data-candidate": c.unit_id || "" }, [
@@ -70,12 +75,14 @@ function candidate(inc, c, err) {
       el("strong", { text: c.callsign || c.station_name || c.agency }),
       el("span", { class: "muted", text: " " + c.agency + " · " + (c.unit_type ? kindName(c.unit_type) : t("plan.office")) })]),
     el("span", { class: "nearest-meta", text: meta(c) }),
+    readOnly && c.unit_id ? el("span", { class: "muted proposed", text: " · " + t("plan.proposed") }) : null,
     button
   ]);
 }
 
 function draw(inc, box, d) {
   box.textContent = "";
+  var readOnly = !may("api.assign");
   var err = el("p", { class: "form-error", role: "alert" });
   var toSend = [];
   var plan = el("ol", { class: "plan-slots", id: "plan-slots" });
@@ -94,16 +101,17 @@ function draw(inc, box, d) {
     (line.candidates || []).forEach(function (c) {
       drawRoute(c, i === 0);
       if (c.unit_id) { toSend.push(c.unit_id); }
-      ul.appendChild(candidate(inc, c, err));
+      ul.appendChild(candidate(inc, c, err, readOnly));
     });
     if (line.filled < line.count) { ul.appendChild(el("li", { class: "muted unfilled", text: t("plan.unfilled") })); }
     slot.appendChild(ul);
     plan.appendChild(slot);
   });
   box.appendChild(el("h4", { text: t("plan.title") }));
+  if (readOnly) { box.appendChild(el("p", { class: "muted", id: "plan-read-only", text: t("plan.read_only") })); }
   if (d.method === "straight_line") { box.appendChild(el("p", { class: "muted", text: t("plan.straight_line") })); }
   box.appendChild(plan);
-  if (toSend.length && may("api.assign")) {
+  if (toSend.length && !readOnly) {
     var all = el("button", { type: "button", class: "btn btn-primary", id: "plan-assign-all",
                              text: t("plan.assign_all", { n: toSend.length }),
                              onclick: function () { assign(inc, toSend, all, err); } });
@@ -112,10 +120,10 @@ function draw(inc, box, d) {
     box.appendChild(el("p", { class: "muted", text: t("plan.none") }));
   }
   box.appendChild(err);
-  if ((d.others || []).length) {
+  if ((d.others || []).length && !readOnly) {
     box.appendChild(el("h4", { text: t("plan.others") }));
     var others = el("ol", { class: "nearest-list others", id: "plan-others" });
-    d.others.forEach(function (c) { others.appendChild(candidate(inc, c, err)); });
+    d.others.forEach(function (c) { others.appendChild(candidate(inc, c, err, false)); });
     box.appendChild(others);
   }
 
