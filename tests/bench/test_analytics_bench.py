@@ -47,7 +47,7 @@ PAD_INCIDENTS = text("""
            resolved_at - make_interval(days => 120 * g), closed_at - make_interval(days => 120 * g), now(),
            ST_Translate(geom, (random() - 0.5) * 0.002, (random() - 0.5) * 0.002)
     FROM incidents, generate_series(1, :copies) AS g
-    WHERE status = 'closed' AND idempotency_key IS NULL
+    WHERE status = 'closed' AND (idempotency_key IS NULL OR idempotency_key NOT LIKE 'pad:%')
     LIMIT :n
 """)
 PAD_TASKS = text("""
