@@ -47,7 +47,7 @@ PAD_INCIDENTS = text("""
            resolved_at - make_interval(days => 120 * g), closed_at - make_interval(days => 120 * g), now(),
            ST_Translate(geom, (random() - 0.5) * 0.002, (random() - 0.5) * 0.002)
     FROM incidents, generate_series(1, :copies) AS g
-    WHERE status = 'closed' AND (idempotency_key IS NULL OR idempotency_key NOT LIKE 'pad:%')
+    WHERE status = 'closed' AND idempotency_key IS NULL
     LIMIT :n
 """)
 PAD_TASKS = text("""
@@ -107,7 +107,10 @@ def history(cluster):
                  analyze=False)
             have = conn.execute(text("SELECT count(*) FROM incidents")).scalar_one()
             if have < TARGET_INCIDENTS:
-                conn.execute(PAD_INCIDENTS, {"copies": -(-TARGET_INCIDENTS // have), "n": TARGET_INCIDENTS - have})
+                # copies of the closed calls only: enough of them to reach the target
+                closed = conn.execute(text("SELECT count(*) FROM incidents WHERE status = 'closed'")).scalar_one()
+                need = TARGET_INCIDENTS - have
+                conn.execute(PAD_INCIDENTS, {"copies": -(-need // closed), "n": need})
                 conn.execute(PAD_TASKS)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
