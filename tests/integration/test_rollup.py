@@ -223,7 +223,8 @@ def test_truncate_starts_the_rollup_again(owner: Engine, monkeypatch: pytest.Mon
 
 
 def test_the_server_folds_the_log_by_itself(cluster, base_settings):
-    """`peta112 serve`'s lifespan starts the refresher; the web role could not refresh (it may only read)."""
+    """`peta112 serve`'s lifespan starts the refresher (the web role could not refresh: it may only read),
+    which also loads the cells into the process before any request asks."""
     from app import create_app
     from tests import tinycity
     from tests.conftest import serve_asgi
@@ -245,9 +246,15 @@ def test_the_server_folds_the_log_by_itself(cluster, base_settings):
                         if rollup.pending(conn) == 0:
                             break
                     threading.Event().wait(0.1)
+                for _ in range(300):  # and then loads them into the process, ahead of any request
+                    if rollup.held_version(url, "incidents") is not None:
+                        break
+                    threading.Event().wait(0.1)
             with engine.connect() as conn:
                 assert rollup.pending(conn) == 0
                 assert conn.execute(text("SELECT count(*) FROM rollup_cells WHERE kind = 'incidents'")).scalar_one()
+                version = conn.execute(text("SELECT version FROM rollup_state")).scalar_one()
+            assert rollup.held_version(url, "incidents") == version
             application.extensions["peta112.engine"].dispose()
         finally:
             engine.dispose()

@@ -1,4 +1,5 @@
-"""The server's rollup refresher: folds the change log into stored cells every few seconds.
+"""The server's rollup refresher: folds the change log into stored cells every few seconds,
+then brings this process's in-memory cells up to date, so requests find them warm.
 
 A thread per server process, not a cron job, so ``make run`` needs nothing else; the
 processes share the work through the rollup's advisory lock (one folds, the others
@@ -46,6 +47,7 @@ class Refresher:
                 built = rollup.refresh(self._engine, lock_timeout_ms=LOCK_TIMEOUT_MS)
                 if built:
                     log.info("rollup: %d cells refreshed", built)
+                rollup.preload(self._engine)  # this process's requests then find their cells in memory
             except SQLAlchemyError as exc:  # a restart of the database, a migration in progress
                 log.warning("rollup refresh failed, retrying in %.0f s: %s", self.every_s, exc)
             self.rounds += 1
