@@ -6,6 +6,11 @@ correctness and speed can be read and EXPLAINed as SQL.  A file holds blocks
 headed ``-- name: <statement>``; :func:`statement` returns one as a
 SQLAlchemy ``text`` clause and :func:`raw` as plain text (for DDL and for
 statements that are formatted before use).
+
+A hot path (call intake, telling a transaction who reads) runs its statements with
+:func:`row`: the same named block, on the session's own psycopg connection and in its
+transaction, without SQLAlchemy's per-statement work (compiling, result metadata), which
+cost more CPU than the statements themselves.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import Connection, TextClause, text
+from sqlalchemy.orm import Session
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", flags=re.M)
 
@@ -38,3 +45,26 @@ def raw(package: str, filename: str, name: str) -> str:
 def statement(package: str, filename: str, name: str) -> TextClause:
     """One named block as a ``text`` clause with ``:param`` binds."""
     return text(raw(package, filename, name))
+
+
+@lru_cache(maxsize=64)
+def driver(package: str, filename: str, name: str) -> str:
+    """One named block in the driver's placeholder style (``%(name)s``, literal ``%`` doubled)."""
+    from sqlalchemy.dialects.postgresql.psycopg import dialect
+
+    return str(statement(package, filename, name).compile(dialect=dialect()))
+
+
+def dbapi(target: Session | Connection) -> Any:
+    """The psycopg connection under a session (its transaction begun, so the reader is told) or a connection."""
+    conn = target.connection() if isinstance(target, Session) else target
+    return conn.connection.dbapi_connection
+
+
+def row(target: Session | Connection, package: str, filename: str, name: str,
+        params: dict[str, Any]) -> dict[str, Any] | None:
+    """The first row (a dict) of a named statement run on the driver in ``target``'s transaction."""
+    from psycopg.rows import dict_row
+
+    with dbapi(target).cursor(row_factory=dict_row) as cur:
+        return cur.execute(driver(package, filename, name), params).fetchone()

@@ -134,7 +134,8 @@ def reports(session: Session, viewer: Viewer, incident_id: int) -> list[dict[str
 
 def incident_state(session: Session, viewer: Viewer, incident_id: int) -> dict[str, Any]:
     """``is_open``, ``is_overdue``, ``due_at`` and ``report_count`` of one incident, as the read model says now."""
-    row = session.execute(_sql("incident_state"), {"id": incident_id}).mappings().first()
+    # On the driver: intake answers with it, in the call's own transaction (sqlfiles.row).
+    row = sqlfiles.row(session, PACKAGE, FILE, "incident_state", {"id": incident_id})
     if row is None:
         raise NotFound(f"incident {incident_id} does not exist", "id")
     return {k: iso(v) for k, v in row.items()}
