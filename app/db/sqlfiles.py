@@ -49,10 +49,15 @@ def statement(package: str, filename: str, name: str) -> TextClause:
 
 @lru_cache(maxsize=64)
 def driver(package: str, filename: str, name: str) -> str:
-    """One named block in the driver's placeholder style (``%(name)s``, literal ``%`` doubled)."""
+    """One named block in the driver's placeholder style (``%(name)s``, literal ``%`` doubled).
+
+    Whole-line comments and indentation go: psycopg caches its parsing of a query only up to
+    4 KB of text, and intake's statement is just over that with them.
+    """
     from sqlalchemy.dialects.postgresql.psycopg import dialect
 
-    return str(statement(package, filename, name).compile(dialect=dialect()))
+    sql = str(statement(package, filename, name).compile(dialect=dialect()))
+    return "\n".join(line.strip() for line in sql.splitlines() if not line.lstrip().startswith("--"))
 
 
 def dbapi(target: Session | Connection) -> Any:
