@@ -12,7 +12,8 @@ only compares its class with the event's audience.  The summary carries what the
 again and no 'viewed' audit row is written per change per map.  Calls and conversations
 (app/calls) carry callers' numbers and words: their summary (what ``GET /api/v1/calls/<id>``
 answers, the conversation's list item) is read once per batch the same way and sent only to
-the desk's classes, those whose role may see callers' data.
+the desk's classes, those whose role may see callers' data.  A process with no stream open
+reads nothing for these (``RESUME_S``): it marks the gap, and a map returning later reloads.
 
 Events get ids (``<boot>-<n>``) and the last ``REPLAY`` stay in a buffer, so a stream that
 reconnects with ``Last-Event-ID`` gets what it missed; an id from another process or
