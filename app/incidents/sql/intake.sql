@@ -17,9 +17,10 @@ GROUP BY c.code
 -- name: intake
 -- Intake in one round trip: locate (kelurahan, kecamatan, nearest street), look for a duplicate,
 -- insert the incident, one task per responsible agency and the audit events, and return what the
--- call-taker needs to see.  The duplicate search's box (&&, a little larger than the circle) lets
--- the GiST index on incidents.geom narrow the open calls before the exact distance on the
--- spheroid: without it every open call of the category in the last hour was measured.
+-- call-taker needs to see.  The duplicate search walks the GiST index on incidents.geom nearest
+-- first (<-> against a constant point, as for the street), within a box a little larger than the
+-- circle (&&), before the exact distance on the spheroid: it used to measure every open call of
+-- the category in the last hour.
 WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
 kel AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
         WHERE a.level = 'kelurahan' AND ST_Intersects(a.geom, pt.g) ORDER BY a.id LIMIT 1),
@@ -33,7 +34,7 @@ dup AS (SELECT i.id FROM incidents i, pt
           AND i.received_at > now() - make_interval(secs => :window)
           AND i.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
           AND ST_DWithin(i.geom::geography, pt.g::geography, :radius)
-        ORDER BY i.geom <-> pt.g LIMIT 1),
+        ORDER BY i.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1),
 ins AS (
     INSERT INTO incidents (category_code, status, priority, source, address, kelurahan_id, kecamatan_id,
                            caller_name, caller_phone, description, duplicate_of, idempotency_key,
