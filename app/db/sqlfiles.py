@@ -47,17 +47,22 @@ def statement(package: str, filename: str, name: str) -> TextClause:
     return text(raw(package, filename, name))
 
 
-@lru_cache(maxsize=64)
-def driver(package: str, filename: str, name: str) -> str:
-    """One named block in the driver's placeholder style (``%(name)s``, literal ``%`` doubled).
+@lru_cache(maxsize=128)
+def to_driver(sql: str) -> str:
+    """SQL in the ``:param`` style, in the driver's placeholder style (``%(name)s``, literal ``%`` doubled).
 
     Whole-line comments and indentation go: psycopg caches its parsing of a query only up to
     4 KB of text, and intake's statement is just over that with them.
     """
     from sqlalchemy.dialects.postgresql.psycopg import dialect
 
-    sql = str(statement(package, filename, name).compile(dialect=dialect()))
-    return "\n".join(line.strip() for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    compiled = str(text(sql).compile(dialect=dialect()))
+    return "\n".join(line.strip() for line in compiled.splitlines() if not line.lstrip().startswith("--"))
+
+
+def driver(package: str, filename: str, name: str) -> str:
+    """One named block in the driver's placeholder style (:func:`to_driver`)."""
+    return to_driver(raw(package, filename, name))
 
 
 def dbapi(target: Session | Connection) -> Any:
@@ -73,3 +78,12 @@ def row(target: Session | Connection, package: str, filename: str, name: str,
 
     with dbapi(target).cursor(row_factory=dict_row) as cur:
         return cur.execute(driver(package, filename, name), params).fetchone()
+
+
+def rows(target: Session | Connection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every row (dicts) of ``sql`` (``:param`` style: a named block, or one assembled from blocks)
+    run on the driver in ``target``'s transaction."""
+    from psycopg.rows import dict_row
+
+    with dbapi(target).cursor(row_factory=dict_row) as cur:
+        return cur.execute(to_driver(sql), params).fetchall()

@@ -366,13 +366,13 @@ class Hub:
         with Session(self.engine) as s:
             apply_viewer(s, SYSTEM_VIEWER)
             summaries = {d["id"]: d for d in queries.summaries(s, ids)}
-            rows = s.execute(sqlfiles.statement("app.live", "sql/stream.sql", "visible_to"),
-                             {"ids": ids, "keys": keys, "roles": [classes[k].role for k in keys],
-                              "agencies": [classes[k].agency for k in keys]}).all()
+            rows = sqlfiles.rows(s, sqlfiles.raw("app.live", "sql/stream.sql", "visible_to"),
+                                 {"ids": ids, "keys": keys, "roles": [classes[k].role for k in keys],
+                                  "agencies": [classes[k].agency for k in keys]})
             s.rollback()
         audience: dict[int, set[str]] = {}
-        for iid, key in rows:
-            audience.setdefault(iid, set()).add(key)
+        for r in rows:
+            audience.setdefault(r["id"], set()).add(r["class"])
         return summaries, audience
 
     def _desk_summaries(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
