@@ -28,14 +28,18 @@ kec AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
 -- KNN (<->) uses the GiST index only against a constant point, not one joined from pt.
 street AS (SELECT e.name FROM road_edges e WHERE e.name IS NOT NULL
            ORDER BY e.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1),
--- OFFSET 0 keeps the box lookup a query of its own, so the plan cannot turn to the category index
--- (every call of the category in the last hour) when the statistics lag behind a burst of calls.
-dup AS (SELECT near.id FROM (SELECT i.id, i.status, i.category_code, i.received_at, i.geom FROM incidents i
-                             WHERE i.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) OFFSET 0) near, pt
+-- The calls in the box come nearest first from a query of their own (OFFSET 0: the plan cannot
+-- turn to the category index, every call of the category in the last hour, when the statistics
+-- lag behind a burst of calls); the first that passes the filters is the duplicate, so the exact
+-- distance is measured only until then.
+dup AS (SELECT near.id
+        FROM (SELECT i.id, i.status, i.category_code, i.received_at, i.geom FROM incidents i
+              WHERE i.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
+              ORDER BY i.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) OFFSET 0) near
         WHERE near.status = ANY(:open) AND near.category_code = ANY(:related)
           AND near.received_at > now() - make_interval(secs => :window)
-          AND ST_DWithin(near.geom::geography, pt.g::geography, :radius)
-        ORDER BY near.geom <-> pt.g LIMIT 1),
+          AND ST_DWithin(near.geom::geography, CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography), :radius)
+        LIMIT 1),
 ins AS (
     INSERT INTO incidents (category_code, status, priority, source, address, kelurahan_id, kecamatan_id,
                            caller_name, caller_phone, description, duplicate_of, idempotency_key,
