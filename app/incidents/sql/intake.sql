@@ -17,9 +17,10 @@ GROUP BY c.code
 -- name: intake
 -- Intake in one round trip: locate (kelurahan, kecamatan, nearest street), look for a duplicate,
 -- insert the incident, one task per responsible agency and the audit events, and return what the
--- call-taker needs to see.  The duplicate search takes the calls in a box a little larger than
--- the circle from the GiST index on incidents.geom (&&) before the exact distance on the
--- spheroid: it used to measure every open call of the category in the last hour.
+-- call-taker needs to see.  The duplicate search may narrow by a box a little larger than the
+-- circle (&&, the GiST index on incidents.geom) before the exact distance on the spheroid, nearest
+-- first against a constant point (<->, so the index can walk in that order): it used to measure
+-- every open call of the category in the last hour.
 WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
 kel AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
         WHERE a.level = 'kelurahan' AND ST_Intersects(a.geom, pt.g) ORDER BY a.id LIMIT 1),
@@ -28,18 +29,12 @@ kec AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
 -- KNN (<->) uses the GiST index only against a constant point, not one joined from pt.
 street AS (SELECT e.name FROM road_edges e WHERE e.name IS NOT NULL
            ORDER BY e.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1),
--- The calls in the box come nearest first from a query of their own (OFFSET 0: the plan cannot
--- turn to the category index, every call of the category in the last hour, when the statistics
--- lag behind a burst of calls); the first that passes the filters is the duplicate, so the exact
--- distance is measured only until then.
-dup AS (SELECT near.id
-        FROM (SELECT i.id, i.status, i.category_code, i.received_at, i.geom FROM incidents i
-              WHERE i.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
-              ORDER BY i.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) OFFSET 0) near
-        WHERE near.status = ANY(:open) AND near.category_code = ANY(:related)
-          AND near.received_at > now() - make_interval(secs => :window)
-          AND ST_DWithin(near.geom::geography, CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography), :radius)
-        LIMIT 1),
+dup AS (SELECT i.id FROM incidents i
+        WHERE i.status = ANY(:open) AND i.category_code = ANY(:related)
+          AND i.received_at > now() - make_interval(secs => :window)
+          AND i.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
+          AND ST_DWithin(i.geom::geography, CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography), :radius)
+        ORDER BY i.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1),
 ins AS (
     INSERT INTO incidents (category_code, status, priority, source, address, kelurahan_id, kecamatan_id,
                            caller_name, caller_phone, description, duplicate_of, idempotency_key,
