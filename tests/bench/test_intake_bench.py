@@ -51,8 +51,9 @@ def _seed(conn) -> None:  # noqa: ANN001
     conn.execute(text(HISTORY_SQL), {"n": 50_000 if full_run() else 2_000})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def server(cluster):
+    """A server on a database of its own for each measure: the calls of one do not weigh on the next."""
     with scratch_database(cluster, DB, seed=_seed) as url:
         eng = make_engine(url)
         with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
