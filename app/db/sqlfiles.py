@@ -71,13 +71,12 @@ def dbapi(target: Session | Connection) -> Any:
     return conn.connection.dbapi_connection
 
 
-def row(target: Session | Connection, package: str, filename: str, name: str,
-        params: dict[str, Any]) -> dict[str, Any] | None:
-    """The first row (a dict) of a named statement run on the driver in ``target``'s transaction."""
+def row(target: Session | Connection, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The first row (a dict) of ``sql`` (``:param`` style) run on the driver in ``target``'s transaction."""
     from psycopg.rows import dict_row
 
     with dbapi(target).cursor(row_factory=dict_row) as cur:
-        return cur.execute(driver(package, filename, name), params).fetchone()
+        return cur.execute(to_driver(sql), params).fetchone()
 
 
 def rows(target: Session | Connection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:

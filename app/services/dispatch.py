@@ -8,6 +8,7 @@ index in the database, not checks in Python, decide races).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -22,7 +23,6 @@ from sqlalchemy.orm import Session
 from app.db import sqlfiles
 from app.incidents import queries
 from app.incidents.lifecycle import (
-    INCIDENT_OPEN,
     INCIDENT_TERMINAL,
     INCIDENT_TIMESTAMP,
     INCIDENT_UNDISPATCHED,
@@ -74,6 +74,14 @@ class Intake:
 # -- SQL ---------------------------------------------------------------------------------
 # The category and the intake statement (app/incidents/sql/intake.sql) run on the driver (sqlfiles.row).
 PACKAGE, FILE = "app.incidents", "sql/intake.sql"
+
+
+@functools.cache
+def _intake_sql() -> str:
+    """The intake statement with the open statuses written in, as the partial index it reads has them."""
+    from app.incidents import facts
+
+    return facts.render("intake", package=PACKAGE, file=FILE)
 
 # The city's extent: admin areas when loaded (a few hundred rows), else the road network.
 CITY_BOUNDS = """
@@ -171,7 +179,7 @@ def category_row(session: Session, code: Any) -> Any:
     """The category (routing, plan, agencies); 422 naming ``category`` when unknown or retired."""
     if not isinstance(code, str) or not code:
         raise InvalidInput("category is required", "category")
-    row = sqlfiles.row(session, PACKAGE, FILE, "category", {"code": code})
+    row = sqlfiles.row(session, sqlfiles.raw(PACKAGE, FILE, "category"), {"code": code})
     if row is None or row["code"] is None:
         raise InvalidInput(f"unknown category '{code[:50]}'", "category")
     if row["retired_at"] is not None:  # the city's catalog dropped it (app/city/catalog.py); history keeps it
@@ -272,8 +280,8 @@ def intake(session: Session, req: Intake, state_for: Any = None) -> tuple[dict[s
     v = validate_intake(session, req)
     cat = v["category"]
     fp = fingerprint(v) if v["idempotency_key"] else None
-    row = sqlfiles.row(session, PACKAGE, FILE, "intake", {
-        "lat": v["lat"], "lon": v["lon"], **duplicate_box(v["lat"], v["lon"]), "open": list(INCIDENT_OPEN),
+    row = sqlfiles.row(session, _intake_sql(), {
+        "lat": v["lat"], "lon": v["lon"], **duplicate_box(v["lat"], v["lon"]),
         "related": related_categories(cat), "window": DUPLICATE_WINDOW_S,
         "radius": DUPLICATE_RADIUS_M, "category": cat["code"], "priority": cat["priority"],
         "source": v["source"], "address": v["address"], "caller_name": v["caller_name"],

@@ -17,10 +17,9 @@ GROUP BY c.code
 -- name: intake
 -- Intake in one round trip: locate (kelurahan, kecamatan, nearest street), look for a duplicate,
 -- insert the incident, one task per responsible agency and the audit events, and return what the
--- call-taker needs to see.  The duplicate search may narrow by a box a little larger than the
--- circle (&&, the GiST index on incidents.geom) before the exact distance on the spheroid, nearest
--- first against a constant point (<->, so the index can walk in that order): it used to measure
--- every open call of the category in the last hour.
+-- call-taker needs to see.  The duplicate search takes the open calls in a box a little larger
+-- than the circle before the exact distance on the spheroid: it used to measure every open call
+-- of the category in the last hour.  @open@ is written in by app.incidents.facts.render.
 WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
 kel AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
         WHERE a.level = 'kelurahan' AND ST_Intersects(a.geom, pt.g) ORDER BY a.id LIMIT 1),
@@ -29,12 +28,18 @@ kec AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
 -- KNN (<->) uses the GiST index only against a constant point, not one joined from pt.
 street AS (SELECT e.name FROM road_edges e WHERE e.name IS NOT NULL
            ORDER BY e.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1),
-dup AS (SELECT i.id FROM incidents i
-        WHERE i.status = ANY(:open) AND i.category_code = ANY(:related)
-          AND i.received_at > now() - make_interval(secs => :window)
-          AND i.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
-          AND ST_DWithin(i.geom::geography, CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography), :radius)
-        ORDER BY i.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1),
+-- The open calls in the box come from the partial index of open calls by place (facts.sql), in a
+-- query of their own (OFFSET 0), so no plan can read instead every call of the category in the
+-- last hour, whatever the statistics say after a burst; nearest first, the first that passes is
+-- the duplicate.
+dup AS (SELECT near.id
+        FROM (SELECT i.id, i.category_code, i.received_at, i.geom FROM incidents i
+              WHERE i.status = ANY(@open@) AND i.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
+              OFFSET 0) near
+        WHERE near.category_code = ANY(:related)
+          AND near.received_at > now() - make_interval(secs => :window)
+          AND ST_DWithin(near.geom::geography, CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography), :radius)
+        ORDER BY near.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1),
 ins AS (
     INSERT INTO incidents (category_code, status, priority, source, address, kelurahan_id, kecamatan_id,
                            caller_name, caller_phone, description, duplicate_of, idempotency_key,
