@@ -35,7 +35,6 @@ PACKAGE, FILE = "app.incidents", "sql/duplicates.sql"
 DEFAULT_RADIUS_M = 500.0
 MAX_RADIUS_M = 5000.0
 MAX_RESULTS = 20
-METRES_PER_DEGREE = 111_320.0
 
 
 def _sql(name: str) -> Any:
@@ -70,11 +69,9 @@ def nearby_open(session: Session, viewer: Viewer, lat: Any, lon: Any, category: 
     n = int(_number(limit, "limit", 10, 1, MAX_RESULTS))
     cats = _categories(session, category)
     # A box a little larger than the circle, for the index; the exact test is ST_DWithin.
-    dy = radius / METRES_PER_DEGREE * 1.01
-    dx = dy / max(math.cos(math.radians(lat)), 0.01)
     rows = session.execute(_sql("nearby_open"), {
         "lat": lat, "lon": lon, "radius": radius, "categories": cats, "limit": n,
-        "x0": lon - dx, "y0": lat - dy, "x1": lon + dx, "y1": lat + dy}).mappings().all()
+        **dispatch.duplicate_box(lat, lon, radius)}).mappings().all()
     items = []
     for r in rows:
         item = {k: queries.iso(v) for k, v in r.items() if k not in ("caller_name", "caller_phone")}

@@ -104,8 +104,9 @@ def uninstall(conn: Connection, with_role: bool = True) -> None:
 
 def apply_viewer(target: Session | Connection, who: Viewer) -> None:
     """Tell the current transaction who is reading (until it commits or rolls back)."""
-    target.execute(sqlfiles.statement(PACKAGE, FILE, "set_viewer"),
-                   {"role": who.role, "agency": who.agency or ""})
+    # On the driver: this runs at the start of every transaction of every request.
+    sqlfiles.dbapi(target).execute(sqlfiles.driver(PACKAGE, FILE, "set_viewer"),
+                                   {"role": who.role, "agency": who.agency or ""})
 
 
 def installed_rules(target: Session | Connection) -> dict[str, Any]:

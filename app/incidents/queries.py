@@ -76,9 +76,10 @@ def attach(session: Session, incidents: list[dict[str, Any]]) -> None:
     by_id = {i["id"]: i for i in incidents}
     for i in incidents:
         i["tasks"], i["assignments"] = [], []
-    for t in session.execute(_sql("tasks"), {"ids": ids}).mappings():
+    # On the driver: the live hub runs this for every batch of changes, lists for every page.
+    for t in sqlfiles.rows(session, _raw("tasks"), {"ids": ids}):
         by_id[t["incident_id"]]["tasks"].append({k: iso(v) for k, v in t.items() if k != "incident_id"})
-    for a in session.execute(_sql("assignments"), {"ids": ids}).mappings():
+    for a in sqlfiles.rows(session, _raw("assignments"), {"ids": ids}):
         by_id[a["incident_id"]]["assignments"].append({k: iso(v) for k, v in a.items() if k != "incident_id"})
 
 
@@ -112,8 +113,7 @@ def summaries(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     """
     if not ids:
         return []
-    rows = session.execute(text(_raw("incidents_by_ids").format(columns=_raw("incident_columns"))),
-                           {"ids": ids}).mappings().all()
+    rows = sqlfiles.rows(session, _raw("incidents_by_ids").format(columns=_raw("incident_columns")), {"ids": ids})
     out = [incident_dict(r) for r in rows]
     for inc in out:
         del inc["caller"]
@@ -134,7 +134,8 @@ def reports(session: Session, viewer: Viewer, incident_id: int) -> list[dict[str
 
 def incident_state(session: Session, viewer: Viewer, incident_id: int) -> dict[str, Any]:
     """``is_open``, ``is_overdue``, ``due_at`` and ``report_count`` of one incident, as the read model says now."""
-    row = session.execute(_sql("incident_state"), {"id": incident_id}).mappings().first()
+    # On the driver: intake answers with it, in the call's own transaction (sqlfiles.row).
+    row = sqlfiles.row(session, _raw("incident_state"), {"id": incident_id})
     if row is None:
         raise NotFound(f"incident {incident_id} does not exist", "id")
     return {k: iso(v) for k, v in row.items()}

@@ -1,20 +1,21 @@
 """The server process: the Flask app on a thread pool, and the live stream natively on asyncio.
 
-``peta112 serve`` runs this under uvicorn.  Every request but the stream goes to the Flask
-app through a2wsgi's thread pool, exactly as under a WSGI server, except a basemap tile GET,
-which the Flask app first tries on the event loop from memory alone (``Server._from_memory``:
-a warm tile with a cached credential; anything needing the database goes to the pool).  ``GET /api/v1/stream``
-also passes through Flask first (the same authentication, role table and headers), but the
-view only leaves a grant; this module then serves the stream from the event loop, fed by
-the process's one live hub.  An open map therefore costs a coroutine and a socket, not a
-worker thread and a database connection, so one process holds hundreds of them while
-intake and the API keep their threads.
+``peta112 serve`` runs this under uvicorn. Every request but the stream goes to the Flask app on
+a thread pool (a2wsgi's, handed over once each way: ``Server._pooled``), exactly as under a WSGI
+server, except a basemap tile GET, which the Flask app first tries on the event loop from memory
+alone (``Server._from_memory``: a warm tile with a cached credential; anything needing the
+database goes to the pool). ``GET /api/v1/stream`` also passes through Flask first (the same
+authentication, role table and headers), but the view only leaves a grant; this module then
+serves the stream from the event loop, fed by the process's one live hub. An open map therefore
+costs a coroutine and a socket, not a worker thread and a database connection, so one process
+holds hundreds of them while intake and the API keep their threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import io
 import random
 import time
@@ -33,6 +34,62 @@ from app.web import stream as stream_view
 STREAM_PATH = "/api/v1/stream"
 TILES_PATH = "/tiles/"  # basemap tiles may be answered from memory on the event loop (Server._from_memory)
 THREADS = 32  # Flask requests at once per process (the gthread setting it replaces)
+SMALL_BODY = 256 * 1024  # request bodies read on the event loop before the pool thread starts
+BUFFER = 1024 * 1024  # answers up to this size are sent whole once the app is done; larger ones stream
+
+
+class _Reply:
+    """The answer of one request, made in a pool thread: kept whole while small, else streamed to the loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, send: Any) -> None:
+        self.loop, self.send = loop, send
+        self.start: dict[str, Any] | None = None
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.streaming = False
+
+    def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if exc_info is not None and self.streaming:  # too late to change the status: fail the response
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.start = {"type": "http.response.start", "status": int(status.split(" ", 1)[0]),
+                      "headers": [(k.strip().encode("latin-1").lower(), v.strip().encode("latin-1"))
+                                  for k, v in headers]}
+        return self.write
+
+    def write(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        if self.streaming:
+            self._to_loop({"type": "http.response.body", "body": chunk, "more_body": True})
+            return
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        if self.size > BUFFER:
+            self.streaming = True
+            self._to_loop(self.start)
+            self._to_loop({"type": "http.response.body", "body": b"".join(self.chunks), "more_body": True})
+            self.chunks = []
+
+    def _to_loop(self, message: Any) -> None:
+        asyncio.run_coroutine_threadsafe(self.send(message), self.loop).result()
+
+    def run(self, app: Flask, environ: dict[str, Any]) -> None:
+        body = app(environ, self.start_response)
+        try:
+            for chunk in body:
+                self.write(chunk)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        if self.streaming:
+            self._to_loop({"type": "http.response.body", "body": b""})
+
+    async def finish(self) -> None:
+        if self.streaming:
+            return
+        await self.send(self.start)
+        await self.send({"type": "http.response.body", "body": b"".join(self.chunks)})
 
 
 class Server:
@@ -52,7 +109,42 @@ class Server:
         elif scope["type"] == "http" and scope["path"] == STREAM_PATH and scope["method"] == "GET":
             await self._stream(scope, receive, send)
         elif not (self._from_memory_candidate(scope) and await self._from_memory(scope, send)):
+            await self._pooled(scope, receive, send)
+
+    async def _pooled(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """An ordinary request in a pool thread, handed over once there and once back.
+
+        a2wsgi hands every piece across threads and waits for the loop each time (reading the
+        body, the status line, each chunk, the end): four round trips between the pool thread and
+        the event loop for an intake, each two thread wake-ups, which cost a fifth of the server's
+        CPU per call.  Here a small body (``SMALL_BODY``, with a Content-Length) is read on the loop
+        first, and the answer is kept in the thread until the app is done, then sent at once; an
+        answer that grows past ``BUFFER`` is streamed as a2wsgi does.  A chunked or large upload
+        goes through a2wsgi unchanged.
+        """
+        length = 0
+        for name, value in scope["headers"]:
+            if name == b"transfer-encoding" or (name == b"content-length" and not value.isdigit()):
+                length = -1
+                break
+            if name == b"content-length":
+                length = int(value)
+        if not 0 <= length <= SMALL_BODY:
             await self.wsgi(scope, receive, send)
+            return
+        parts: list[bytes] = []
+        more = length > 0
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            parts.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        environ = build_environ(scope, io.BytesIO(b"".join(parts)))  # type: ignore[arg-type]
+        loop = asyncio.get_running_loop()
+        reply = _Reply(loop, send)
+        await loop.run_in_executor(self.wsgi.executor, contextvars.copy_context().run, reply.run, self.flask, environ)
+        await reply.finish()
 
     def _from_memory_candidate(self, scope: dict[str, Any]) -> bool:
         """A GET of a basemap tile (a shared layer: ``app/services/tile_cache.py``) without a body.

@@ -12,7 +12,8 @@ only compares its class with the event's audience.  The summary carries what the
 again and no 'viewed' audit row is written per change per map.  Calls and conversations
 (app/calls) carry callers' numbers and words: their summary (what ``GET /api/v1/calls/<id>``
 answers, the conversation's list item) is read once per batch the same way and sent only to
-the desk's classes, those whose role may see callers' data.
+the desk's classes, those whose role may see callers' data.  A process with no stream open
+reads nothing for these (``RESUME_S``): it marks the gap, and a map returning later reloads.
 
 Events get ids (``<boot>-<n>``) and the last ``REPLAY`` stay in a buffer, so a stream that
 reconnects with ``Last-Event-ID`` gets what it missed; an id from another process or
@@ -62,6 +63,7 @@ EVENT_OF_TABLE = {"incidents": "incident", "units": "unit", "flood_states": "flo
 # (``call``, with the number, its history and position); a chat, SMS or web report arrived or changed
 # (``conversation``).  They carry callers' data, so they go to the reader classes that may see it.
 DESK_ONLY = frozenset({"call", "conversation"})
+SCOPED = DESK_ONLY | {"incident"}  # events read from the database per batch before they are sent
 LIVE_CALL_MINUTES = 10  # an ended call's changes reach consoles for this long (a disposition, a late AML fix)
 DESK_BATCH = 100  # call summaries read per batch at most: no 112 centre has more lines ringing at once
 CONTROL = frozenset({"auth", "basemap", "stations"})  # notices for the process's caches, not for maps
@@ -75,6 +77,11 @@ BATCH = 500  # notifications scoped together
 GATHER_S = 0.002
 BURST_GATHER_S = 0.025
 BURST_GAP_S = 0.1  # a notification this soon after the previous batch began is part of a burst
+# A process with no map open does not scope changes at all (most of intake's server CPU went here
+# when each of the server's processes scoped every call for maps it did not have).  For this long
+# after its last stream was opened or closed it still does, so a map that reconnects (EventSource
+# waits a few seconds) resumes by Last-Event-ID; later, such an id gets ``resync`` (reload).
+RESUME_S = 60.0
 
 
 def libpq_conninfo(sqlalchemy_url: str) -> str:
@@ -139,6 +146,8 @@ class Hub:
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()
         self.delivered_batches = 0
+        self.skipped_batches = 0  # batches not scoped because no map was open
+        self._streams_seen = float("-inf")  # when a stream was last opened or closed
 
     # -- life ------------------------------------------------------------------------------------
     def start(self) -> Hub:
@@ -166,6 +175,7 @@ class Hub:
             new_class = key not in self._classes
             self._classes.setdefault(key, viewer)
             self._sinks.add(sink)
+            self._streams_seen = time.monotonic()
             last = self._seq
             replay, resync = self._since(last_event_id, key)
             got = Attachment(replay, resync or (new_class and last_event_id is not None), last)
@@ -178,6 +188,12 @@ class Hub:
     def detach(self, sink: Any) -> None:
         with self._lock:
             self._sinks.discard(sink)
+            self._streams_seen = time.monotonic()
+
+    def stream_closed(self) -> None:
+        """A stream of a sink that stays attached (a loop's fan-out) ended: its map may reconnect."""
+        with self._lock:
+            self._streams_seen = time.monotonic()
 
     def _since(self, last_event_id: str | None, key: str) -> tuple[list[Event], bool]:
         if not last_event_id:
@@ -197,7 +213,10 @@ class Hub:
     @property
     def stream_count(self) -> int:
         with self._lock:
-            return sum(getattr(s, "count", 1) for s in self._sinks)
+            return self._stream_count()
+
+    def _stream_count(self) -> int:
+        return sum(getattr(s, "count", 1) for s in self._sinks)
 
     # -- the listening thread ----------------------------------------------------------------
     def _run(self) -> None:
@@ -234,7 +253,7 @@ class Hub:
             gather = BURST_GATHER_S if now - last_batch < BURST_GAP_S else GATHER_S
             last_batch = now
             notes += list(conn.notifies(timeout=gather, stop_after=BATCH))
-            self.handle([n.payload for n in notes])
+            self.handle([n.payload for n in notes], only_if_watched=True)
 
     def _preload_classes(self) -> None:
         """Every role and every agency is a class from the start, so events carry their audience."""
@@ -259,8 +278,15 @@ class Hub:
             self.versions[k] += 1
 
     # -- one batch -------------------------------------------------------------------------------
-    def handle(self, payloads: Iterable[str]) -> list[Event]:
-        """Scope and publish a batch of notification payloads (the thread calls this; so may tests)."""
+    def handle(self, payloads: Iterable[str], only_if_watched: bool = False) -> list[Event]:
+        """Scope and publish a batch of notification payloads (the thread calls this; so may tests).
+
+        ``only_if_watched`` (the listening thread): with no stream open in this process, nor one
+        opened or closed in the last ``RESUME_S``, changes that need scoping (incidents, calls,
+        conversations) are not read at all; the event ids jump and the replay buffer is emptied,
+        so a map that comes back later with an older Last-Event-ID is told to reload
+        (``resync``) instead of missing them.
+        """
         parsed: list[tuple[str, dict[str, Any], str]] = []
         for raw in payloads:
             try:
@@ -279,6 +305,10 @@ class Hub:
             parsed.append((name, data, raw))
         if not parsed:
             return []
+        if only_if_watched and self._unwatched(parsed):
+            parsed = [p for p in parsed if p[0] not in SCOPED]
+            if not parsed:
+                return []
         ids = sorted({d["id"] for n, d, _ in parsed if n == "incident" and _is_id(d.get("id"))})
         summaries, audience = self._scope(ids) if ids else ({}, {})
         desk_keys = sorted({(n, d["id"]) for n, d, _ in parsed if n in DESK_ONLY and _is_id(d.get("id"))})
@@ -313,6 +343,18 @@ class Hub:
             specs.append((name, orjson.dumps(body), frozenset(audience.get(iid, ()))))
         return self._publish(specs)
 
+    def _unwatched(self, parsed: list[tuple[str, dict[str, Any], str]]) -> bool:
+        """No map to scope for: if this batch has changes to scope, mark the gap and say so."""
+        if not any(name in SCOPED for name, _, _ in parsed):
+            return False
+        with self._lock:  # decided with attach() excluded: a stream opening now sees the gap or the events
+            if self._stream_count() or time.monotonic() - self._streams_seen < RESUME_S:
+                return False
+            self._seq += 1  # ids before this cannot be replayed: such a stream gets resync
+            self._buffer.clear()
+        self.skipped_batches += 1
+        return True
+
     def _scope(self, ids: list[int]) -> tuple[dict[int, dict[str, Any]], dict[int, set[str]]]:
         from sqlalchemy.orm import Session
 
@@ -323,14 +365,17 @@ class Hub:
         keys = list(classes)
         with Session(self.engine) as s:
             apply_viewer(s, SYSTEM_VIEWER)
+            # The same few statements every batch, by primary key: plan them once (prepared, generic),
+            # not again for each batch as the read model's views cost to plan more than to run.
+            sqlfiles.dbapi(s).execute("SET LOCAL plan_cache_mode = force_generic_plan")
             summaries = {d["id"]: d for d in queries.summaries(s, ids)}
-            rows = s.execute(sqlfiles.statement("app.live", "sql/stream.sql", "visible_to"),
-                             {"ids": ids, "keys": keys, "roles": [classes[k].role for k in keys],
-                              "agencies": [classes[k].agency for k in keys]}).all()
-            s.rollback()
+            rows = sqlfiles.rows(s, sqlfiles.raw("app.live", "sql/stream.sql", "visible_to"),
+                                 {"ids": ids, "keys": keys, "roles": [classes[k].role for k in keys],
+                                  "agencies": [classes[k].agency for k in keys]})
+            s.commit()  # nothing written; a rollback would make psycopg drop every prepared statement
         audience: dict[int, set[str]] = {}
-        for iid, key in rows:
-            audience.setdefault(iid, set()).add(key)
+        for r in rows:
+            audience.setdefault(r["id"], set()).add(r["class"])
         return summaries, audience
 
     def _desk_summaries(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -359,7 +404,7 @@ class Hub:
             conv_ids = [oid for name, oid in keys if name == "conversation"]
             for item in channels.conversation_items(s, conv_ids) if conv_ids else ():
                 out[("conversation", item["id"])] = item
-            s.rollback()
+            s.commit()  # nothing written; a rollback would make psycopg drop every prepared statement
         return out
 
     def _publish(self, specs: list[tuple[str, bytes, frozenset[str] | None]]) -> list[Event]:
@@ -521,4 +566,5 @@ class LoopFanout:
 
     def detach(self, stream: LoopStream) -> None:
         self.streams.discard(stream)
+        self.hub.stream_closed()
 

@@ -8,6 +8,7 @@ index in the database, not checks in Python, decide races).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -19,9 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db import sqlfiles
 from app.incidents import queries
 from app.incidents.lifecycle import (
-    INCIDENT_OPEN,
     INCIDENT_TERMINAL,
     INCIDENT_TIMESTAMP,
     INCIDENT_UNDISPATCHED,
@@ -71,6 +72,17 @@ class Intake:
 
 
 # -- SQL ---------------------------------------------------------------------------------
+# The category and the intake statement (app/incidents/sql/intake.sql) run on the driver (sqlfiles.row).
+PACKAGE, FILE = "app.incidents", "sql/intake.sql"
+
+
+@functools.cache
+def _intake_sql() -> str:
+    """The intake statement with the open statuses written in, as the partial index it reads has them."""
+    from app.incidents import facts
+
+    return facts.render("intake", package=PACKAGE, file=FILE)
+
 # The city's extent: admin areas when loaded (a few hundred rows), else the road network.
 CITY_BOUNDS = """
     (SELECT COALESCE((SELECT ST_Extent(geom) FROM admin_areas),
@@ -78,77 +90,6 @@ CITY_BOUNDS = """
 """
 
 CITY_BOUNDS_SQL = text(f"SELECT box FROM {CITY_BOUNDS}")
-
-# The category with its agencies; one row (code NULL) when there is no such category.  The city's
-# box is not read here: an extent over every area per call, it changes only with an import
-# (see city_box).
-CATEGORY_SQL = text("""
-    SELECT c.code, c.name_id, c.name_en, c.priority, c.target_response_s, c.response_plan, c.retired_at, c.related,
-           COALESCE(array_agg(a.agency_code ORDER BY a.role, a.agency_code)
-                    FILTER (WHERE a.agency_code IS NOT NULL), '{}') AS agencies
-    FROM (SELECT 1) one
-    LEFT JOIN incident_categories c ON c.code = :code
-    LEFT JOIN category_agencies a ON a.category_code = c.code
-    GROUP BY c.code
-""")
-
-# Intake in one round trip: locate (kelurahan, kecamatan, nearest street), look for
-# a duplicate, insert the incident, one task per responsible agency and the audit
-# events, and return what the call-taker needs to see.
-INTAKE_SQL = text("""
-WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
-kel AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
-        WHERE a.level = 'kelurahan' AND ST_Intersects(a.geom, pt.g) ORDER BY a.id LIMIT 1),
-kec AS (SELECT a.id, a.code, a.name FROM admin_areas a, pt
-        WHERE a.level = 'kecamatan' AND ST_Intersects(a.geom, pt.g) ORDER BY a.id LIMIT 1),
--- KNN (<->) uses the GiST index only against a constant point, not one joined from pt.
-street AS (SELECT e.name FROM road_edges e WHERE e.name IS NOT NULL
-           ORDER BY e.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1),
-dup AS (SELECT i.id FROM incidents i, pt
-        WHERE i.status = ANY(:open) AND i.category_code = ANY(:related)
-          AND i.received_at > now() - make_interval(secs => :window)
-          AND ST_DWithin(i.geom::geography, pt.g::geography, :radius)
-        ORDER BY i.geom <-> pt.g LIMIT 1),
-ins AS (
-    INSERT INTO incidents (category_code, status, priority, source, address, kelurahan_id, kecamatan_id,
-                           caller_name, caller_phone, description, duplicate_of, idempotency_key,
-                           idempotency_fingerprint, geom)
-    SELECT :category, 'received', :priority, :source,
-           COALESCE(CAST(:address AS text),
-                    NULLIF(concat_ws(', ', (SELECT name FROM street), (SELECT name FROM kel)), '')),
-           (SELECT id FROM kel), (SELECT id FROM kec), :caller_name, :caller_phone, :description,
-           (SELECT id FROM dup), :key, :fingerprint, pt.g
-    FROM pt
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING *),
-tasks AS (
-    INSERT INTO incident_tasks (incident_id, agency_code)
-    SELECT ins.id, ca.agency_code FROM ins JOIN category_agencies ca ON ca.category_code = ins.category_code
-    RETURNING *),
-events AS (
-    INSERT INTO incident_events (incident_id, actor, kind, from_status, to_status, data)
-    SELECT ins.id, :actor, 'created', NULL, 'received', CAST(:created_data AS jsonb)
-           || jsonb_build_object('duplicate_of', ins.duplicate_of) FROM ins
-    UNION ALL
-    SELECT t.incident_id, :actor, 'forwarded', NULL, NULL, jsonb_build_object('agency', t.agency_code)
-    FROM tasks t
-    RETURNING 1)
-SELECT ins.id, ins.category_code AS category, CAST(:category_name AS text) AS category_name,
-       CAST(:category_name_en AS text) AS category_name_en,
-       ins.status, ins.priority, ins.source, ins.address, ins.caller_name, ins.caller_phone, ins.description,
-       ins.is_prank, ins.duplicate_of, ins.received_at, ins.verified_at, ins.dispatched_at, ins.en_route_at,
-       ins.on_scene_at, ins.resolved_at, ins.closed_at, ins.cancelled_at, ins.updated_at,
-       CAST(:target AS integer) AS target_response_s, ST_Y(ins.geom) AS lat, ST_X(ins.geom) AS lon,
-       kel.id AS kel_id, kel.code AS kel_code, kel.name AS kel_name,
-       kec.id AS kec_id, kec.code AS kec_code, kec.name AS kec_name,
-       (SELECT json_agg(json_build_object('id', t.id, 'agency', t.agency_code, 'agency_name', ag.name,
-                'status', t.status, 'forwarded_at', t.forwarded_at) ORDER BY t.id)
-          FROM tasks t JOIN agencies ag ON ag.code = t.agency_code) AS tasks,
-       (SELECT count(*) FROM events) AS n_events,
-       (SELECT json_build_object('calls', count(*), 'pranks', count(*) FILTER (WHERE p.is_prank OR p.status = 'prank'))
-          FROM incidents p WHERE p.caller_phone = CAST(:caller_phone AS text)) AS prank_history
-FROM ins LEFT JOIN kel ON true LEFT JOIN kec ON true
-""")
 
 EVENT_SQL = text("""
     INSERT INTO incident_events (incident_id, actor, kind, from_status, to_status, data)
@@ -238,12 +179,19 @@ def category_row(session: Session, code: Any) -> Any:
     """The category (routing, plan, agencies); 422 naming ``category`` when unknown or retired."""
     if not isinstance(code, str) or not code:
         raise InvalidInput("category is required", "category")
-    row = session.execute(CATEGORY_SQL, {"code": code}).mappings().one()
-    if row["code"] is None:
+    row = sqlfiles.row(session, sqlfiles.raw(PACKAGE, FILE, "category"), {"code": code})
+    if row is None or row["code"] is None:
         raise InvalidInput(f"unknown category '{code[:50]}'", "category")
     if row["retired_at"] is not None:  # the city's catalog dropped it (app/city/catalog.py); history keeps it
         raise InvalidInput(f"category '{code[:50]}' is retired and no longer takes new calls", "category")
     return row
+
+
+def duplicate_box(lat: float, lon: float, radius_m: float = DUPLICATE_RADIUS_M) -> dict[str, float]:
+    """A box a little larger than the duplicate search's circle (``x0``..``y1``), for the GiST index."""
+    dy = radius_m / METRES_PER_DEGREE * 1.01
+    dx = dy / max(math.cos(math.radians(lat)), 0.01)
+    return {"x0": lon - dx, "y0": lat - dy, "x1": lon + dx, "y1": lat + dy}
 
 
 def related_categories(cat: Any) -> list[str]:
@@ -332,8 +280,8 @@ def intake(session: Session, req: Intake, state_for: Any = None) -> tuple[dict[s
     v = validate_intake(session, req)
     cat = v["category"]
     fp = fingerprint(v) if v["idempotency_key"] else None
-    row = session.execute(INTAKE_SQL, {
-        "lat": v["lat"], "lon": v["lon"], "open": list(INCIDENT_OPEN),
+    row = sqlfiles.row(session, _intake_sql(), {
+        "lat": v["lat"], "lon": v["lon"], **duplicate_box(v["lat"], v["lon"]),
         "related": related_categories(cat), "window": DUPLICATE_WINDOW_S,
         "radius": DUPLICATE_RADIUS_M, "category": cat["code"], "priority": cat["priority"],
         "source": v["source"], "address": v["address"], "caller_name": v["caller_name"],
@@ -341,7 +289,7 @@ def intake(session: Session, req: Intake, state_for: Any = None) -> tuple[dict[s
         "fingerprint": fp, "actor": v["actor"] or "operator", "category_name": cat["name_id"],
         "category_name_en": cat["name_en"], "target": cat["target_response_s"],
         "created_data": _json({"category": cat["code"], "source": v["source"], "geocoded": v["geocoded"]}),
-    }).mappings().one_or_none()
+    })
     if row is None:  # the Idempotency-Key was used before (or by a concurrent retry)
         session.rollback()
         existing = session.execute(text("SELECT id, idempotency_fingerprint FROM incidents "

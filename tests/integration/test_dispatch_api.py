@@ -165,6 +165,21 @@ def test_nearby_related_report_is_flagged_duplicate(client, city):
     assert far["duplicate_of"] is None
 
 
+def test_duplicate_search_box_keeps_the_whole_circle(client, city):
+    """The index's box around intake's 300 m circle must not cut it, east-west included (where a
+    degree is shorter): 290 m east or north is a duplicate, 310 m is not."""
+    first = post(client, {"category": "kebakaran", **IN_EAST}).get_json()
+    probes = [(0.0, 0.002624, True), (0.0, 0.002805, False), (0.002622, 0.0, True), (-0.002803, 0.0, False)]
+    for dlat, dlon, duplicate in probes:
+        probe = post(client, {"category": "kebakaran", "lat": IN_EAST["lat"] + dlat,
+                              "lon": IN_EAST["lon"] + dlon}).get_json()
+        metres = city.execute(text("SELECT ST_Distance(a.geom::geography, b.geom::geography) FROM incidents a, "
+                                   "incidents b WHERE a.id = :a AND b.id = :b"), {"a": first["id"], "b": probe["id"]})
+        assert abs(metres.scalar_one() - (290 if duplicate else 310)) < 2
+        assert probe["duplicate_of"] == (first["id"] if duplicate else None)
+        city.execute(text("UPDATE incidents SET status = 'cancelled' WHERE id = :i"), {"i": probe["id"]})
+
+
 def test_repeat_prank_number_is_flagged(client, city):
     for _ in range(3):
         inc = post(client, {"category": "prank", **IN_EAST, "caller_phone": "081111111"}).get_json()

@@ -62,6 +62,16 @@ def test_sql_rules_agree_with_python(conn: Connection):
                      "not_counted": lifecycle.INCIDENT_NOT_COUNTED}
 
 
+def test_open_calls_index_has_the_open_statuses(conn: Connection):
+    """Intake's duplicate search reads incidents_open_geom_idx with the open list written in: the index
+    must be built with the same list, or the search silently stops using it."""
+    definition = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'incidents_open_geom_idx'")
+                              ).scalar_one()
+    assert "USING gist (geom)" in definition
+    listed = {s for s in lifecycle.INCIDENT_STATUSES if f"'{s}'" in definition}
+    assert listed == lifecycle.INCIDENT_OPEN
+
+
 @pytest.mark.parametrize("role,agency,visible,phone", [
     ("dispatcher", None, {990001, 990002, 990003}, True),
     ("call_taker", None, {990001, 990002, 990003}, True),

@@ -126,6 +126,33 @@ def test_last_event_id_replays_what_was_missed_and_a_foreign_id_asks_to_reload(h
     assert hub.attach(ThreadStream("official:"), viewer, "garbage").resync
 
 
+def test_a_process_with_no_map_open_does_not_scope_and_an_older_id_reloads(hub: Hub, engine: Engine):
+    """The listening thread's batches are not read from the database while the process has no stream
+    (nor had one in the last RESUME_S); a map that comes back with an id from before is told to reload,
+    and once a stream is open changes are scoped again."""
+    unit = json.dumps({"table": "units", "op": "update", "id": 1, "status": "available"})
+    before = hub.handle([unit])[0]
+    with engine.begin() as conn:
+        iid = _incident(conn, "sarang_tawon", "DAMKAR")
+    change = json.dumps({"table": "incidents", "op": "insert", "id": iid, "status": "received",
+                         "category": "sarang_tawon"})
+    s = ThreadStream("official:")
+    try:
+        skipped = hub.skipped_batches
+        assert [e.name for e in hub.handle([change, unit], only_if_watched=True)] == ["unit"]
+        assert hub.skipped_batches > skipped
+        got = hub.attach(s, Viewer("official"), f"{hub.boot}-{before.seq}")
+        assert got.resync and got.replay == []
+        (event,) = hub.handle([change], only_if_watched=True)
+        assert event.name == "incident" and json.loads(event.message.split(b"data: ", 1)[1])["incident"]["id"] == iid
+        hub.detach(s)  # a map that just closed may reconnect: its process keeps scoping meanwhile
+        assert [e.name for e in hub.handle([change], only_if_watched=True)] == ["incident"]
+    finally:
+        hub.detach(s)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE incidents SET status = 'cancelled' WHERE id = :i"), {"i": iid})
+
+
 def test_a_slow_client_is_dropped_and_the_others_get_everything(hub: Hub):
     unit = json.dumps({"table": "units", "op": "update", "id": 1, "status": "available"})
     slow, fast = ThreadStream("official:", limit=3), ThreadStream("official:", limit=1000)

@@ -301,7 +301,12 @@ def test_warm_nearest_trusts_the_notices_and_sees_a_new_station_at_once(live_ser
 
 
 def test_a_warm_intake_is_one_transaction_with_no_credential_query(live_server):
-    """One pooled connection, one transaction (the viewer told inside it), no ping and no token lookup."""
+    """One pooled connection, one transaction (the viewer told inside it), no ping and no token lookup.
+
+    Statements are seen at the driver (a recording cursor on the checked-out connection): intake runs
+    its own on the psycopg connection, past SQLAlchemy's execute events.
+    """
+    import psycopg
     from sqlalchemy import event
 
     engine = live_server.app.extensions["peta112.engine"]
@@ -313,20 +318,26 @@ def test_a_warm_intake_is_one_transaction_with_no_credential_query(live_server):
     seen: list[str] = []
     checkouts: list[int] = []
 
-    def record(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202
-        seen.append(statement)
+    taken: list[tuple[object, type]] = []
 
-    def checkout(*_args):  # noqa: ANN002, ANN202
+    class Recording(psycopg.Cursor):
+        def execute(self, query, params=None, **kw):  # noqa: ANN001, ANN003, ANN202
+            seen.append(query if isinstance(query, str) else repr(query))
+            return super().execute(query, params, **kw)
+
+    def checkout(dbapi_connection, *_args):  # noqa: ANN001, ANN002, ANN202
         checkouts.append(1)
+        taken.append((dbapi_connection, dbapi_connection.cursor_factory))
+        dbapi_connection.cursor_factory = Recording
 
-    event.listen(engine, "before_cursor_execute", record)
     event.listen(engine.pool, "checkout", checkout)
     try:
         res = requests.post(url, json={**body, "lat": -6.985, "lon": 110.43},
                             headers={**headers, "Idempotency-Key": "one-tx"}, timeout=30)
     finally:
-        event.remove(engine, "before_cursor_execute", record)
         event.remove(engine.pool, "checkout", checkout)
+        for conn, factory in taken:
+            conn.cursor_factory = factory
     assert res.status_code == 201, res.text
     got = res.json()
     assert got["is_open"] is True and got["report_count"] == 1  # the read model's state, read before the commit

@@ -57,6 +57,11 @@ $$ SELECT CASE WHEN viewer_role = ANY(@all_rows_roles@) THEN true
                     THEN viewer_agency IS NOT NULL AND peta112_agency_has_task(incident, viewer_agency)
                ELSE false END $$;
 
+-- Open calls by place, for intake's duplicate search (app/incidents/sql/intake.sql): a partial index
+-- with the open statuses written in, so it is rebuilt whenever the list changes and this is installed.
+DROP INDEX IF EXISTS incidents_open_geom_idx;
+CREATE INDEX incidents_open_geom_idx ON incidents USING gist (geom) WHERE status = ANY(@open@);
+
 -- The lifecycle rules, from app/incidents/lifecycle.py.
 CREATE OR REPLACE FUNCTION peta112_open_statuses() RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT @open@ $$;
@@ -191,6 +196,7 @@ DROP POLICY IF EXISTS incident_reports_change ON incident_reports;
 ALTER TABLE incident_reports DISABLE ROW LEVEL SECURITY;
 
 -- name: uninstall
+DROP INDEX IF EXISTS incidents_open_geom_idx;
 DROP VIEW IF EXISTS incident_public;
 DROP VIEW IF EXISTS incident_facts;
 DROP POLICY IF EXISTS incidents_visible ON incidents;
