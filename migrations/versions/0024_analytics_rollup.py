@@ -34,6 +34,7 @@ depends_on = None
 
 def upgrade() -> None:
     rollup.install(op.get_bind())
+    rollup.log_all(op.get_bind())
 
 
 def downgrade() -> None:

@@ -77,8 +77,14 @@ def _sql(name: str) -> Any:
 
 
 def install(conn: Connection) -> None:
-    """Create the rollup tables and triggers (migration 0024); everything is logged to be built."""
+    """Create (or replace) the rollup's tables, functions and triggers: migration 0024, and any
+    later migration that changes them calls it again."""
     _run_script(conn, render("install", package=PACKAGE, file=FILE))
+
+
+def log_all(conn: Connection) -> None:
+    """Log every cell of the existing calls and tasks as changed, for the next refresh to build."""
+    conn.execute(_sql("mark_all"))
 
 
 def uninstall(conn: Connection) -> None:
@@ -163,7 +169,7 @@ def refresh(engine: Engine, limit: int | None = None, lock_timeout_ms: int = 0) 
 def rebuild(engine: Engine) -> int:
     """Log every cell as changed and refresh them all (after a restore, or to check the triggers)."""
     with engine.begin() as conn:
-        conn.execute(_sql("mark_all"))
+        log_all(conn)
     return refresh(engine)
 
 

@@ -84,27 +84,18 @@ BEGIN
 END $$;
 
 -- What a cell holds of a call: its day, category, kecamatan, whether it is counted and whether
--- it is a prank call.  Any other change (a status step, a note) logs nothing.
+-- it is a prank call.  Row level with a WHEN clause (below): the frequent updates (a status step,
+-- a note) are filtered out before any function runs, without a transition table.
 CREATE OR REPLACE FUNCTION peta112_rollup_on_incident() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  WITH moved AS (
-    SELECT o.id, peta112_cell_day(o.received_at) AS old_day, peta112_cell_day(n.received_at) AS new_day
-    FROM changed_old o JOIN changed_new n ON n.id = o.id
-    WHERE o.received_at IS DISTINCT FROM n.received_at
-       OR o.category_code IS DISTINCT FROM n.category_code
-       OR o.kecamatan_id IS DISTINCT FROM n.kecamatan_id
-       OR o.is_prank IS DISTINCT FROM n.is_prank
-       OR o.duplicate_of IS DISTINCT FROM n.duplicate_of
-       OR (o.status = ANY(peta112_not_counted_statuses()))
-          IS DISTINCT FROM (n.status = ANY(peta112_not_counted_statuses()))
-       OR (o.status = @prank_status@) IS DISTINCT FROM (n.status = @prank_status@))
   INSERT INTO rollup_changes (kind, day, part)
-  SELECT 'incidents', v.d, '' FROM moved m CROSS JOIN LATERAL (VALUES (m.old_day), (m.new_day)) v(d)
+  SELECT 'incidents', v.d, '' FROM (VALUES (peta112_cell_day(OLD.received_at)),
+                                           (peta112_cell_day(NEW.received_at))) v(d)
   UNION
   SELECT 'tasks', v.d, t.agency_code
-  FROM moved m CROSS JOIN LATERAL (VALUES (m.old_day), (m.new_day)) v(d)
-  JOIN incident_tasks t ON t.incident_id = m.id;
+  FROM (VALUES (peta112_cell_day(OLD.received_at)), (peta112_cell_day(NEW.received_at))) v(d)
+  CROSS JOIN incident_tasks t WHERE t.incident_id = OLD.id;
   RETURN NULL;
 END $$;
 
@@ -153,9 +144,15 @@ DROP TRIGGER IF EXISTS rollup_on_incident_insert ON incidents;
 CREATE TRIGGER rollup_on_incident_insert AFTER INSERT ON incidents REFERENCING NEW TABLE AS changed
   FOR EACH STATEMENT EXECUTE FUNCTION peta112_rollup_on_new_incident();
 DROP TRIGGER IF EXISTS rollup_on_incident_update ON incidents;
-CREATE TRIGGER rollup_on_incident_update AFTER UPDATE ON incidents
-  REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new
-  FOR EACH STATEMENT EXECUTE FUNCTION peta112_rollup_on_incident();
+CREATE TRIGGER rollup_on_incident_update AFTER UPDATE ON incidents FOR EACH ROW
+  WHEN (OLD.received_at IS DISTINCT FROM NEW.received_at
+        OR OLD.category_code IS DISTINCT FROM NEW.category_code
+        OR OLD.kecamatan_id IS DISTINCT FROM NEW.kecamatan_id
+        OR OLD.is_prank IS DISTINCT FROM NEW.is_prank
+        OR OLD.duplicate_of IS DISTINCT FROM NEW.duplicate_of
+        OR (OLD.status = ANY(@not_counted@)) IS DISTINCT FROM (NEW.status = ANY(@not_counted@))
+        OR (OLD.status = @prank_status@) IS DISTINCT FROM (NEW.status = @prank_status@))
+  EXECUTE FUNCTION peta112_rollup_on_incident();
 DROP TRIGGER IF EXISTS rollup_on_incident_delete ON incidents;
 CREATE TRIGGER rollup_on_incident_delete BEFORE DELETE ON incidents
   FOR EACH ROW EXECUTE FUNCTION peta112_rollup_on_incident_delete();
@@ -170,11 +167,6 @@ CREATE TRIGGER rollup_on_category AFTER INSERT ON incident_categories REFERENCIN
   FOR EACH STATEMENT EXECUTE FUNCTION peta112_rollup_on_category();
 
 INSERT INTO rollup_categories (code) SELECT code FROM incident_categories ORDER BY code ON CONFLICT DO NOTHING;
--- Everything that exists is to be built by the first refresh.
-INSERT INTO rollup_changes (kind, day, part)
-SELECT DISTINCT 'tasks', peta112_cell_day(i.received_at), t.agency_code
-FROM incident_tasks t JOIN incidents i ON i.id = t.incident_id
-UNION SELECT DISTINCT 'incidents', peta112_cell_day(received_at), '' FROM incidents;
 
 -- name: uninstall
 DROP TRIGGER IF EXISTS rollup_on_task_insert ON incident_tasks;
