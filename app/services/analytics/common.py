@@ -83,6 +83,16 @@ def make_window(since: datetime | None, until: datetime | None, default_days: fl
     return Window(s, u, tz)
 
 
+def local_months(since: datetime, until: datetime, tz: ZoneInfo) -> list[tuple[int, int]]:
+    """(year, month) on the city's clock from the month of ``since`` to that of ``until``, inclusive."""
+    a, b = since.astimezone(tz), until.astimezone(tz)
+    y, m, out = a.year, a.month, []
+    while (y, m) <= (b.year, b.month):
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
 def check_categories(session: Session, categories: list[str] | None, field: str = "category") -> list[str] | None:
     """Unknown category codes are a 422 naming the field, not an empty result that looks like good news."""
     if not categories:

@@ -18,7 +18,8 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.services.analytics.rollup import EPOCH, FIRST, OPEN, REJECTED, Snapshot, micros, utc_days
+from app.services.analytics.common import local_months
+from app.services.analytics.rollup import EPOCH, FIRST, OPEN, REJECTED, Snapshot, micros
 
 METRIC_FIELDS = {"ack_s": "ack", "en_route_s": "en_route", "on_scene_s": "on_scene", "resolve_s": "resolve"}
 BASIS_NAMES = ("agency", "category", "task")  # in the order array_agg(DISTINCT ... ORDER BY) gives
@@ -73,15 +74,10 @@ def _months(received_us: np.ndarray, tz: ZoneInfo) -> tuple[np.ndarray, list[str
     """Index into labels ('YYYY-MM' in the city's zone) for each call time."""
     if not len(received_us):
         return np.zeros(0, np.int64), []
-    lo = (EPOCH + timedelta(microseconds=int(received_us.min()))).astimezone(tz)
-    hi = (EPOCH + timedelta(microseconds=int(received_us.max()))).astimezone(tz)
-    starts, labels = [], []
-    y, m = lo.year, lo.month
-    while (y, m) <= (hi.year, hi.month):
-        starts.append(micros(datetime(y, m, 1, tzinfo=tz)))
-        labels.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return np.searchsorted(np.array(starts, np.int64), received_us, side="right") - 1, labels
+    months = local_months(EPOCH + timedelta(microseconds=int(received_us.min())),
+                          EPOCH + timedelta(microseconds=int(received_us.max())), tz)
+    starts = np.array([micros(datetime(y, m, 1, tzinfo=tz)) for y, m in months], np.int64)
+    return np.searchsorted(starts, received_us, side="right") - 1, [f"{y:04d}-{m:02d}" for y, m in months]
 
 
 def _group_keys(x: np.ndarray, group: str, look: _Lookups, tz: ZoneInfo) -> tuple[np.ndarray, list[dict[str, Any]]]:
@@ -141,29 +137,13 @@ def rows(session: Session, snap: Snapshot, *, since: datetime, until: datetime, 
          tz: ZoneInfo) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Group rows and totals for the window and filters, ordered as STATS_SQL orders them."""
     look = _lookups(session, snap)
-    by_agency = snap.records(*utc_days(since, until))
-    lo, hi = micros(since), micros(until)
-    cat_ids = None
-    if categories is not None:
-        wanted = set(categories)
-        cat_ids = np.array([i for i, c in look.category_code.items() if c in wanted], np.int16)
-    kec_ids = None
-    if kecamatan is not None:
-        kec_ids = np.array([i for i, (c, _n) in look.kecamatan.items() if c == kecamatan], np.int32)
+    kec_ids = None if kecamatan is None else [i for i, (c, _n) in look.kecamatan.items() if c == kecamatan]
+    by_agency = snap.in_window(since, until, categories, kec_ids)
     tg_by_agency = {t["agency"]: t for t in targets}
     out: list[dict[str, Any]] = []
     totals = {"tasks": 0, "incidents": 0}
     for agency in sorted(by_agency):
         x = by_agency[agency]
-        keep = (x["received_us"] >= lo) & (x["received_us"] < hi)
-        if cat_ids is not None:
-            keep &= np.isin(x["category"], cat_ids)
-        if kec_ids is not None:
-            keep &= np.isin(x["kecamatan"], kec_ids)
-        if not keep.all():  # a window inside the cells, or filters: a copy; the whole history: none
-            x = x[keep]
-        if not len(x):
-            continue
         totals["tasks"] += len(x)
         totals["incidents"] += int(((x["flags"] & FIRST) > 0).sum())
         tg = tg_by_agency.get(agency, {})

@@ -37,7 +37,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import URL, Connection, Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from app.incidents.facts import _run_script, render
@@ -131,7 +131,7 @@ def build(session: Session | Connection, kind: str, keys: Iterable[Key]) -> dict
     return {k: cells.get(k, empty) for k in keys}
 
 
-def refresh(engine: Engine, limit: int | None = None, lock_timeout_ms: int = 0) -> int:
+def refresh(engine: Engine, lock_timeout_ms: int = 0) -> int:
     """Fold the change log into stored cells, ``BATCH`` cells per transaction; returns cells rebuilt.
 
     ``engine`` connects as the tables' owner.  Returns at once when another refresher holds
@@ -145,7 +145,7 @@ def refresh(engine: Engine, limit: int | None = None, lock_timeout_ms: int = 0) 
         # planner takes it for one row and joins the batch to it row by row (0.7 s a batch).
         if conn.execute(_sql("log_is_long")).scalar_one():
             conn.exec_driver_sql("ANALYZE rollup_changes")
-    while limit is None or done < limit:
+    while True:
         with engine.begin() as conn:
             if lock_timeout_ms:
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
@@ -163,7 +163,6 @@ def refresh(engine: Engine, limit: int | None = None, lock_timeout_ms: int = 0) 
                          "data": cell.tobytes()}
                         for key, cell in build(conn, kind, keys).items()])
             done += len(taken)
-    return done
 
 
 def rebuild(engine: Engine) -> int:
@@ -275,6 +274,32 @@ class Snapshot:
         return out
 
 
+    def category_ids(self, codes: Iterable[str]) -> np.ndarray:
+        """The records' ids of these category codes."""
+        wanted = set(codes)
+        return np.array([i for i, c in self.categories.items() if c in wanted], np.int16)
+
+    def in_window(self, since: datetime, until: datetime, categories: list[str] | None = None,
+                  kecamatan_ids: Iterable[int] | None = None) -> dict[str, np.ndarray]:
+        """Per part, the records of calls received in [since, until), in these categories and kecamatan
+        (None: all); a part with none is left out.  Whole cells are views, not copies."""
+        lo, hi = micros(since), micros(until)
+        cats = None if categories is None else self.category_ids(categories)
+        kecs = None if kecamatan_ids is None else np.array(list(kecamatan_ids), np.int32)
+        out = {}
+        for part, x in self.records(*utc_days(since, until)).items():
+            keep = (x["received_us"] >= lo) & (x["received_us"] < hi)
+            if cats is not None:
+                keep &= np.isin(x["category"], cats)
+            if kecs is not None:
+                keep &= np.isin(x["kecamatan"], kecs)
+            if not keep.all():
+                x = x[keep]
+            if len(x):
+                out[part] = x
+        return out
+
+
 def utc_days(since: datetime, until: datetime) -> tuple[date, date]:
     """The UTC days a half-open window touches."""
     first = since.astimezone(UTC).date()
@@ -282,12 +307,17 @@ def utc_days(since: datetime, until: datetime) -> tuple[date, date]:
     return first, last
 
 
+def _where(url: URL, kind: str) -> tuple[str, str]:
+    """The process cache's key: the database (its URL without the password) and the kind."""
+    return url.render_as_string(hide_password=True), kind
+
+
 def _stored(session: Session, kind: str) -> _Stored | None:
     """This process's cells of ``kind``, brought up to the database's version; None: not for this reader."""
     state = session.execute(_sql("state")).mappings().one_or_none()
     if state is None or not state["reads_all"]:
         return None
-    where = (session.get_bind().engine.url.render_as_string(hide_password=True), kind)
+    where = _where(session.get_bind().engine.url, kind)
     with _LOCK:
         stored = _STORED.get(where)
         if stored is None or stored.epoch != state["epoch"] or stored.version > state["version"]:
@@ -323,9 +353,7 @@ def snapshot(session: Session, kind: str, since: datetime, until: datetime) -> S
 
 def held_version(url: str, kind: str) -> int | None:
     """The rollup version this process holds in memory for the database at ``url`` (None: nothing)."""
-    from sqlalchemy.engine import make_url
-
-    stored = _STORED.get((make_url(url).render_as_string(hide_password=True), kind))
+    stored = _STORED.get(_where(make_url(url), kind))
     return None if stored is None else stored.version
 
 

@@ -29,6 +29,7 @@ from app.services.analytics.common import (
     Window,
     check_categories,
     check_kecamatan,
+    local_months,
 )
 
 FLOOD_CATEGORIES = ("banjir", "rob")
@@ -61,16 +62,6 @@ FLOOD_SQL = text(f"""
     FROM incident_facts f WHERE f.is_counted AND {IN_WINDOW} AND {IN_KECAMATAN} AND f.category = ANY(:flood)
     GROUP BY 1, 2 ORDER BY 1, 2
 """)
-
-
-def _months(w: Window, tz: ZoneInfo) -> list[tuple[int, int]]:
-    """(year, month) in local time that the window touches, so a month without floods still counts as zero."""
-    a, b = w.since.astimezone(tz), w.until.astimezone(tz)
-    y, m, out = a.year, a.month, []
-    while (y, m) <= (b.year, b.month):
-        out.append((y, m))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 @dataclass(frozen=True)
@@ -127,7 +118,7 @@ def trends(session: Session, q: TrendQuery, use_rollup: bool = True) -> dict[str
     by_month = [{"month": m, **c, "total": sum(c.values())} for m, c in flood.items()]
     # the season: calls per calendar month, averaged over the years the window covers
     seasonal = []
-    covered = _months(q.window, tz)
+    covered = local_months(q.window.since, q.window.until, tz)  # a month without floods counts as zero
     for mo in range(1, 13):
         rows = [r for r in by_month if int(r["month"][5:]) == mo]
         years = sum(1 for _, m in covered if m == mo) or 1

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from app.services.analytics.rollup import COUNTED, INCIDENT, PRANK_CALL, Snapshot, micros, utc_days
+from app.services.analytics.rollup import COUNTED, INCIDENT, PRANK_CALL, Snapshot
 
 US_PER_HOUR = 3_600_000_000
 US_PER_DAY = 24 * US_PER_HOUR
@@ -54,38 +54,24 @@ def rows(snap: Snapshot, *, since: datetime, until: datetime, categories: list[s
     offset = fixed_offset_us(tz, since, until)
     if offset is None:
         return None
-    x = snap.records(*utc_days(since, until)).get("")
-    if x is None:
-        x = np.zeros(0, INCIDENT)
-    lo, hi = micros(since), micros(until)
-    keep = (x["received_us"] >= lo) & (x["received_us"] < hi)
-    if kecamatan_ids is not None:
-        keep &= np.isin(x["kecamatan"], np.array(kecamatan_ids, np.int32))
-    if not keep.all():
-        x = x[keep]
+    x = snap.in_window(since, until, kecamatan_ids=kecamatan_ids).get("", np.zeros(0, INCIDENT))
     local = x["received_us"] + offset
     month = local.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
     cat = x["category"]
-    ids = {code: i for i, code in snap.categories.items()}
-
-    def of(codes: list[str] | tuple[str, ...]) -> np.ndarray:
-        return np.isin(cat, np.array([ids[c] for c in codes if c in ids], np.int16))
-
     counted = (x["flags"] & COUNTED) > 0
-    in_cats = counted if categories is None else counted & of(categories)
+    in_cats = counted if categories is None else counted & np.isin(cat, snap.category_ids(categories))
     days = local[in_cats] // US_PER_DAY
     slot = ((days + 3) % 7) * 24 + (local[in_cats] // US_PER_HOUR) % 24  # isodow-1, hour; 1970-01-01 a Thursday
     by_slot = np.bincount(slot, minlength=7 * 24)
     code = snap.categories.get
-    calls = _pairs(month, np.zeros(len(month), np.int64))
-    pranks = {m: n for m, _, n in _pairs(month[(x["flags"] & PRANK_CALL) > 0],
-                                         np.zeros(int(((x["flags"] & PRANK_CALL) > 0).sum()), np.int64))}
-    is_flood = counted & of(flood)
+    calls = np.unique(month, return_counts=True)
+    pranks = dict(zip(*np.unique(month[(x["flags"] & PRANK_CALL) > 0], return_counts=True), strict=True))
+    is_flood = counted & np.isin(cat, snap.category_ids(flood))
     mix = sorted((_label(m), code(c), n) for m, c, n in _pairs(month[in_cats], cat[in_cats]))
     floods = sorted((_label(m), code(c), n) for m, c, n in _pairs(month[is_flood], cat[is_flood]))
     return {
         "hour_dow": [(k // 24 + 1, k % 24, int(n)) for k, n in enumerate(by_slot) if n],
         "mix": mix,
-        "prank": [(_label(m), n, pranks.get(m, 0)) for m, _, n in calls],
+        "prank": [(_label(int(m)), int(n), int(pranks.get(m, 0))) for m, n in zip(*calls, strict=True)],
         "flood": floods,
     }
