@@ -114,12 +114,18 @@ def check_base_url(value: str) -> str:
     return value.strip().rstrip("/")
 
 
-def _positive(name: str, raw: str, kind: type) -> Any:
+def _finite(raw: str, kind: type) -> Any:
+    """The number ``raw`` spells, or None when it spells none (or NaN or infinity)."""
     try:
         value = kind(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a positive number, not {raw!r}") from None
-    if not (math.isfinite(value) and value > 0):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _positive(name: str, raw: str, kind: type) -> Any:
+    value = _finite(raw, kind)
+    if value is None or value <= 0:
         raise ValueError(f"{name} must be a positive number, not {raw!r}")
     return value
 
@@ -159,12 +165,10 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw["analytics_concurrency"] = _positive("PETA112_ANALYTICS_CONCURRENCY", env["PETA112_ANALYTICS_CONCURRENCY"],
                                                 int)
     if env.get("PETA112_ROLLUP_REFRESH_S"):
-        try:
-            kw["rollup_refresh_s"] = float(env["PETA112_ROLLUP_REFRESH_S"])
-        except ValueError:
-            kw["rollup_refresh_s"] = -1.0
-        if kw["rollup_refresh_s"] < 0:
+        every = _finite(env["PETA112_ROLLUP_REFRESH_S"], float)
+        if every is None or every < 0:  # 0 is allowed: no refresher
             raise ValueError("PETA112_ROLLUP_REFRESH_S must be a number of seconds >= 0")
+        kw["rollup_refresh_s"] = every
     if env.get("PETA112_OPEN311_KEYS"):
         kw["open311_keys"] = tuple(k.strip() for k in env["PETA112_OPEN311_KEYS"].split(",") if k.strip())
     if env.get("PETA112_TELEPHONY_KEYS"):
