@@ -11,7 +11,7 @@ import time
 
 import click
 
-from app.cli.common import friendly, settings
+from app.cli.common import cli_engine, friendly
 
 
 @click.group("analytics")
@@ -25,17 +25,12 @@ def analytics() -> None:
 @friendly
 def refresh(ctx: click.Context, rebuild: bool) -> None:
     """Bring the agency-performance rollup up to date (one summary line)."""
-    from app.db import ensure_database
-    from app.db.engine import make_engine
     from app.services.analytics import rollup
 
-    engine = make_engine(ensure_database(settings(ctx)))
-    try:
-        t0 = time.monotonic()
-        built = rollup.rebuild(engine) if rebuild else rollup.refresh(engine)
-        with engine.connect() as conn:
-            left = rollup.pending(conn)
-        click.echo(f"rollup: {built} cells {'rebuilt' if rebuild else 'refreshed'} in "
-                   f"{time.monotonic() - t0:.1f}s; {left} waiting")
-    finally:
-        engine.dispose()
+    engine = cli_engine(ctx)
+    t0 = time.monotonic()
+    built = rollup.rebuild(engine) if rebuild else rollup.refresh(engine)
+    with engine.connect() as conn:
+        left = rollup.pending(conn)
+    click.echo(f"rollup: {built} cells {'rebuilt' if rebuild else 'refreshed'} in "
+               f"{time.monotonic() - t0:.1f}s; {left} waiting")

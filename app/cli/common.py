@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -98,15 +98,22 @@ def redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def cli_session(ctx: click.Context) -> Session:
-    """A session for one CLI command, as the system viewer; its engine is disposed when the command ends."""
+def cli_engine(ctx: click.Context) -> Engine:
+    """An engine on the configured database (as its owner) for one CLI command, disposed when it ends."""
     from app.db import ensure_database
-    from app.db.engine import make_engine, make_sessionmaker
-    from app.incidents.viewer import SYSTEM_VIEWER
+    from app.db.engine import make_engine
 
     engine = make_engine(ensure_database(settings(ctx)))
     ctx.call_on_close(engine.dispose)
-    return make_sessionmaker(engine, viewer=SYSTEM_VIEWER)()
+    return engine
+
+
+def cli_session(ctx: click.Context) -> Session:
+    """A session for one CLI command, as the system viewer; its engine is disposed when the command ends."""
+    from app.db.engine import make_sessionmaker
+    from app.incidents.viewer import SYSTEM_VIEWER
+
+    return make_sessionmaker(cli_engine(ctx), viewer=SYSTEM_VIEWER)()
 
 
 def in_transaction(ctx: click.Context, work: Callable[[Connection], T], commit: bool = True) -> T:
