@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -162,7 +163,8 @@ BASIS = {"task": "task target (category_agencies.task_target_s)", "agency": "age
 RANK_COLUMN = {"acknowledge": "ack_s", "en_route": "en_route_s", "on_scene": "on_scene_s", "resolve": "resolve_s"}
 
 
-def _targets_json(targets: dict[str, list[Target]]) -> str:
+def _target_rows(targets: dict[str, list[Target]]) -> list[dict[str, Any]]:
+    """One row per agency, as the raw query's ``tg`` reads them (jsonb_to_recordset) and the rollup's."""
     rows = []
     for agency, ts in targets.items():
         row: dict[str, Any] = {"agency": agency}
@@ -174,7 +176,7 @@ def _targets_json(targets: dict[str, list[Target]]) -> str:
             if t.metric == "arrival":
                 row["arrival_origin"] = t.origin
         rows.append(row)
-    return json.dumps(rows)
+    return rows
 
 
 def _share(met: int, n: int) -> float | None:
@@ -187,14 +189,13 @@ def _order(group: str) -> Any:
     return lambda r: tuple((r[c] is None, r[c] or "") for c in cols)
 
 
-def _stat_rows(session: Session, q: PerformanceQuery, params: dict[str, Any],
-               use_rollup: bool) -> tuple[list[dict[str, Any]], dict[str, int], str]:
+def _stat_rows(session: Session, q: PerformanceQuery, params: dict[str, Any], targets: list[dict[str, Any]],
+               zone: ZoneInfo, use_rollup: bool) -> tuple[list[dict[str, Any]], dict[str, int], str]:
     snap = rollup.snapshot(session, "tasks", q.window.since, q.window.until) if use_rollup else None
     if snap is not None:
         rows, totals = performance_cells.rows(
             session, snap, since=q.window.since, until=q.window.until, categories=params["categories"],
-            kecamatan=params["kecamatan"], group=q.group, fast_s=q.fast_closure_s,
-            targets=json.loads(params["targets"]), tz=params["zone"])
+            kecamatan=params["kecamatan"], group=q.group, fast_s=q.fast_closure_s, targets=targets, tz=zone)
         return rows, totals, "rollup"
     rows = [dict(r) for r in session.execute(STATS_SQL[q.group], params).mappings()]
     return rows, dict(session.execute(TOTALS_SQL, params).mappings().one()), "tasks"
@@ -212,10 +213,11 @@ def performance(session: Session, q: PerformanceQuery, use_rollup: bool = True) 
     cats = check_categories(session, q.categories)
     kec = check_kecamatan(session, q.kecamatan)
     zone = q.window.zone(session)
+    targets = _target_rows(q.targets)
     params = {"since": q.window.since, "until": q.window.until, "categories": cats, "kecamatan": kec,
-              "fast_s": q.fast_closure_s, "targets": _targets_json(q.targets), "tz": zone.key, "zone": zone}
+              "fast_s": q.fast_closure_s, "targets": json.dumps(targets), "tz": zone.key}
     names = dict(session.execute(AGENCY_NAMES_SQL).all())
-    stat_rows, totals, source = _stat_rows(session, q, params, use_rollup)
+    stat_rows, totals, source = _stat_rows(session, q, params, targets, zone, use_rollup)
     stat_rows.sort(key=_order(q.group))
     groups = []
     for r in stat_rows:
