@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from app.db import sqlfiles
 from app.incidents import facts
 
 PACKAGE, FILE = "app.calls", "sql/calls.sql"
@@ -17,26 +18,26 @@ PACKAGE, FILE = "app.calls", "sql/calls.sql"
 
 def install(conn: Connection) -> None:
     """Create or replace the policies, grants and the ``call_facts`` view."""
-    facts._run_script(conn, facts.render("install", package=PACKAGE, file=FILE))
+    sqlfiles.script(conn, facts.render("install", package=PACKAGE, file=FILE))
 
 
 def uninstall(conn: Connection) -> None:
-    facts._run_script(conn, facts.render("uninstall", package=PACKAGE, file=FILE))
+    sqlfiles.script(conn, facts.render("uninstall", package=PACKAGE, file=FILE))
 
 
 def install_channels(conn: Connection) -> None:
     """Row-level security of conversations, their messages and the outbox; the reporters' trigger and view."""
-    facts._run_script(conn, facts.render("install", package=PACKAGE, file="sql/channels.sql"))
+    sqlfiles.script(conn, facts.render("install", package=PACKAGE, file="sql/channels.sql"))
 
 
 def uninstall_channels(conn: Connection) -> None:
-    facts._run_script(conn, facts.render("uninstall", package=PACKAGE, file="sql/channels.sql"))
+    sqlfiles.script(conn, facts.render("uninstall", package=PACKAGE, file="sql/channels.sql"))
 
 
 def install_pranks(conn: Connection) -> None:
     """Row-level security of ``prank_reviews`` (numbers: the desk only)."""
-    facts._run_script(conn, facts.render("install", package=PACKAGE, file="sql/pranks.sql"))
+    sqlfiles.script(conn, facts.render("install", package=PACKAGE, file="sql/pranks.sql"))
 
 
 def uninstall_pranks(conn: Connection) -> None:
-    facts._run_script(conn, facts.render("uninstall", package=PACKAGE, file="sql/pranks.sql"))
+    sqlfiles.script(conn, facts.render("uninstall", package=PACKAGE, file="sql/pranks.sql"))

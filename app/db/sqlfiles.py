@@ -86,3 +86,10 @@ def rows(target: Session | Connection, sql: str, params: dict[str, Any]) -> list
 
     with dbapi(target).cursor(row_factory=dict_row) as cur:
         return cur.execute(to_driver(sql), params).fetchall()
+
+
+def script(target: Session | Connection, sql: str) -> None:
+    """Run a multi-statement script with no parameters (DDL, rules) straight on the driver, so that
+    '%' (``format('%I')``) and ':' in it are not read as placeholders."""
+    with dbapi(target).cursor() as cur:
+        cur.execute(sql)

@@ -67,13 +67,6 @@ def render(name: str, reports: bool = True, package: str = PACKAGE, file: str = 
     return sql
 
 
-def _run_script(conn: Connection, sql: str) -> None:
-    # A multi-statement script with no parameters: straight to the driver, so that
-    # '%' (format('%I')) and ':' are not read as placeholders.
-    with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
-        cur.execute(sql)
-
-
 def has_reports(conn: Connection) -> bool:
     """Does this database have incident_reports yet (migration 0014)?"""
     return conn.exec_driver_sql("SELECT to_regclass('incident_reports') IS NOT NULL").scalar_one()
@@ -83,23 +76,23 @@ def install(conn: Connection, with_role: bool = True) -> None:
     """Create or replace the app role's grants, the rules, the policies and the views."""
     reports = has_reports(conn)
     if with_role:
-        _run_script(conn, render("app_role"))
-    _run_script(conn, render("install", reports))
+        sqlfiles.script(conn, render("app_role"))
+    sqlfiles.script(conn, render("install", reports))
     if reports:
-        _run_script(conn, render("install_reports"))
+        sqlfiles.script(conn, render("install_reports"))
 
 
 def uninstall_reports(conn: Connection) -> None:
     """Remove the policies and view of incident_reports (before the table or the rules go)."""
     if has_reports(conn):
-        _run_script(conn, render("uninstall_reports"))
+        sqlfiles.script(conn, render("uninstall_reports"))
 
 
 def uninstall(conn: Connection, with_role: bool = True) -> None:
     uninstall_reports(conn)
-    _run_script(conn, render("uninstall"))
+    sqlfiles.script(conn, render("uninstall"))
     if with_role:
-        _run_script(conn, render("revoke_app_role"))
+        sqlfiles.script(conn, render("revoke_app_role"))
 
 
 def apply_viewer(target: Session | Connection, who: Viewer) -> None:

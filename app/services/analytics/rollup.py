@@ -40,7 +40,8 @@ import numpy as np
 from sqlalchemy import URL, Connection, Engine, make_url, text
 from sqlalchemy.orm import Session
 
-from app.incidents.facts import _run_script, render
+from app.db import sqlfiles
+from app.incidents.facts import render
 
 PACKAGE, FILE = "app.services.analytics", "sql/rollup.sql"
 
@@ -79,7 +80,7 @@ def _sql(name: str) -> Any:
 def install(conn: Connection) -> None:
     """Create (or replace) the rollup's tables, functions and triggers: migration 0024, and any
     later migration that changes them calls it again."""
-    _run_script(conn, render("install", package=PACKAGE, file=FILE))
+    sqlfiles.script(conn, render("install", package=PACKAGE, file=FILE))
 
 
 def log_all(conn: Connection) -> None:
@@ -88,7 +89,7 @@ def log_all(conn: Connection) -> None:
 
 
 def uninstall(conn: Connection) -> None:
-    _run_script(conn, render("uninstall", package=PACKAGE, file=FILE))
+    sqlfiles.script(conn, render("uninstall", package=PACKAGE, file=FILE))
 
 
 def pack(rows: Iterable[Any], dtype: np.dtype) -> dict[Key, np.ndarray]:
